@@ -1,0 +1,51 @@
+# SupportDesk: `make run` (demo on http://127.0.0.1:$(PORT)) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run setup install test lint format services browser clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+# Database, demo company and trained models; every step is safe to repeat.
+setup: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput --database channels
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py train_models --if-missing
+
+# Web server (daphne) and background worker together; Ctrl-C stops both.
+run: setup
+	$(BIN)/python manage.py serve --port $(PORT)
+
+# Start the machine services the test suite uses (PostgreSQL, Redis) if they are not running.
+services:
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start" >&2; exit 1
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot be used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: install services browser
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,50 @@
+"""Data that goes into and comes out of a drafting engine. Plain Python, no ORM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved knowledge-base passage, as the retrieval index returns it."""
+
+    article_id: int
+    title: str
+    text: str
+    language: str
+    score: float
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    question: str  # the customer's latest message (new text only)
+    subject: str
+    language: str  # language to write in (BCP 47)
+    customer_name: str
+    customer_tier: str  # "new" | "paying" | "vip" | "free"
+    emotion: str
+    passages: tuple[Passage, ...]  # best first; empty when nothing matched
+    previous_replies: tuple[str, ...] = ()  # earlier outbound texts in this ticket
+    brand_name: str = "SupportDesk"
+
+
+@dataclass(frozen=True)
+class Citation:
+    article_id: int
+    title: str
+    language: str
+    score: float
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    text: str
+    language: str
+    citations: tuple[Citation, ...]
+    grounded: bool  # False when no passage was good enough: a human must answer
+    needs_translation: bool  # the cited article is not in the customer's language
+    confidence: float
+    engine: str
+    engine_version: str
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,174 @@
+"""Writes for replies: draft a grounded answer, then send or escalate it exactly once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from feedback.services import feedback_record, text_diff
+from knowledge.retrieval import best_passages
+from knowledge.selectors import kb_index
+from knowledge.services import faq_suggestion_create
+from replies.engine import LocalDraftEngine
+from replies.engine.types import DraftInput
+from replies.models import Draft
+from supportdesk.models import Customer, Message, Ticket
+from supportdesk.queue import enqueue_on_commit
+from supportdesk.services import ticket_touch
+from triage.models import TriageResult
+from triage.services import escalation_raise
+
+
+class DraftAlreadyDecided(Exception):
+    """Someone else acted on this draft first. The message says who and when."""
+
+
+def _customer_tier(customer: Customer, ticket: Ticket) -> str:
+    if customer.is_vip:
+        return "vip"
+    if customer.plan in (Customer.Plan.PAYING, Customer.Plan.ENTERPRISE):
+        return "paying"
+    if not Ticket.objects.filter(customer=customer, created_at__lt=ticket.created_at).exists():
+        return "new"
+    return "free"
+
+
+def draft_create(*, message_id: int) -> Draft:
+    """Draft a reply to an inbound message. Safe to call twice: one draft per message."""
+    existing = Draft.objects.filter(in_reply_to_id=message_id).first()
+    if existing is not None:
+        return existing
+    message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    ticket = message.ticket
+    triage = TriageResult.objects.filter(message=message).first()
+    language = triage.language if triage else (ticket.language or "en")
+    query = f"{ticket.subject}\n{message.body_text}"
+    passages = best_passages(kb_index(), query, language, k=3)
+    previous = tuple(
+        ticket.messages.filter(direction=Message.Direction.OUTBOUND).values_list(
+            "body_text", flat=True
+        )
+    )
+    result = LocalDraftEngine().draft(
+        DraftInput(
+            question=message.body_text,
+            subject=ticket.subject,
+            language=language,
+            customer_name=ticket.customer.display_name,
+            customer_tier=_customer_tier(ticket.customer, ticket),
+            emotion=triage.emotion if triage else "neutral",
+            passages=tuple(passages),
+            previous_replies=previous,
+            brand_name=settings.BRAND_NAME,
+        )
+    )
+    return _draft_save(message=message, result=result)
+
+
+@transaction.atomic
+def _draft_save(*, message: Message, result) -> Draft:
+    ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
+    existing = Draft.objects.filter(in_reply_to=message).first()
+    if existing is not None:
+        return existing
+    Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(
+        status=Draft.Status.SUPERSEDED
+    )
+    draft = Draft.objects.create(
+        ticket=ticket,
+        in_reply_to=message,
+        text=result.text,
+        language=result.language,
+        citations=[
+            {"article_id": c.article_id, "title": c.title, "language": c.language, "score": c.score}
+            for c in result.citations
+        ],
+        grounded=result.grounded,
+        needs_translation=result.needs_translation,
+        confidence=result.confidence,
+        engine=result.engine,
+        engine_version=result.engine_version,
+    )
+    draft.cited_articles.set([c.article_id for c in result.citations])
+    if not result.grounded:
+        faq_suggestion_create(
+            question=f"{ticket.subject}\n{message.body_text}"[:2000],
+            language=result.language,
+            source_ticket=ticket,
+        )
+        ticket.needs_human = True
+    ticket_touch(ticket, "needs_human")
+    return draft
+
+
+def _already_decided(draft: Draft) -> DraftAlreadyDecided:
+    who = draft.decided_by.get_username() if draft.decided_by else "someone"
+    when = date_format(timezone.localtime(draft.decided_at), "DATETIME_FORMAT") if draft.decided_at else "earlier"
+    verb = {"sent": "sent", "escalated": "escalated", "superseded": "replaced by a newer draft"}
+    return DraftAlreadyDecided(f"This draft was already {verb.get(draft.status, draft.status)} by {who} at {when}.")
+
+
+@transaction.atomic
+def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = None) -> Message:
+    """Approve (text None or unchanged) or edit-and-send a draft. Exactly once: the draft row
+    is locked and must still be proposed; the second of two concurrent approvals fails."""
+    draft = Draft.objects.select_for_update().select_related("decided_by").get(pk=draft_id)
+    if draft.status != Draft.Status.PROPOSED:
+        raise _already_decided(draft)
+    final = draft.text if text is None else text.strip()
+    if not final:
+        raise ValueError("The reply is empty.")
+    now = timezone.now()
+    claimed = Draft.objects.filter(pk=draft.pk, status=Draft.Status.PROPOSED).update(
+        status=Draft.Status.SENT, decided_by=actor, decided_at=now
+    )
+    if not claimed:  # databases without row locks still decide exactly once here
+        draft.refresh_from_db()
+        raise _already_decided(draft)
+    ticket = Ticket.objects.select_for_update().get(pk=draft.ticket_id)
+    outbound = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.OUTBOUND,
+        body_text=final,
+        author_user=actor,
+        delivery_status=Message.Delivery.QUEUED,
+    )
+    Draft.objects.filter(pk=draft.pk).update(sent_message=outbound)
+    edited = final != draft.text.strip()
+    feedback_record(
+        kind="draft_edited" if edited else "draft_approved",
+        actor=actor,
+        ticket=ticket,
+        draft=draft,
+        before={"text": draft.text},
+        after={"text": final},
+        diff=text_diff(draft.text, final) if edited else "",
+    )
+    ticket.status = Ticket.Status.WAITING
+    if ticket.assignee_id is None:
+        ticket.assignee = actor
+    ticket_touch(ticket, "status", "assignee")
+    enqueue_on_commit("supportdesk.tasks.deliver_message", outbound.pk)
+    return outbound
+
+
+@transaction.atomic
+def draft_escalate(*, draft_id: int, actor: AbstractBaseUser, reason: str) -> Draft:
+    draft = Draft.objects.select_for_update().select_related("decided_by").get(pk=draft_id)
+    if draft.status != Draft.Status.PROPOSED:
+        raise _already_decided(draft)
+    draft.status = Draft.Status.ESCALATED
+    draft.decided_by = actor
+    draft.decided_at = timezone.now()
+    draft.save(update_fields=["status", "decided_by", "decided_at"])
+    ticket = Ticket.objects.select_for_update().get(pk=draft.ticket_id)
+    reason = reason.strip() or "Escalated by an agent"
+    escalation_raise(ticket=ticket, reason=f"{reason} (by {actor.get_username()})", actor=actor)
+    feedback_record(
+        kind="escalated", actor=actor, ticket=ticket, draft=draft,
+        before={"text": draft.text}, note=reason,
+    )  # fmt: skip
+    return draft

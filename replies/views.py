@@ -1,0 +1,45 @@
+"""Agent actions on a draft: approve & send, edit & send, escalate."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from replies.models import Draft
+from replies.services import DraftAlreadyDecided, draft_escalate, draft_send
+from supportdesk.selectors import ticket_detail
+from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
+
+
+def _ticket_response(request: HtmxHttpRequest, ticket_id: int, *, error: str = "", status: int = 200):
+    if not request.htmx:
+        return htmx_redirect(request, f"/tickets/{ticket_id}/")
+    context = ticket_context(ticket_detail(ticket_id=ticket_id), user=request.user)
+    context["action_error"] = error
+    return render(request, "supportdesk/ticket.html#ticket-work", context, status=status)
+
+
+@agent_view
+@require_POST
+def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(Draft, pk=pk)
+    edited_text = request.POST.get("text") if request.POST.get("action") == "edit" else None
+    try:
+        draft_send(draft_id=draft.pk, actor=request.user, text=edited_text)
+    except DraftAlreadyDecided as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
+    except ValueError as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=400)
+    return _ticket_response(request, draft.ticket_id)
+
+
+@agent_view
+@require_POST
+def escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(Draft, pk=pk)
+    try:
+        draft_escalate(draft_id=draft.pk, actor=request.user, reason=request.POST.get("reason", "")[:250])
+    except DraftAlreadyDecided as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
+    return _ticket_response(request, draft.ticket_id)

@@ -1,0 +1,53 @@
+// Keyboard shortcuts and the live-connection indicator. No framework; htmx does the rest.
+(() => {
+  "use strict";
+  const rows = () => Array.from(document.querySelectorAll("#ticket-rows .row"));
+  let selected = -1;
+  let pendingG = false;
+
+  function select(index) {
+    const all = rows();
+    if (!all.length) return;
+    selected = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((row, i) => row.classList.toggle("selected", i === selected));
+    all[selected].focus();
+    all[selected].scrollIntoView({ block: "nearest" });
+  }
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]");
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const editor = document.getElementById("draft-text");
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target === editor) {
+      event.preventDefault();
+      document.getElementById("send-edited")?.click();
+      return;
+    }
+    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    if (pendingG) {
+      pendingG = false;
+      if (event.key === "i") window.location.href = "/inbox/";
+      return;
+    }
+    switch (event.key) {
+      case "j": select(selected + 1); break;
+      case "k": select(selected - 1); break;
+      case "o":
+      case "Enter": {
+        const row = rows()[selected];
+        if (row && document.activeElement === row) row.querySelector("a.subject")?.click();
+        break;
+      }
+      case "/": event.preventDefault(); document.querySelector("#inbox-filters select")?.focus(); break;
+      case "e": if (editor) { event.preventDefault(); editor.focus(); } break;
+      case "g": pendingG = true; break;
+      case "?": document.getElementById("shortcuts")?.showModal(); break;
+      default: return;
+    }
+  });
+
+  document.addEventListener("htmx:wsOpen", () => { document.body.dataset.live = "on"; });
+  document.addEventListener("htmx:wsClose", () => { document.body.dataset.live = "off"; });
+})();

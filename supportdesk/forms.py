@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from supportdesk.selectors import InboxFilters
+from triage.engine.types import EMOTIONS
+
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+class TicketIntakeForm(forms.Form):
+    """What every intake channel must provide. Used by the web form and the API."""
+
+    email = forms.EmailField(max_length=254)
+    name = forms.CharField(max_length=200, required=False)
+    locale = forms.CharField(max_length=35, required=False)
+    subject = forms.CharField(max_length=250)
+    body = forms.CharField(max_length=settings.MAX_MESSAGE_CHARS, widget=forms.Textarea)
+
+    def clean_locale(self) -> str:
+        locale = self.cleaned_data["locale"].strip()
+        if locale and not LOCALE_RE.match(locale):
+            raise ValidationError("Use a language tag such as en, ja-JP or zh-Hant.")
+        return locale
+
+    def clean_subject(self) -> str:
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise ValidationError("This field is required.")
+        return subject
+
+
+class ContactForm(TicketIntakeForm):
+    # Hidden from people by CSS; bots fill it in.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    field_order = ["name", "email", "subject", "body", "locale", "website"]
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("active", "Active"),
+            ("new", "New"),
+            ("open", "Open"),
+            ("waiting", "Waiting on customer"),
+            ("solved", "Solved"),
+            ("all", "All"),
+        ],
+    )
+    urgency = forms.ChoiceField(
+        required=False, choices=[("", "Any urgency"), ("high", "High"), ("medium", "Medium"), ("low", "Low")]
+    )
+    category = forms.ChoiceField(required=False)
+    emotion = forms.ChoiceField(required=False, choices=[("", "Any emotion")] + [(e, e.capitalize()) for e in EMOTIONS])
+    mine = forms.BooleanField(required=False, label="Assigned to me")
+    escalated = forms.BooleanField(required=False, label="Escalated")
+
+    def __init__(self, *args, categories=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "Any category")] + [(c.slug, c.name) for c in categories]
+
+    def filters(self) -> InboxFilters:
+        if not self.is_valid():
+            return InboxFilters()
+        data = self.cleaned_data
+        return InboxFilters(
+            status=data["status"] or "active",
+            urgency=data["urgency"],
+            category=data["category"],
+            emotion=data["emotion"],
+            mine=data["mine"],
+            escalated=data["escalated"],
+        )
+
+
+class TriageCorrectionForm(forms.Form):
+    category = forms.ChoiceField(required=False)
+    emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS])
+    urgency = forms.ChoiceField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")])
+
+    def __init__(self, *args, categories=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "Out of scope")] + [(c.slug, c.name) for c in categories]

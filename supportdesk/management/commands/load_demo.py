@@ -1,0 +1,147 @@
+"""Load the demo company: users, taxonomy, KB, labelled examples and sample tickets.
+
+Safe to re-run: everything is matched on a natural key and created only when missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from knowledge.models import Article
+from supportdesk.models import Customer, Message
+from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
+from supportdesk.services import ticket_create
+from triage.models import Category, LabelledExample
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+
+
+class Command(BaseCommand):
+    help = "Load the Lumen demo company (users agent, supervisor, admin)."
+
+    def handle(self, *args, **options):
+        password = os.environ.get("DEMO_PASSWORD", "supportdesk")
+        ensure_roles()
+        created_users = self._users(password)
+        self._categories()
+        articles = self._articles()
+        examples = self._examples()
+        tickets = self._tickets()
+        self.stdout.write(
+            f"Demo loaded: {articles} new KB articles, {examples} new labelled examples, "
+            f"{tickets} new tickets."
+        )
+        for username in (AGENT, SUPERVISOR, ADMIN):
+            note = "" if username in created_users else " (existing user: password unchanged)"
+            self.stdout.write(f"  login: {username} / {password}{note}")
+
+    @transaction.atomic
+    def _users(self, password: str) -> list[str]:
+        user_model = get_user_model()
+        created = []
+        for username in (AGENT, SUPERVISOR, ADMIN):
+            user, was_created = user_model.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
+            if was_created:
+                user.set_password(password)
+                user.is_staff = username == ADMIN
+                user.is_superuser = username == ADMIN
+                user.save()
+                created.append(username)
+            user.groups.add(Group.objects.get(name=username))
+        return created
+
+    @transaction.atomic
+    def _categories(self) -> None:
+        for item in json.loads((DEMO_DIR / "categories.json").read_text()):
+            Category.objects.get_or_create(
+                slug=item["slug"],
+                defaults={
+                    "name": item["name"],
+                    "description": item["description"],
+                    "routine": item["routine"],
+                },
+            )
+
+    @transaction.atomic
+    def _articles(self) -> int:
+        items = json.loads((DEMO_DIR / "kb_articles.json").read_text())
+        by_key: dict[str, Article] = {}
+        created = 0
+        # Sources first, so translations can link to them.
+        for item in sorted(items, key=lambda i: i["translation_of"] is not None):
+            article, was_created = Article.objects.get_or_create(
+                title=item["title"],
+                language=item["language"],
+                defaults={
+                    "body": item["body"],
+                    "category": Category.objects.filter(slug=item["category"]).first(),
+                    "translation_of": by_key.get(item["translation_of"] or ""),
+                },
+            )
+            by_key[item["key"]] = article
+            created += was_created
+        return created
+
+    @transaction.atomic
+    def _examples(self) -> int:
+        target = LabelledExample.Target.CATEGORY
+        if LabelledExample.objects.filter(target=target, source=LabelledExample.Source.IMPORT).exists():
+            return 0
+        with (DEMO_DIR / "category_examples.csv").open(newline="", encoding="utf-8") as handle:
+            rows = [
+                LabelledExample(target=target, text=row["text"], label=row["category"])
+                for row in csv.DictReader(handle)
+            ]
+        LabelledExample.objects.bulk_create(rows, batch_size=1000)
+        return len(rows)
+
+    def _tickets(self) -> int:
+        now = timezone.now()
+        created = 0
+        items = list(enumerate(json.loads((DEMO_DIR / "tickets.json").read_text())))
+        # Oldest first, so follow-ups arrive after the tickets they follow up on.
+        for index, item in sorted(items, key=lambda pair: -pair[1]["minutes_ago"]):
+            external_id = f"demo-ticket-{index}"
+            if Message.objects.filter(external_id=external_id).exists():
+                continue
+            person = item["customer"]
+            received = now - timedelta(minutes=item["minutes_ago"])
+            with transaction.atomic():
+                Customer.objects.update_or_create(
+                    email=person["email"].lower(),
+                    defaults={
+                        "name": person["name"],
+                        "locale": person["locale"],
+                        "plan": person["plan"],
+                        "is_vip": person["vip"],
+                    },
+                    create_defaults={
+                        "name": person["name"],
+                        "locale": person["locale"],
+                        "plan": person["plan"],
+                        "is_vip": person["vip"],
+                        "first_seen": received - timedelta(days=120 if person["plan"] != "free" else 3),
+                    },
+                )
+                ticket_create(
+                    email=person["email"],
+                    subject=item["subject"],
+                    body=item["body"],
+                    channel=item["channel"],
+                    external_id=external_id,
+                    received_at=received,
+                )
+            created += 1
+        return created

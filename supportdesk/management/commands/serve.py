@@ -1,0 +1,55 @@
+"""Run the web server (daphne: HTTP + WebSockets) and the background worker together.
+
+Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve SupportDesk: web server and worker in one command."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-worker", action="store_true", help="Web server only.")
+
+    def handle(self, *args, host: str, port: int, no_worker: bool, **options):
+        python = sys.executable
+        web = [python, "-m", "daphne", "-b", host, "-p", str(port), "supportdesk.asgi:application"]
+        if settings.TASK_BACKEND == "celery":
+            worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
+                      "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "2"]  # fmt: skip
+        else:
+            worker = [python, "manage.py", "qcluster"]
+        commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker]
+        processes = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603 (our own argv)
+        self.stdout.write(f"SupportDesk is running on http://{host}:{port}/  (Ctrl-C stops it)")
+
+        def stop(*_: object) -> None:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+            deadline = time.monotonic() + 10
+            for process in processes:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+        signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+        try:
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()

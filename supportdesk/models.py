@@ -1,0 +1,178 @@
+"""The core desk: customers, tickets, the messages in them, and API tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Customer(models.Model):
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        PAYING = "paying", "Paying"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    locale = models.CharField(max_length=35, blank=True, help_text="BCP 47, e.g. ja-JP")
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    is_vip = models.BooleanField("VIP", default=False, db_index=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting on customer"
+        SOLVED = "solved", "Solved"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web form"
+        EMAIL = "email", "E-mail"
+        API = "api", "API"
+        ZENDESK = "zendesk", "Zendesk"
+
+    class Urgency(models.IntegerChoices):
+        # Stored as a rank so "sort by urgency, then age" is one index scan.
+        HIGH = 0, "high"
+        MEDIUM = 1, "medium"
+        LOW = 2, "low"
+        UNKNOWN = 3, "not triaged"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    subject = models.CharField(max_length=250)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    language = models.CharField(max_length=35, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.UNKNOWN)
+    # Current triage labels, copied from the latest TriageResult so the inbox filters on columns.
+    category = models.ForeignKey(
+        "triage.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emotion = models.CharField(max_length=12, blank=True)
+    needs_human = models.BooleanField(default=False)
+    is_escalated = models.BooleanField(default=False)
+    # An AI step failed: the ticket waits for a person to triage it by hand.
+    needs_manual_triage = models.BooleanField(default=False)
+    ai_error = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["urgency", "created_at"]
+        indexes = [
+            models.Index(fields=["urgency", "created_at"], name="ticket_queue"),
+            models.Index(fields=["status", "urgency", "created_at"], name="ticket_status_queue"),
+            models.Index(fields=["assignee", "status", "urgency", "created_at"], name="ticket_mine"),
+            models.Index(fields=["category", "urgency", "created_at"], name="ticket_category"),
+            models.Index(fields=["emotion", "urgency", "created_at"], name="ticket_emotion"),
+            models.Index(fields=["customer", "created_at"], name="ticket_customer"),
+        ]
+        permissions = [
+            ("work_inbox", "Can work tickets in the agent inbox"),
+            ("supervise", "Can see and handle supervisor escalations"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def urgency_label(self) -> str:
+        return self.Urgency(self.urgency).label
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Delivery(models.TextChoices):
+        NOT_APPLICABLE = "", "—"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True, help_text="Sanitised HTML; never rendered raw.")
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Message-ID for e-mail, the caller's id for API/Zendesk: one delivery, one message.
+    external_id = models.CharField(max_length=255, blank=True)
+    delivery_status = models.CharField(
+        max_length=10, choices=Delivery.choices, default=Delivery.NOT_APPLICABLE, blank=True
+    )
+    delivery_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_thread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="message_external_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} message on {self.ticket_id}"
+
+    @property
+    def author_label(self) -> str:
+        if self.direction == self.Direction.INBOUND:
+            return self.ticket.customer.display_name
+        return self.author_user.get_username() if self.author_user else "SupportDesk"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class Presence(models.Model):
+    """One open ticket page (one socket). Shared by every web process through the database."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    connected_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "connected_at"], name="presence_ticket")]

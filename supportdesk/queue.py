@@ -1,0 +1,39 @@
+"""Hand work to the configured background worker.
+
+TASK_BACKEND=q2 (embedded default, django-q2 ORM broker), celery (Redis broker) or sync
+(run in the caller's process; used by management commands and some tests).
+Call `enqueue_on_commit` from services: a task must never see a row that is not committed yet.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+# Every task the worker may run, by dotted path. Celery registers the same names.
+TASKS = (
+    "supportdesk.tasks.process_message",
+    "supportdesk.tasks.deliver_message",
+    "triage.tasks.retrain_models",
+)
+
+
+def enqueue(task: str, *args: object) -> None:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
+    backend = settings.TASK_BACKEND
+    if backend == "sync":
+        import_string(task)(*args)
+    elif backend == "celery":
+        from supportdesk.celery import app
+
+        app.send_task(task, args=list(args))
+    else:
+        from django_q.tasks import async_task
+
+        async_task(task, *args)
+
+
+def enqueue_on_commit(task: str, *args: object) -> None:
+    transaction.on_commit(lambda: enqueue(task, *args))

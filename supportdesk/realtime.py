@@ -1,0 +1,73 @@
+"""The one broadcast helper. Only services call it, and it sends only after commit.
+
+Events carry a type and ids, never HTML: each consumer renders the same template partial the
+HTTP view renders, for its own user.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# Event types.
+TICKET_CREATED = "ticket.created"  # a new ticket arrived
+TICKET_UPDATED = "ticket.updated"  # triage, routing, draft, status or assignee changed
+ESCALATIONS_CHANGED = "escalations.changed"  # an escalation was raised or acknowledged
+PRESENCE_CHANGED = "presence.changed"  # someone opened or left a ticket page
+EVENT_TYPES = (TICKET_CREATED, TICKET_UPDATED, ESCALATIONS_CHANGED, PRESENCE_CHANGED)
+
+# Groups.
+INBOX_GROUP = "inbox"
+SUPERVISORS_GROUP = "supervisors"
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"ticket-{ticket_id}"
+
+
+@dataclass(frozen=True)
+class DeskEvent:
+    event: str
+    ticket_id: int | None = None
+    # Consumers dispatch on "type": every event lands in their desk_event handler.
+    type: str = "desk.event"
+
+    def __post_init__(self) -> None:
+        if self.event not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {self.event!r}")
+
+
+def groups_for(event: DeskEvent) -> list[str]:
+    if event.event == ESCALATIONS_CHANGED:
+        groups = [SUPERVISORS_GROUP]
+    elif event.event == PRESENCE_CHANGED:
+        groups = []
+    else:
+        groups = [INBOX_GROUP]
+    if event.ticket_id is not None:
+        groups.append(ticket_group(event.ticket_id))
+    return groups
+
+
+def broadcast(event_type: str, *, ticket_id: int | None = None) -> None:
+    """Queue an event for every interested socket once the current transaction commits."""
+    event = DeskEvent(event=event_type, ticket_id=ticket_id)
+    transaction.on_commit(lambda: send_now(event))
+
+
+def send_now(event: DeskEvent) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    payload = asdict(event)
+    for group in groups_for(event):
+        try:
+            async_to_sync(layer.group_send)(group, payload)
+        except Exception:  # a live update must never break the write that caused it
+            logger.exception("broadcast of %s to %s failed", event.event, group)

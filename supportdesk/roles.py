@@ -1,0 +1,46 @@
+"""The three roles. Agents work the inbox; supervisors also handle escalations; admins run
+the Django admin (FAQ approvals, KB, rules, customers)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+AGENT, SUPERVISOR, ADMIN = "agent", "supervisor", "admin"
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    AGENT: ["supportdesk.work_inbox", "knowledge.view_article"],
+    SUPERVISOR: ["supportdesk.work_inbox", "supportdesk.supervise", "knowledge.view_article"],
+    ADMIN: [
+        "supportdesk.work_inbox",
+        "supportdesk.supervise",
+        "supportdesk.view_ticket",
+        "supportdesk.view_customer",
+        "supportdesk.change_customer",
+        "knowledge.view_article",
+        "knowledge.add_article",
+        "knowledge.change_article",
+        "knowledge.view_faqsuggestion",
+        "knowledge.change_faqsuggestion",
+        "triage.view_category",
+        "triage.add_category",
+        "triage.change_category",
+        "triage.view_labelledexample",
+        "triage.view_modelversion",
+        "feedback.view_feedbackevent",
+    ],
+}
+
+
+def ensure_roles(**kwargs: object) -> None:
+    """Create or refresh the role groups. Runs after every migrate; safe to repeat."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = []
+        for name in names:
+            app_label, codename = name.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                perms.append(perm)
+        group.permissions.add(*perms)

@@ -1,0 +1,127 @@
+"""Writes for the core desk: customers, tickets, messages, tokens, presence."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from supportdesk import realtime
+from supportdesk.html import sanitize_html
+from supportdesk.models import ApiToken, Customer, Message, Presence, Ticket
+from supportdesk.queue import enqueue_on_commit
+
+
+def customer_get_or_create(*, email: str, name: str = "", locale: str = "") -> Customer:
+    """Runs inside the caller's transaction. Fills in name/locale we did not know yet."""
+    customer, created = Customer.objects.get_or_create(
+        email=email.strip().lower(), defaults={"name": name.strip(), "locale": locale.strip()}
+    )
+    changed = []
+    if not created and name and not customer.name:
+        customer.name = name.strip()
+        changed.append("name")
+    if not created and locale and not customer.locale:
+        customer.locale = locale.strip()
+        changed.append("locale")
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    email: str,
+    subject: str,
+    body: str,
+    channel: str,
+    name: str = "",
+    locale: str = "",
+    body_html: str = "",
+    external_id: str = "",
+    received_at: datetime | None = None,
+) -> Ticket:
+    """Create a ticket and its first message, then start the AI pipeline after commit."""
+    customer = customer_get_or_create(email=email, name=name, locale=locale)
+    received_at = received_at or timezone.now()
+    ticket = Ticket.objects.create(
+        customer=customer, subject=subject.strip(), channel=channel, created_at=received_at
+    )
+    message = Message.objects.create(
+        created_at=received_at,
+        ticket=ticket,
+        direction=Message.Direction.INBOUND,
+        body_text=body.strip(),
+        body_html=sanitize_html(body_html) if body_html else "",
+        external_id=external_id,
+    )
+    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+    realtime.broadcast(realtime.TICKET_CREATED, ticket_id=ticket.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_flag_ai_failure(*, ticket_id: int, step: str, error: str) -> None:
+    """An AI step failed: keep the ticket in the inbox, visibly waiting for manual triage."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    ticket.needs_manual_triage = True
+    ticket.needs_human = True
+    ticket.ai_error = f"{step}: {error}"[:2000]
+    if ticket.status == Ticket.Status.NEW:
+        ticket.status = Ticket.Status.OPEN
+    if ticket.urgency == Ticket.Urgency.UNKNOWN:
+        ticket.urgency = Ticket.Urgency.MEDIUM
+    ticket.version += 1
+    ticket.save()
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=ticket.pk)
+
+
+def ticket_touch(ticket: Ticket, *fields: str) -> None:
+    """Save the given fields and bump the optimistic-locking version. Caller holds the row."""
+    ticket.version += 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=ticket.pk)
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: AbstractBaseUser) -> str:
+    """Create a token and return it. Only its hash is stored: it cannot be shown again."""
+    raw = "sd_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=_hash_token(raw), prefix=raw[:8])
+    return raw
+
+
+def api_token_authenticate(raw: str) -> AbstractBaseUser | None:
+    token = (
+        ApiToken.objects.select_related("user").filter(key_hash=_hash_token(raw.strip())).first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
+
+
+@transaction.atomic
+def presence_join(*, ticket_id: int, user_id: int, channel_name: str) -> None:
+    Presence.objects.update_or_create(
+        channel_name=channel_name, defaults={"ticket_id": ticket_id, "user_id": user_id}
+    )
+    realtime.broadcast(realtime.PRESENCE_CHANGED, ticket_id=ticket_id)
+
+
+@transaction.atomic
+def presence_leave(*, channel_name: str) -> None:
+    presence = Presence.objects.filter(channel_name=channel_name).first()
+    if presence is None:
+        return
+    presence.delete()
+    realtime.broadcast(realtime.PRESENCE_CHANGED, ticket_id=presence.ticket_id)

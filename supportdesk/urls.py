@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from replies import views as reply_views
+from supportdesk import api, views
+from triage import views as triage_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("tickets/<int:pk>/", views.ticket_page, name="ticket"),
+    path("tickets/<int:pk>/triage/", triage_views.correct, name="triage-correct"),
+    path("drafts/<int:pk>/send/", reply_views.send, name="draft-send"),
+    path("drafts/<int:pk>/escalate/", reply_views.escalate, name="draft-escalate"),
+    path("supervisor/", triage_views.supervisor, name="supervisor"),
+    path("escalations/<int:pk>/acknowledge/", triage_views.acknowledge, name="escalation-ack"),
+    path("contact/", views.contact, name="contact"),
+    path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
+    path("api/v1/tickets", api.tickets, name="api-tickets"),
+    path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,109 @@
+"""What a trained text classifier is, independent of what it classifies.
+
+The category and emotion models share this shape so that `store` can save either and
+`local` can run either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+Example = tuple[str, str]  # (text, label)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str  # best label that is not the explicit out-of-scope class
+    confidence: float  # calibrated probability of `label`
+    out_of_scope: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class TrainedModel:
+    """A fitted scikit-learn pipeline plus what is needed to interpret its output."""
+
+    target: str  # "category" | "emotion"
+    pipeline: Any  # sklearn Pipeline ending in a classifier with predict_proba
+    labels: tuple[str, ...]
+    oos_label: str | None = None
+    # Inputs whose best probability falls below this are out of scope (0 disables it).
+    oos_threshold: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    version: str = ""  # set by the store when saved or loaded
+
+    def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        probabilities = self.pipeline.predict_proba(list(texts))
+        return [self._interpret(row) for row in probabilities]
+
+    def predict(self, text: str) -> Prediction:
+        return self.predict_many([text])[0]
+
+    def _interpret(self, row: np.ndarray) -> Prediction:
+        classes = [str(c) for c in self.pipeline.classes_]
+        scores = {label: float(p) for label, p in zip(classes, row, strict=True)}
+        in_scope = {k: v for k, v in scores.items() if k != self.oos_label}
+        label = max(in_scope, key=in_scope.__getitem__)
+        top = max(scores, key=scores.__getitem__)
+        out_of_scope = (self.oos_label is not None and top == self.oos_label) or scores[
+            top
+        ] < self.oos_threshold
+        return Prediction(
+            label=label,
+            confidence=in_scope[label],
+            out_of_scope=out_of_scope,
+            scores=scores,
+        )
+
+
+def text_features(*, char_max_features: int | None = None, min_df: int = 1) -> FeatureUnion:
+    """Word 1-2-grams catch phrasing; char_wb 2-5-grams survive typos, inflection and
+    languages without spaces. Sublinear tf keeps long rants from dominating."""
+    return FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                    max_features=char_max_features,
+                ),
+            ),
+        ]
+    )
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, predicted_correct: np.ndarray, bins: int = 10
+) -> float:
+    """Top-label ECE over equal-width confidence bins."""
+    confidence = probabilities.max(axis=1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            gap = abs(predicted_correct[in_bin].mean() - confidence[in_bin].mean())
+            total += in_bin.mean() * gap
+    return float(total)
+
+
+def label_counts(labels: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return counts

@@ -1,0 +1,142 @@
+"""Triage: the installation's taxonomy, labelled examples, model versions, and per-message
+analysis, routing decisions and supervisor escalations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from triage.engine.types import EMOTIONS
+
+EMOTION_CHOICES = [(e, e) for e in EMOTIONS]
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    routine = models.BooleanField(
+        default=False, help_text="Calm customers asking this may get an automatic reply."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabelledExample(models.Model):
+    class Target(models.TextChoices):
+        CATEGORY = "category", "Category"
+        EMOTION = "emotion", "Emotion"
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "Imported"
+        CORRECTION = "correction", "Agent correction"
+
+    target = models.CharField(max_length=10, choices=Target.choices)
+    text = models.TextField()
+    label = models.CharField(max_length=60)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.IMPORT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["target", "label"], name="example_target_label")]
+
+    def __str__(self) -> str:
+        return f"{self.target}:{self.label}"
+
+
+class ModelVersion(models.Model):
+    target = models.CharField(max_length=10, choices=LabelledExample.Target.choices)
+    version = models.CharField(max_length=40)
+    metrics = models.JSONField(default=dict)
+    example_count = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "version"], name="model_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.version}"
+
+
+class TriageResult(models.Model):
+    """What an engine said about one inbound message."""
+
+    ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    message = models.OneToOneField(
+        "supportdesk.Message", on_delete=models.CASCADE, related_name="triage"
+    )
+    language = models.CharField(max_length=35)
+    language_confidence = models.FloatField()
+    category = models.CharField(max_length=60, blank=True)
+    category_confidence = models.FloatField()
+    out_of_scope = models.BooleanField(default=False)
+    emotion = models.CharField(max_length=12, choices=EMOTION_CHOICES)
+    emotion_confidence = models.FloatField()
+    urgency = models.CharField(max_length=8)
+    urgency_reasons = models.JSONField(default=list)
+    needs_human = models.BooleanField(default=False)
+    needs_human_reasons = models.JSONField(default=list)
+    engine = models.CharField(max_length=40)
+    engine_version = models.CharField(max_length=60)
+    latency_ms = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="triage_ticket")]
+
+    def __str__(self) -> str:
+        return f"triage of message {self.message_id}"
+
+
+class RoutingDecision(models.Model):
+    class Action(models.TextChoices):
+        AUTO_REPLY = "auto_reply", "Auto-reply candidate"
+        HUMAN = "human", "Human agent"
+        SUPERVISOR = "supervisor", "Supervisor alert"
+
+    ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    triage = models.ForeignKey(TriageResult, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    reasons = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="routing_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.action} for ticket {self.ticket_id}"
+
+
+class Escalation(models.Model):
+    """A live alert for supervisors. Open until someone acknowledges it."""
+
+    ticket = models.ForeignKey(
+        "supportdesk.Ticket", on_delete=models.CASCADE, related_name="escalations"
+    )
+    reason = models.CharField(max_length=300)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["acknowledged_at", "-created_at"], name="escalation_open")]
+
+    def __str__(self) -> str:
+        return f"Escalation of ticket {self.ticket_id}: {self.reason}"

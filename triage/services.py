@@ -1,0 +1,194 @@
+"""Writes for triage: apply an engine's analysis, route, escalate, and take corrections."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from feedback.services import feedback_record
+from supportdesk import realtime
+from supportdesk.models import Message, Ticket
+from supportdesk.services import ticket_touch
+from triage.engine.types import CustomerContext, TriageInput
+from triage.models import Category, Escalation, LabelledExample, RoutingDecision, TriageResult
+from triage.registry import get_triage_engine
+from triage.routing import RouteInput, decide_route
+
+URGENCY_RANK = {"high": Ticket.Urgency.HIGH, "medium": Ticket.Urgency.MEDIUM, "low": Ticket.Urgency.LOW}
+NEW_CUSTOMER_DAYS = 30
+
+
+def _customer_context(ticket: Ticket) -> CustomerContext:
+    customer = ticket.customer
+    since = timezone.now() - timedelta(days=settings.REPEAT_CONTACT_DAYS)
+    recent = (
+        Ticket.objects.filter(customer=customer, created_at__gte=since, created_at__lt=ticket.created_at)
+        .exclude(pk=ticket.pk)
+        .count()
+    )
+    return CustomerContext(
+        vip=customer.is_vip,
+        plan=customer.plan,
+        is_new=customer.first_seen >= timezone.now() - timedelta(days=NEW_CUSTOMER_DAYS),
+        recent_contacts=recent,
+        locale=customer.locale,
+    )
+
+
+def triage_message(*, message_id: int) -> TriageResult:
+    """Analyse an inbound message (outside any transaction: the engine may take a while),
+    then apply the result and route the ticket. Safe to call twice for the same message."""
+    existing = TriageResult.objects.filter(message_id=message_id).first()
+    if existing is not None:
+        return existing
+    message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    ticket = message.ticket
+    context = _customer_context(ticket)
+    started = time.perf_counter()
+    analysis = get_triage_engine().analyse(
+        TriageInput(text=message.body_text, subject=ticket.subject, customer=context)
+    )
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    return triage_apply(
+        message_id=message_id, analysis=analysis, latency_ms=latency_ms, context=context
+    )
+
+
+@transaction.atomic
+def triage_apply(*, message_id: int, analysis, latency_ms: int, context: CustomerContext) -> TriageResult:
+    message = Message.objects.get(pk=message_id)
+    ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=message.ticket_id)
+    result, created = TriageResult.objects.get_or_create(
+        message=message,
+        defaults=dict(
+            ticket=ticket,
+            language=analysis.language,
+            language_confidence=analysis.language_confidence,
+            category=analysis.category,
+            category_confidence=analysis.category_confidence,
+            out_of_scope=analysis.out_of_scope,
+            emotion=analysis.emotion,
+            emotion_confidence=analysis.emotion_confidence,
+            urgency=analysis.urgency,
+            urgency_reasons=list(analysis.urgency_reasons),
+            needs_human=analysis.needs_human,
+            needs_human_reasons=list(analysis.needs_human_reasons),
+            engine=analysis.engine,
+            engine_version=analysis.engine_version,
+            latency_ms=latency_ms,
+        ),
+    )
+    if not created:
+        return result
+    category = Category.objects.filter(slug=result.category, active=True).first()
+    ticket.language = result.language
+    ticket.category = category
+    ticket.emotion = result.emotion
+    ticket.urgency = URGENCY_RANK.get(result.urgency, Ticket.Urgency.MEDIUM)
+    ticket.needs_human = result.needs_human
+    if ticket.status == Ticket.Status.NEW:
+        ticket.status = Ticket.Status.OPEN
+    ticket_touch(ticket, "language", "category", "emotion", "urgency", "needs_human", "status")
+    route_ticket(ticket=ticket, triage=result, context=context, category=category)
+    return result
+
+
+def route_ticket(
+    *, ticket: Ticket, triage: TriageResult, context: CustomerContext, category: Category | None
+) -> RoutingDecision:
+    """Runs inside the caller's transaction, with the ticket row locked."""
+    route = decide_route(
+        RouteInput(
+            category=triage.category,
+            category_confidence=triage.category_confidence,
+            category_is_routine=bool(category and category.routine),
+            out_of_scope=triage.out_of_scope,
+            emotion=triage.emotion,
+            emotion_confidence=triage.emotion_confidence,
+            urgency=triage.urgency,
+            needs_human=triage.needs_human,
+            vip=context.vip,
+            recent_contacts=context.recent_contacts,
+        ),
+        low_confidence=settings.LOW_CONFIDENCE,
+    )
+    decision = RoutingDecision.objects.create(
+        ticket=ticket, triage=triage, action=route.action, reasons=list(route.reasons)
+    )
+    if route.action == RoutingDecision.Action.SUPERVISOR:
+        escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
+    elif route.action == RoutingDecision.Action.HUMAN and not ticket.needs_human:
+        ticket.needs_human = True
+        ticket_touch(ticket, "needs_human")
+    return decision
+
+
+def escalation_raise(
+    *, ticket: Ticket, reason: str, actor: AbstractBaseUser | None = None
+) -> Escalation:
+    """Runs inside the caller's transaction, with the ticket row locked."""
+    escalation = Escalation.objects.create(ticket=ticket, reason=reason[:300], raised_by=actor)
+    if not ticket.is_escalated:
+        ticket.is_escalated = True
+        ticket.needs_human = True
+        ticket_touch(ticket, "is_escalated", "needs_human")
+    realtime.broadcast(realtime.ESCALATIONS_CHANGED, ticket_id=ticket.pk)
+    return escalation
+
+
+@transaction.atomic
+def escalation_acknowledge(*, escalation_id: int, actor: AbstractBaseUser, assign: bool) -> Escalation:
+    escalation = Escalation.objects.select_for_update().get(pk=escalation_id)
+    if escalation.acknowledged_at is None:
+        escalation.acknowledged_by = actor
+        escalation.acknowledged_at = timezone.now()
+        escalation.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    if assign:
+        ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
+        ticket.assignee = actor
+        ticket_touch(ticket, "assignee")
+    realtime.broadcast(realtime.ESCALATIONS_CHANGED, ticket_id=escalation.ticket_id)
+    return escalation
+
+
+@transaction.atomic
+def triage_correct(
+    *, ticket_id: int, actor: AbstractBaseUser, category: str, emotion: str, urgency: str
+) -> Ticket:
+    """An agent fixes the labels. The fix becomes training data and a feedback event."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    triage = TriageResult.objects.filter(ticket=ticket).order_by("-created_at").first()
+    before = {
+        "category": ticket.category.slug if ticket.category else "",
+        "emotion": ticket.emotion,
+        "urgency": ticket.urgency_label,
+    }
+    after = {"category": category, "emotion": emotion, "urgency": urgency}
+    if before == after:
+        return ticket
+    ticket.category = Category.objects.filter(slug=category).first() if category else None
+    ticket.emotion = emotion
+    ticket.urgency = URGENCY_RANK[urgency]
+    ticket.needs_manual_triage = False
+    ticket_touch(ticket, "category", "emotion", "urgency", "needs_manual_triage")
+    first_message = ticket.messages.filter(direction=Message.Direction.INBOUND).first()
+    if first_message is not None:
+        for target, label in (("category", category), ("emotion", emotion)):
+            if label and before[target] != label:
+                LabelledExample.objects.create(
+                    target=target,
+                    text=f"{ticket.subject}\n{first_message.body_text}",
+                    label=label,
+                    source=LabelledExample.Source.CORRECTION,
+                )
+    if triage is not None:
+        feedback_record(
+            kind="triage_corrected", actor=actor, ticket=ticket, triage=triage,
+            before=before, after=after,
+        )  # fmt: skip
+    return ticket

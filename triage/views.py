@@ -1,0 +1,66 @@
+"""Triage corrections and the supervisor's escalation queue."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from supportdesk.forms import TriageCorrectionForm
+from supportdesk.models import Ticket
+from supportdesk.selectors import ticket_detail
+from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
+from triage.models import Category, Escalation
+from triage.selectors import ESCALATION_PAGE, escalations_open
+from triage.services import escalation_acknowledge, triage_correct
+
+
+def supervisor_view(view):
+    return login_required(permission_required("supportdesk.supervise", raise_exception=True)(view))
+
+
+@agent_view
+@require_POST
+def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    form = TriageCorrectionForm(request.POST, categories=Category.objects.filter(active=True))
+    status = 200
+    if form.is_valid():
+        triage_correct(
+            ticket_id=ticket.pk,
+            actor=request.user,
+            category=form.cleaned_data["category"],
+            emotion=form.cleaned_data["emotion"],
+            urgency=form.cleaned_data["urgency"],
+        )
+    else:
+        status = 400
+    if not request.htmx:
+        return htmx_redirect(request, f"/tickets/{ticket.pk}/")
+    context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
+    if status == 400:
+        context["correction_form"] = form
+    return render(request, "supportdesk/ticket.html#ticket-summary", context, status=status)
+
+
+@supervisor_view
+@vary_on_headers("HX-Request")
+def supervisor(request: HtmxHttpRequest) -> HttpResponse:
+    context = {"escalations": list(escalations_open()[:ESCALATION_PAGE])}
+    template = "supportdesk/supervisor.html"
+    return render(request, f"{template}#escalation-list" if request.htmx else template, context)
+
+
+@supervisor_view
+@require_POST
+def acknowledge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    escalation = get_object_or_404(Escalation, pk=pk)
+    escalation_acknowledge(
+        escalation_id=escalation.pk, actor=request.user, assign=request.POST.get("assign") == "1"
+    )
+    if not request.htmx:
+        return htmx_redirect(request, "/supervisor/")
+    context = {"escalations": list(escalations_open()[:ESCALATION_PAGE])}
+    return render(request, "supportdesk/supervisor.html#escalation-list", context)
