@@ -60,8 +60,10 @@ def ticket_create(
         body_html=sanitize_html(body_html) if body_html else "",
         external_id=external_id,
     )
-    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+    # Announce first: on-commit callbacks run in order, so inboxes see "created" before the
+    # pipeline's "updated" events even with an inline task backend.
     realtime.broadcast(realtime.TICKET_CREATED, ticket_id=ticket.pk)
+    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return ticket
 
 

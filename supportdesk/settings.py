@@ -153,7 +153,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <suppo
 SUPPORTED_LANGUAGES = env.list(
     "SUPPORTED_LANGUAGES", default=["en", "zh-Hant", "zh-Hans", "ja", "es", "de", "fr", "pt"]
 )
-BRAND_NAME = env.str("BRAND_NAME", default="Lumen Support")
+BRAND_NAME = env.str("BRAND_NAME", default="Lumen")
 REPEAT_CONTACT_DAYS = env.int("REPEAT_CONTACT_DAYS", default=7)
 LOW_CONFIDENCE = env.float("LOW_CONFIDENCE", default=0.5)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
@@ -176,7 +176,8 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "static"  # collectstatic target; whitenoise also serves from finders
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

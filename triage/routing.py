@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CALM_EMOTIONS = frozenset({"neutral", "positive", "confused"})
+# Below this, "angry" is a guess: the ticket still goes to a human, but no supervisor is paged.
+ANGRY_ALERT_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def decide_route(inp: RouteInput, *, low_confidence: float) -> Route:
     alerts = []
     if inp.vip:
         alerts.append("VIP customer")
-    if inp.emotion == "angry":
+    if inp.emotion == "angry" and inp.emotion_confidence >= ANGRY_ALERT_CONFIDENCE:
         alerts.append(f"Angry customer ({inp.emotion_confidence:.0%} confidence)")
     if inp.urgency == "high":
         alerts.append("High urgency")

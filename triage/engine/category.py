@@ -118,8 +118,8 @@ def train_category_model(
         labels=in_scope_labels,
         oos_label=oos_label if oos_label in counts else None,
     )
-    can_hold_out = (
-        min(counts.values()) >= MIN_PER_CLASS_FOR_HOLDOUT and len(rows) * holdout >= len(counts)
+    can_hold_out = min(counts.values()) >= MIN_PER_CLASS_FOR_HOLDOUT and len(rows) * holdout >= len(
+        counts
     )
     if can_hold_out:
         train_x, held_x, train_y, held_y = train_test_split(
@@ -136,7 +136,7 @@ def train_category_model(
         )
         model.metrics = evaluate_category_model(model, list(zip(held_x, held_y, strict=True)))
     model.pipeline = _fit(texts, labels, seed)
-    model.metrics = {**model.metrics, "examples": float(len(rows)), "threshold": model.oos_threshold}
+    model.metrics |= {"examples": float(len(rows)), "threshold": model.oos_threshold}
     return model
 
 

@@ -3,13 +3,14 @@
 Usage: python -m triage.engine.prepare_goemotions SOURCE_DIR OUT_TSV [--split train]
 
 SOURCE_DIR holds the GoEmotions release (`train.tsv`, `dev.tsv`, `labels.txt`). The output is
-one example per line, `text<TAB>emotion`, with a header row; it is what
-`emotion.load_emotion_examples` reads.
+one example per line, `text<TAB>emotion` (csv-quoted where needed), with a header row; it
+is what `emotion.load_emotion_examples` reads.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,9 +65,9 @@ def map_label_ids(label_ids: str, names: list[str]) -> str | None:
 
 
 def iter_mapped_rows(tsv_path: Path, names: list[str]) -> Iterator[tuple[str, str]]:
-    with tsv_path.open(encoding="utf-8") as handle:
-        for line in handle:
-            parts = line.rstrip("\n").split("\t")
+    # The release is csv-quoted ("" inside quoted fields), so it is read as csv, not split.
+    with tsv_path.open(encoding="utf-8", newline="") as handle:
+        for parts in csv.reader(handle, delimiter="\t"):
             if len(parts) < 2:
                 continue
             emotion = map_label_ids(parts[1], names)
@@ -80,13 +81,16 @@ def write_examples(rows: Iterator[tuple[str, str]], out_path: Path) -> int:
     seen: set[str] = set()
     count = 0
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w", encoding="utf-8", newline="\n") as handle:
-        handle.write("text\temotion\n")
+    with out_path.open("w", encoding="utf-8", newline="") as handle:
+        # csv quoting, so any csv reader with delimiter="\t" gets the text back exactly
+        # (about 1 in 40 comments starts with a quotation mark).
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(("text", "emotion"))
         for text, emotion in rows:
             if text in seen:
                 continue
             seen.add(text)
-            handle.write(f"{text}\t{emotion}\n")
+            writer.writerow((text, emotion))
             count += 1
     return count
 

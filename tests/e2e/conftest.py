@@ -1,0 +1,34 @@
+"""A live embedded installation: SQLite, the SQLite channel layer and a django-q2 worker.
+
+`manage.py serve` runs daphne and `qcluster` as separate processes, so every live update the
+browser sees crossed from the worker process to the web process through the channel layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.livedesk import VIP_EMAIL, Installation
+
+
+@pytest.fixture(scope="session")
+def live_desk(tmp_path_factory, desk_models) -> Iterator[Installation]:
+    desk = Installation.create("embedded", tmp_path_factory.mktemp("e2e-var"))
+    try:
+        desk.manage("migrate", "--noinput", step="migrate")
+        desk.manage("migrate", "--noinput", "--database", "channels", step="migrate channels")
+        desk.manage("load_demo", step="load_demo")
+        desk_models.install(desk)
+        desk.orm(
+            "from supportdesk.models import Customer\n"
+            "Customer.objects.update_or_create(\n"
+            f"    email={VIP_EMAIL!r}, defaults={{'name': 'Vera Importante', 'is_vip': True}})\n"
+            "result = True"
+        )
+        desk.serve()
+        desk.wait_for_backlog()
+        yield desk
+    finally:
+        desk.stop()

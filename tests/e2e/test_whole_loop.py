@@ -1,0 +1,168 @@
+"""The whole loop in a real browser against a live installation.
+
+A ticket arrives through the HTTP API → the worker triages, routes and drafts it → the agent's
+already-open inbox shows it live → the agent edits the draft and sends it → the customer's
+e-mail is written and the edit is kept as feedback. And: an angry VIP reaches the supervisor's
+escalation list live, and assigning it takes it off the list.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+import uuid
+from email import policy
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.livedesk import DEMO_PASSWORD, SCREENSHOTS, VIP_EMAIL, Installation
+
+pytestmark = pytest.mark.browser
+
+LIVE_TIMEOUT_MS = 20_000  # a live update has this long to reach the open page
+PIPELINE_TIMEOUT_MS = 60_000  # triage + routing + draft by the worker
+
+
+def sign_in(page: Page, desk: Installation, username: str, then: str) -> None:
+    page.goto(f"{desk.base_url}/login/?next={then}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{desk.base_url}{then}")
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_TIMEOUT_MS)
+    # Survives only as long as the document does: proves later changes came without a reload.
+    page.evaluate("window.__sameDocument = true")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def mails_to(outbox: Path, address: str) -> list[email.message.EmailMessage]:
+    if not outbox.exists():
+        return []
+    messages = []
+    for file in sorted(outbox.iterdir()):
+        # The file backend ends each message with a rule line; what follows the last rule is
+        # a message still being written.
+        for chunk in file.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[:-1]:
+            message = email.message_from_bytes(chunk, policy=policy.default)
+            if address in str(message["To"]):
+                messages.append(message)
+    return messages
+
+
+def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, page: Page) -> None:
+    token = live_desk.api_token("agent")
+    customer = f"pat.{uuid.uuid4().hex[:8]}@example.com"
+    sign_in(page, live_desk, "agent", "/inbox/")
+
+    ticket = live_desk.create_ticket(
+        token=token,
+        subject="Where is my parcel?",
+        body="Hello, I ordered a desk lamp last Monday and the tracking has not changed since "
+        "Wednesday. Could you tell me when it will arrive? Thank you, Pat",
+        email=customer,
+        name="Pat Doyle",
+    )
+    row = page.locator(f"#ticket-rows #ticket-{ticket['id']}")
+    expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    # The worker's triage reaches the same row live, too.
+    expect(row.locator(".chip.lang")).to_have_text("en", timeout=PIPELINE_TIMEOUT_MS)
+    assert_not_reloaded(page)
+    screenshot(page, "inbox")
+
+    row.locator("a.subject").click()
+    expect(page).to_have_url(f"{live_desk.base_url}/tickets/{ticket['id']}/")
+    editor = page.locator("#draft-text")
+    expect(editor).to_have_value(re.compile(r"\S"), timeout=PIPELINE_TIMEOUT_MS)
+    draft = editor.input_value()
+    marker = f"Reference E2E-{uuid.uuid4().hex[:10]}: we have asked the courier to call you."
+    edited = f"{draft.rstrip()}\n\n{marker}"
+    editor.fill(edited)
+    screenshot(page, "ticket")
+
+    page.locator("#send-edited").click()
+    expect(page.locator("#draft-panel")).to_contain_text("Draft sent by agent")
+    # The worker delivers the reply and the thread updates live.
+    outbound = page.locator("#thread article.message.out").filter(has_text=marker)
+    expect(outbound.locator(".chip.delivery-sent")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    screenshot(page, "ticket-sent")
+
+    saved = live_desk.orm(
+        "from feedback.models import FeedbackEvent\n"
+        "from supportdesk.models import Message\n"
+        f"out = Message.objects.filter(ticket_id={ticket['id']}, direction='out')\n"
+        f"events = FeedbackEvent.objects.filter(ticket_id={ticket['id']})\n"
+        "result = {\n"
+        "  'outbound': list(out.values('body_text', 'delivery_status', 'author_user__username')),\n"
+        "  'events': list(events.values('kind', 'diff', 'actor__username')),\n"
+        "}"
+    )
+    assert saved["outbound"] == [
+        {"body_text": edited.strip(), "delivery_status": "sent", "author_user__username": "agent"}
+    ]
+    assert [(e["kind"], e["actor__username"]) for e in saved["events"]] == [
+        ("draft_edited", "agent")
+    ]
+    assert marker in saved["events"][0]["diff"]
+
+    mails = live_desk.wait_for(
+        lambda: mails_to(live_desk.sent_mail, customer), 10, f"an e-mail to {customer}"
+    )
+    assert len(mails) == 1
+    assert mails[0].get_content().strip() == edited.strip()
+    assert f"[#{ticket['id']}]" in mails[0]["Subject"]
+
+
+def test_supervisor_sees_an_angry_vip_live_and_takes_it(
+    live_desk: Installation, page: Page
+) -> None:
+    token = live_desk.api_token("agent")
+    sign_in(page, live_desk, "supervisor", "/supervisor/")
+    badge = page.locator("#escalation-badge")
+    open_before = int(badge.inner_text())
+
+    ticket = live_desk.create_ticket(
+        token=token,
+        subject="Charged twice AGAIN - this is unacceptable",
+        body="This is the third time I write. You charged my card twice for the same order and "
+        "nobody answers. I am furious. Refund me today or I cancel everything!",
+        email=VIP_EMAIL,
+        name="Vera Importante",
+    )
+    escalation = page.locator("#escalation-list article.escalation").filter(
+        has=page.locator(f'a[href="/tickets/{ticket["id"]}/"]')
+    )
+    expect(escalation).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
+    expect(escalation).to_contain_text("VIP customer")
+    expect(badge).to_have_text(str(open_before + 1), timeout=LIVE_TIMEOUT_MS)
+    assert_not_reloaded(page)
+    screenshot(page, "supervisor")
+
+    escalation.get_by_role("button", name="Assign to me").click()
+    expect(escalation).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    expect(badge).to_have_text(str(open_before), timeout=LIVE_TIMEOUT_MS)
+    assert_not_reloaded(page)
+
+    taken = live_desk.orm(
+        "from triage.models import Escalation\n"
+        f"e = Escalation.objects.select_related('ticket__assignee', 'acknowledged_by')"
+        f".get(ticket_id={ticket['id']})\n"
+        "result = [e.ticket.assignee.username, e.acknowledged_by.username]"
+    )
+    assert taken == ["supervisor", "supervisor"]
+
+
+def test_the_worker_drafted_every_demo_ticket(live_desk: Installation) -> None:
+    """load_demo's tickets, in eight languages, went through the pipeline without a failure."""
+    assert live_desk.flagged_tickets() == []

@@ -1,0 +1,273 @@
+"""The live desk socket, through the real ASGI stack (origin check, session auth) and the real
+Redis channel layer: who may connect, and what each open page receives after a commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from replies.services import draft_send
+from supportdesk.asgi import application
+from supportdesk.models import Presence, Ticket
+from supportdesk.services import ticket_create
+from tests.factories import CustomerFactory, DraftFactory, TicketFactory, TriageResultFactory
+from triage.services import escalation_raise, triage_correct
+
+# Consumers read through their own threads and connections: rows must really be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ARRIVE = 5.0  # seconds to wait for a frame that must come
+QUIET = 0.6  # seconds of silence that count as "nothing more is coming"
+
+
+def _socket(path: str, client: Client | None = None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    if client is not None:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def _until(socket: WebsocketCommunicator, marker: str) -> list[str]:
+    """Frames up to and including the first one containing `marker`."""
+    frames: list[str] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ARRIVE
+    while loop.time() < deadline:
+        try:
+            frame = await socket.receive_from(timeout=deadline - loop.time())
+        except TimeoutError:
+            break
+        frames.append(frame)
+        if marker in frame:
+            return frames
+    raise AssertionError(f"no frame with {marker!r} within {ARRIVE}s; got {frames!r}")
+
+
+async def _drain(socket: WebsocketCommunicator) -> list[str]:
+    """Every frame until the socket has been quiet for QUIET seconds."""
+    frames: list[str] = []
+    # receive_nothing, unlike a receive that times out, leaves the consumer running.
+    while not await socket.receive_nothing(timeout=QUIET):
+        frames.append(await socket.receive_from())
+    return frames
+
+
+def _connect_result(path: str, client: Client | None = None):
+    async def attempt():
+        socket = _socket(path, client)
+        result = await socket.connect()
+        if result[0]:
+            await socket.disconnect()
+        return result
+
+    return async_to_sync(attempt)()
+
+
+def _new_ticket(subject: str = "Where is my parcel?") -> Ticket:
+    return ticket_create(
+        email="maria@example.com",
+        name="Maria Lopez",
+        subject=subject,
+        body="The tracking still says dispatched.",
+        channel=Ticket.Channel.WEB,
+    )
+
+
+# -- who may connect ---------------------------------------------------------------------------
+
+
+def test_socket_without_a_session_is_refused(db):
+    assert _connect_result("/ws/desk/?view=inbox") == (False, 4403)
+
+
+def test_socket_from_a_foreign_origin_is_refused(agent_client):
+    async def attempt():
+        socket = WebsocketCommunicator(
+            application,
+            "/ws/desk/?view=inbox",
+            headers=[
+                (b"origin", b"http://evil.example"),
+                (b"cookie", f"sessionid={agent_client.cookies['sessionid'].value}".encode()),
+            ],
+        )
+        connected, _ = await socket.connect()
+        return connected
+
+    assert async_to_sync(attempt)() is False
+
+
+def test_user_without_a_role_is_refused(client, outsider):
+    client.force_login(outsider)
+
+    assert _connect_result("/ws/desk/?view=inbox", client) == (False, 4403)
+
+
+def test_agent_may_not_open_the_supervisor_socket(agent_client):
+    assert _connect_result("/ws/desk/?view=supervisor", agent_client) == (False, 4403)
+
+
+def test_ticket_socket_for_a_missing_or_malformed_ticket_is_refused(agent_client):
+    assert _connect_result("/ws/desk/?view=ticket&id=999", agent_client) == (False, 4404)
+    assert _connect_result("/ws/desk/?view=ticket&id=abc", agent_client) == (False, 4400)
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+
+def test_inbox_socket_receives_the_row_of_a_new_ticket(agent_client, stub_triage):
+    stub_triage()
+
+    async def scenario():
+        socket = _socket("/ws/desk/?view=inbox", agent_client)
+        assert (await socket.connect())[0]
+        ticket = await database_sync_to_async(_new_ticket)()
+        # With TASK_BACKEND=sync the pipeline's updates may arrive first; the new row is the
+        # frame that prepends to the list.
+        frames = await _until(socket, "afterbegin:#ticket-rows")
+        await socket.disconnect()
+        return ticket, frames
+
+    ticket, frames = async_to_sync(scenario)()
+
+    row = frames[-1]
+    assert row.strip().startswith('<div hx-swap-oob="afterbegin:#ticket-rows">')
+    assert f'<article id="ticket-{ticket.pk}"' in row
+    assert "Where is my parcel?" in row
+    assert "Maria Lopez" in row
+
+
+def test_inbox_socket_only_sends_rows_that_match_its_filters(agent_client, stub_triage):
+    stub_triage(urgency="low")
+
+    async def scenario():
+        socket = _socket("/ws/desk/?view=inbox&urgency=high", agent_client)
+        assert (await socket.connect())[0]
+        ticket = await database_sync_to_async(_new_ticket)()
+        frames = await _until(socket, f'id="ticket-{ticket.pk}"')
+        frames += await _drain(socket)
+        await socket.disconnect()
+        return ticket, frames
+
+    ticket, frames = async_to_sync(scenario)()
+
+    assert frames
+    assert all(f == f'<div id="ticket-{ticket.pk}" hx-swap-oob="delete"></div>' for f in frames)
+
+
+def test_inbox_row_is_replaced_in_place_when_triage_labels_the_ticket(
+    agent_client, stub_triage, categories
+):
+    stub_triage(category="delivery", emotion="anxious", urgency="medium")
+
+    async def scenario():
+        socket = _socket("/ws/desk/?view=inbox", agent_client)
+        assert (await socket.connect())[0]
+        ticket = await database_sync_to_async(_new_ticket)()
+        frames = await _until(socket, "emotion-anxious")
+        await socket.disconnect()
+        return ticket, frames
+
+    ticket, frames = async_to_sync(scenario)()
+
+    updated = frames[-1]
+    assert f'<article id="ticket-{ticket.pk}"' in updated
+    assert 'hx-swap-oob="true"' in updated
+    assert "afterbegin" not in updated
+    assert "Delivery" in updated
+
+
+# -- the ticket page ---------------------------------------------------------------------------
+
+
+def test_ticket_socket_shows_who_else_is_viewing(agent_client, other_agent_client):
+    ticket = TicketFactory()
+    path = f"/ws/desk/?view=ticket&id={ticket.pk}"
+
+    async def scenario():
+        alice = _socket(path, agent_client)
+        assert (await alice.connect())[0]
+        await _until(alice, 'id="viewers"')  # her own arrival
+        bob = _socket(path, other_agent_client)
+        assert (await bob.connect())[0]
+        joined = await _until(alice, "bob")
+        await bob.disconnect()
+        left = await _until(alice, 'id="viewers"')
+        await alice.disconnect()
+        return joined[-1], left[-1]
+
+    joined, left = async_to_sync(scenario)()
+
+    assert 'id="viewers"' in joined and 'hx-swap-oob="true"' in joined
+    assert '<span class="viewer">bob</span>' in joined
+    assert "alice" not in joined  # nobody is told they are watching themselves
+    assert "bob" not in left
+    assert not Presence.objects.filter(ticket=ticket).exists()
+
+
+def test_ticket_socket_refreshes_summary_but_keeps_the_editor_until_the_draft_changes(
+    agent_client, agent, other_agent, categories
+):
+    draft = DraftFactory(
+        in_reply_to__ticket__category=categories["delivery"],
+        in_reply_to__ticket__emotion="neutral",
+    )
+    TriageResultFactory(message=draft.in_reply_to, category="delivery", emotion="neutral")
+    path = f"/ws/desk/?view=ticket&id={draft.ticket_id}"
+
+    async def scenario():
+        socket = _socket(path, agent_client)
+        assert (await socket.connect())[0]
+        await _until(socket, 'id="viewers"')
+        await database_sync_to_async(triage_correct)(
+            ticket_id=draft.ticket_id, actor=other_agent, category="refund", emotion="angry",
+            urgency="high",
+        )  # fmt: skip
+        corrected = await _until(socket, 'id="ticket-summary"')
+        await database_sync_to_async(draft_send)(draft_id=draft.pk, actor=other_agent)
+        sent = await _until(socket, 'id="draft-panel"')
+        await socket.disconnect()
+        return corrected, sent
+
+    corrected, sent = async_to_sync(scenario)()
+
+    assert "Corrected by an agent: Refunds · angry · high" in corrected[-1]
+    assert not any('id="draft-panel"' in frame for frame in corrected)
+    assert "Draft sent by bob" in sent[-1]
+
+
+# -- supervisors -------------------------------------------------------------------------------
+
+
+def test_supervisor_socket_receives_the_new_escalation_and_badge(supervisor_client):
+    ticket = TicketFactory(
+        subject="Charged twice", customer=CustomerFactory(name="Margaret Okafor")
+    )
+
+    def escalate() -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+            escalation_raise(ticket=locked, reason="VIP customer")
+
+    async def scenario():
+        socket = _socket("/ws/desk/?view=supervisor", supervisor_client)
+        assert (await socket.connect())[0]
+        await database_sync_to_async(escalate)()
+        frames = await _until(socket, 'id="escalation-list"')
+        await socket.disconnect()
+        return frames[-1]
+
+    frame = async_to_sync(scenario)()
+
+    assert '<span id="escalation-badge" class="badge" hx-swap-oob="true"' in frame
+    assert 'aria-label="1 open escalations">1</span>' in frame
+    assert '<section id="escalation-list"' in frame
+    assert "Charged twice" in frame
+    assert "Margaret Okafor" in frame
+    assert "<strong>Why:</strong> VIP customer" in frame

@@ -1,0 +1,297 @@
+"""The local triage engine, without a database: language, category, emotion, rules, store."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from triage.engine import (
+    CustomerContext,
+    LocalTriageEngine,
+    ModelIntegrityError,
+    Signals,
+    TriageInput,
+    decide,
+    detect_language,
+    load_emotion_examples,
+    load_local_engine,
+    load_model,
+    predict_emotion,
+    save_model,
+    train_and_save,
+    train_category_model,
+    train_emotion_model,
+)
+
+EMOTION_DATA = Path(__file__).resolve().parents[2] / "triage" / "data" / "emotion_examples.tsv"
+LANGUAGES = ("en", "ja", "zh-Hant", "zh-Hans", "es", "de", "fr", "pt")
+SEED_TICKET = "我不知道怎麼取消自動續訂，我現在帳戶裡被扣了錢。"
+
+TOY_TAXONOMY = {
+    "billing": [
+        "I was charged twice this month",
+        "Why is my invoice higher than usual?",
+        "Please refund the duplicate payment",
+        "My credit card was billed after I cancelled",
+        "Can I get a receipt for my last payment?",
+        "The subscription fee went up without notice",
+        "I need a copy of my invoice for accounting",
+        "You took money from my account twice",
+        "How do I update my payment card?",
+        "I want a refund for this month's charge",
+    ],
+    "account": [
+        "I can't log in to my account",
+        "How do I reset my password?",
+        "My account is locked after too many attempts",
+        "I want to change the email address on my account",
+        "The verification code never arrives",
+        "How do I delete my account?",
+        "I forgot my username",
+        "Two-factor authentication is not working",
+        "Please merge my two accounts",
+        "I can't sign in with Google anymore",
+    ],
+    "shipping": [
+        "Where is my package?",
+        "My order hasn't arrived yet",
+        "The tracking number doesn't work",
+        "Can I change the delivery address?",
+        "The parcel was delivered to the wrong house",
+        "How long does shipping to Canada take?",
+        "My order arrived damaged",
+        "The courier says the package was lost",
+        "Can you ship it faster?",
+        "I received someone else's order",
+    ],
+    "other": [
+        "What's the weather like in Paris tomorrow?",
+        "Give me a recipe for banana bread",
+        "Who won the football game last night?",
+        "Tell me a joke about cats",
+        "What is the capital of Australia?",
+        "Recommend a good science fiction novel",
+        "How tall is Mount Everest?",
+        "Translate 'good morning' into Italian",
+        "What time is sunset today?",
+        "Write me a poem about autumn",
+    ],
+}
+
+
+def _toy_examples() -> list[tuple[str, str]]:
+    return [(text, label) for label, texts in TOY_TAXONOMY.items() for text in texts]
+
+
+@pytest.fixture(scope="module")
+def category_model():
+    return train_category_model(_toy_examples(), oos_label="other")
+
+
+@pytest.fixture(scope="module")
+def emotion_model():
+    rows = load_emotion_examples(EMOTION_DATA)
+    random.Random(3).shuffle(rows)
+    return train_emotion_model(rows[:3000], holdout=0)
+
+
+# -- language ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hello, I was charged twice for my subscription and need help.", "en"),
+        ("注文した商品がまだ届いていません。確認していただけますか。", "ja"),
+        (SEED_TICKET, "zh-Hant"),
+        ("我不知道怎么取消自动续订，我现在账户里被扣了钱。", "zh-Hans"),
+        ("Hola, no puedo iniciar sesión en mi cuenta desde ayer.", "es"),
+        ("Ich wurde zweimal belastet und möchte mein Geld zurück.", "de"),
+        ("Bonjour, je n'arrive plus à me connecter à mon compte.", "fr"),
+        ("Olá, fui cobrado duas vezes e quero o reembolso.", "pt"),
+    ],
+)
+def test_detects_each_supported_language(text: str, expected: str) -> None:
+    language, confidence = detect_language(text, candidates=LANGUAGES)
+    assert language == expected
+    assert confidence > 0.5
+
+
+def test_kana_means_japanese_even_when_mostly_kanji() -> None:
+    text = "領収書発行依頼確認済返金処理未完了です"
+    assert detect_language(text, candidates=LANGUAGES)[0] == "ja"
+
+
+def test_mentions_hashtags_and_links_do_not_decide_the_language() -> None:
+    text = "@loja #blackfriday https://example.com/promo fui cobrado duas vezes, quero meu dinheiro"
+    assert detect_language(text, candidates=LANGUAGES)[0] == "pt"
+
+
+def test_empty_text_falls_back_to_the_first_candidate_with_low_confidence() -> None:
+    language, confidence = detect_language(" @someone #tag ", candidates=("es", "en"))
+    assert (language, confidence < 0.3) == ("es", True)
+
+
+# -- category ------------------------------------------------------------------------------
+
+
+def test_category_model_learns_a_toy_taxonomy(category_model) -> None:
+    prediction = category_model.predict("I got charged two times for one order, refund me")
+    assert (prediction.label, prediction.out_of_scope) == ("billing", False)
+    assert category_model.predict("my password reset email never came").label == "account"
+    assert 0.0 <= prediction.confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["xqzv plokm wertyu zzkj", "What's a good recipe for lasagna?"])
+def test_gibberish_and_other_domains_are_out_of_scope(category_model, text: str) -> None:
+    assert category_model.predict(text).out_of_scope
+
+
+def test_category_metrics_come_from_a_held_out_slice(category_model) -> None:
+    metrics = category_model.metrics
+    assert metrics["heldout"] >= 4
+    assert {"accuracy", "macro_f1", "ece", "threshold"} <= metrics.keys()
+
+
+def test_tiny_training_set_trains_without_a_held_out_slice() -> None:
+    examples = [
+        ("refund my money", "billing"),
+        ("charged twice", "billing"),
+        ("wrong invoice", "billing"),
+        ("cannot log in", "account"),
+        ("reset my password", "account"),
+        ("account locked", "account"),
+    ]
+    model = train_category_model(examples)
+    assert model.predict("I was charged twice").label == "billing"
+    assert "accuracy" not in model.metrics
+
+
+# -- emotion -------------------------------------------------------------------------------
+
+
+def test_angry_english_complaint_is_angry(emotion_model) -> None:
+    text = "This is ridiculous and unacceptable. I'm furious, your service is a joke!"
+    prediction = predict_emotion(emotion_model, text, language="en")
+    assert (prediction.emotion, prediction.source) == ("angry", "model")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Estoy muy enfadado, me cobraron dos veces y nadie responde.", "es", "angry"),
+        ("注文した商品が届かず、とても不安です。", "ja", "anxious"),
+        ("你們太扯了，等了兩個禮拜還沒出貨！", "zh-Hant", "angry"),
+        ("我很担心我的账户被别人登录了", "zh-Hans", "anxious"),
+        (SEED_TICKET, "zh-Hant", "confused"),
+    ],
+)
+def test_lexicon_reads_emotion_the_english_model_cannot(
+    emotion_model, text: str, language: str, expected: str
+) -> None:
+    prediction = predict_emotion(emotion_model, text, language=language)
+    assert (prediction.emotion, prediction.source) == (expected, "lexicon")
+
+
+def test_non_english_without_a_cue_keeps_the_model_guess_with_less_confidence(
+    emotion_model,
+) -> None:
+    text = "Quisiera cambiar la dirección de envío de mi pedido."
+    prediction = predict_emotion(emotion_model, text, language="es")
+    assert prediction.source == "model"
+    assert prediction.confidence <= 0.5
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def _signals(text: str, emotion: str = "neutral", confidence: float = 0.9) -> Signals:
+    return Signals(text, emotion, confidence, "billing", 0.95, out_of_scope=False)
+
+
+def test_vip_angry_about_money_is_high_urgency_with_reasons() -> None:
+    decision = decide(_signals("You charged me twice!", "angry", 0.82), CustomerContext(vip=True))
+    assert decision.urgency == "high"
+    assert "Customer is VIP" in decision.urgency_reasons
+    assert "Angry tone (0.82)" in decision.urgency_reasons
+    assert any("money" in reason for reason in decision.urgency_reasons)
+    assert decision.needs_human_reasons == ("Angry tone (0.82)",)
+
+
+def test_plain_question_is_low_urgency_and_needs_no_human() -> None:
+    decision = decide(_signals("How do I download my invoice?"), CustomerContext())
+    assert (decision.urgency, decision.needs_human) == ("low", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mi cuenta fue hackeada",
+        "我的帳號被盜用了",
+        "不正アクセスされました",
+        "My lawyer will call you",
+    ],
+)
+def test_security_and_legal_mentions_go_to_a_human_in_any_language(text: str) -> None:
+    decision = decide(_signals(text), CustomerContext())
+    assert (decision.urgency, decision.needs_human) == ("high", True)
+
+
+def test_repeat_contact_and_low_confidence_are_explained() -> None:
+    signals = Signals("hello again", "neutral", 0.9, "billing", 0.41, out_of_scope=False)
+    decision = decide(signals, CustomerContext(recent_contacts=2))
+    assert "Repeat contact: 3 tickets in 7 days" in decision.needs_human_reasons
+    assert "Low category confidence (0.41)" in decision.needs_human_reasons
+
+
+# -- engine and store ----------------------------------------------------------------------
+
+
+def test_engine_triages_the_seed_ticket(category_model, emotion_model) -> None:
+    engine = LocalTriageEngine(category_model, emotion_model, languages=LANGUAGES)
+    result = engine.analyse(TriageInput(text=SEED_TICKET, customer=CustomerContext(vip=True)))
+    assert (result.language, result.emotion, result.urgency) == ("zh-Hant", "confused", "high")
+    assert result.engine == "local"
+
+
+def test_engine_without_a_category_model_hands_off() -> None:
+    engine = LocalTriageEngine(None, None, languages=LANGUAGES)
+    result = engine.analyse(TriageInput(text="Where is my package?"))
+    assert (result.category, result.out_of_scope, result.needs_human) == ("", True, True)
+    assert result.category_confidence == 0.0
+
+
+def test_saved_model_loads_back_and_predicts_the_same(category_model, tmp_path: Path) -> None:
+    version = save_model(category_model, tmp_path / "category")
+    loaded = load_model(tmp_path / "category" / version)
+    text = "Where is my parcel?"
+    assert loaded.predict(text) == category_model.predict(text)
+    assert loaded.version == version
+
+
+def test_store_refuses_a_tampered_model_file(category_model, tmp_path: Path) -> None:
+    version = save_model(category_model, tmp_path / "category")
+    model_file = tmp_path / "category" / version / "model.joblib"
+    model_file.write_bytes(model_file.read_bytes() + b"\0")
+    with pytest.raises(ModelIntegrityError, match="sha256"):
+        load_model(tmp_path / "category" / version)
+
+
+def test_signed_store_refuses_a_manifest_signed_with_another_key(
+    category_model, tmp_path: Path
+) -> None:
+    version = save_model(category_model, tmp_path / "category", key=b"key-a")
+    assert load_model(tmp_path / "category" / version, key=b"key-a").labels
+    with pytest.raises(ModelIntegrityError, match="signature"):
+        load_model(tmp_path / "category" / version, key=b"key-b")
+
+
+def test_train_and_save_activates_the_version_the_engine_loads(tmp_path: Path) -> None:
+    version, metrics = train_and_save("category", _toy_examples(), tmp_path, oos_label="other")
+    engine = load_local_engine(tmp_path, languages=LANGUAGES)
+    assert engine.category_model is not None and engine.category_model.version == version
+    assert engine.emotion_model is None
+    assert "accuracy" in metrics
+    assert engine.analyse(TriageInput(text="Where is my package?")).category == "shipping"
