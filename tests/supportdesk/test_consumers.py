@@ -168,13 +168,15 @@ def test_inbox_row_is_replaced_in_place_when_triage_labels_the_ticket(
         socket = _socket("/ws/desk/?view=inbox", agent_client)
         assert (await socket.connect())[0]
         ticket = await database_sync_to_async(_new_ticket)()
-        frames = await _until(socket, "emotion-anxious")
+        frames = await _until(socket, 'hx-swap-oob="true"')
         await socket.disconnect()
         return ticket, frames
 
     ticket, frames = async_to_sync(scenario)()
 
+    assert "afterbegin:#ticket-rows" in frames[0]  # "created" is announced before any update
     updated = frames[-1]
+    assert "emotion-anxious" in updated
     assert f'<article id="ticket-{ticket.pk}"' in updated
     assert 'hx-swap-oob="true"' in updated
     assert "afterbegin" not in updated

@@ -62,8 +62,13 @@ def _pipeline(seed: int) -> Pipeline:
 def train_emotion_model(
     examples: Sequence[Example], *, seed: int = 0, holdout: float = 0.1
 ) -> TrainedModel:
-    """Train on (text, emotion) pairs; with `holdout` > 0 the metrics come from a held-out
-    slice and the model is then refitted on everything."""
+    """Train on (text, emotion) pairs.
+
+    With `holdout` > 0 the model is trained once, on the rest, and the metrics describe
+    exactly the model returned. Unlike the category model it is not refitted on everything:
+    the fit is the slow part (tens of seconds on the full GoEmotions file) and the last tenth
+    of tens of thousands of rows moved dev macro-F1 by well under 0.01.
+    """
     rows = [(t, e) for t, e in examples if t.strip() and e in EMOTIONS]
     labels = sorted({e for _, e in rows})
     if len(labels) < 2:
@@ -77,8 +82,9 @@ def train_emotion_model(
         )
         model.pipeline = _pipeline(seed).fit(train_x, train_y)
         model.metrics = evaluate_emotion_model(model, list(zip(held_x, held_y, strict=True)))
-    model.pipeline = _pipeline(seed).fit(texts, targets)
-    model.metrics = {**model.metrics, "examples": float(len(rows))}
+    else:
+        model.pipeline = _pipeline(seed).fit(texts, targets)
+    model.metrics |= {"examples": float(len(rows))}
     return model
 
 
