@@ -1,67 +1,71 @@
-"""Knowledge-base retrieval: article passages, a multilingual tokeniser and Okapi BM25.
+"""Knowledge-base retrieval: Okapi BM25 over article passages, and when a match is good.
 
-Plain Python with numpy for the scoring loop. Callers pass articles in and get
-``Passage`` objects out, so the index can be rebuilt in a task and tested without a database.
+Plain Python with numpy for the scoring loop; terms come from ``knowledge.text``. Callers
+pass articles in and get ``Passage`` objects out, so the index can be rebuilt in a task and
+tested without a database.
 
 Score normalisation: raw BM25 grows with query length and corpus statistics, so no fixed
 cut-off means the same thing for two questions. Each passage's score is divided by the
 question's idf mass, the sum of idf over its distinct terms. A term that occurs once in an
-average-length passage adds exactly its idf to BM25, so the ratio reads as "the share of the
-question's informative words this passage covers" (capped at 1). Words the knowledge base has
-never seen count in that mass as the rarest possible term: a question about something the KB
-does not know stays below ``MATCH_THRESHOLD`` however many common words it shares with an
-article.
+average-length passage adds exactly its idf to BM25, so the ratio reads roughly as "the share
+of the question's informative words this passage covers". Passages are ranked on that ratio
+as is (a passage that repeats the question's words outranks one that mentions them once);
+only the reported score is capped at 1. Words the knowledge base has never seen count in the
+mass as the rarest possible term.
+
+A passage is good enough to ground a reply (``best_passages``) when its score reaches
+``MATCH_THRESHOLD`` *and* it shares at least ``MIN_EVIDENCE`` informative words with the
+question (all of them, for a shorter question). One shared word is not evidence: BM25
+rewards a repeated term up to (K1 + 1) times its idf, so one word the passage repeats
+("shipping" in a shipping article) can otherwise carry a question about something else.
+CJK text has no spaces, so there words are estimated from the characters that matching
+bigrams cover (``_Query.evidence``). A question with no informative words at all (all kana)
+is judged on its score alone.
+
+For a how-to question an article's numbered steps stand in for its best passage when they
+score nearly as well: the steps answer "how", an introduction only describes.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from knowledge.text import (
+    asks_how,
+    has_steps,
+    language_key,
+    script_runs,
+    split_passages,
+    term_weight,
+    tokenize,
+)
 from replies.engine.types import Passage
+
+# Re-exported: callers and tests tokenise and split through this module.
+__all__ = [
+    "MATCH_THRESHOLD",
+    "ArticleDoc",
+    "KBIndex",
+    "best_passages",
+    "language_key",
+    "split_passages",
+    "tokenize",
+]
 
 K1 = 1.5
 B = 0.75
-# Tuned on multilingual support questions: paraphrases of an article's own question land at
-# 0.3-0.8, off-topic questions that share only filler words with the KB stay under 0.15.
+# Calibrated with bench/retrieval_quality.py on the demo KB (en, zh-Hant, ja, es questions).
 MATCH_THRESHOLD = 0.2
-# Paragraphs smaller than this (latin words + CJK characters) are merged with the next one,
-# so a heading or a one-line remark does not become a passage of its own.
-MIN_PASSAGE_SIZE = 25
-
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HIRAGANA = "\u3041-\u3096\u309d-\u309f"
-_KATAKANA = "\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
-_TOKEN_RE = re.compile(
-    rf"(?P<han>[{_HAN}]+)|(?P<hira>[{_HIRAGANA}]+)|(?P<kata>[{_KATAKANA}]+)"
-    rf"|(?P<word>[^\W_{_HAN}{_HIRAGANA}{_KATAKANA}]+)"
-)
-_KANA_ONLY_RE = re.compile(f"[{_HIRAGANA}{_KATAKANA}]+")
-_PARAGRAPH_RE = re.compile(r"\n\s*\n")
-# Function words carry no topic. A large KB gives them a low idf anyway, but a small or young
-# one does not, and then "in"/"en" alone can lift an off-topic question over the threshold.
-# Compared after accents are stripped, before stemming.
-_STOPWORDS_BY_LANGUAGE = {
-    "en": "a about am an and any are as at be been but by can could did do does for from had has"
-    " have hello hi how i if im in is it its me my no not of on or our please so thank thanks"
-    " that the there this to us was we what when where which who why will with would you your",
-    "es": "al algo como con cual de del el en es esta estoy hay hola la las le lo los me mi mis"
-    " muy ni o para pero por porque que se si sin su sus te tengo tu tus un una y ya yo gracias",
-    "fr": "au avec bonjour ce de des du elle en est et il je la le les ma mais merci mon ne nous"
-    " ou par pas pour que qui sur un une votre vous",
-    "de": "aber auch bei danke das dass den der die du ein eine hallo ich ist mit nicht oder sie"
-    " und von zu",
-    "pt": "ao as com da do e em eu meu minha na no nos o obrigado ola os ou um uma voce",
-}
-_STOPWORDS = frozenset(w for words in _STOPWORDS_BY_LANGUAGE.values() for w in words.split())
-# Single CJK characters that are grammar, not topic; their bigrams are kept.
-_CJK_STOP_CHARS = frozenset("的了是在我你您他她們们嗎吗呢吧啊和與与及也都就很請请")
+# Informative words a passage must share with the question to ground a reply (see module doc).
+MIN_EVIDENCE = 2.0
+# "Nearly as well" for the steps of a how-to question (see module doc), as a share of the best.
+STEPS_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -73,111 +77,47 @@ class ArticleDoc:
     source_id: int | None = None  # the article this one translates, if any
 
 
-def language_key(tag: str) -> str:
-    """Reduce a BCP 47 tag to what matters for matching text: the language, and for Chinese
-    the script, because Traditional and Simplified characters do not match each other."""
-    parts = tag.replace("_", "-").lower().split("-")
-    if parts[0] == "zh":
-        return "zh-hans" if {"hans", "cn", "sg", "my"} & set(parts) else "zh-hant"
-    return parts[0]
+@dataclass(frozen=True)
+class _Query:
+    """A question as the index sees it: its terms, and what counts as evidence of a match."""
 
+    terms: list[str]
+    words: frozenset[str]  # latin-script terms
+    cjk_runs: tuple[tuple[str, str], ...]  # (script, run): Han and katakana only
+    how_to: bool
 
-def _strip_accents(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    @classmethod
+    def parse(cls, text: str, language: str) -> _Query:
+        runs = list(script_runs(text, language))
+        return cls(
+            terms=[term for _, _, terms in runs for term in terms],
+            words=frozenset(terms[0] for kind, _, terms in runs if kind == "word"),
+            cjk_runs=tuple((kind, run) for kind, run, _ in runs if kind in ("han", "kata")),
+            how_to=asks_how(text),
+        )
 
-
-def _stem(word: str, lang: str) -> str:
-    """Light, predictable suffix stripping: enough to match plurals (and English -ed/-ing)
-    without the surprises of a full stemmer on product names."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if lang == "es":
-        if word.endswith("es") and len(word) > 4 and word[-3] not in "aeiou":
-            return word[:-2]
-        return word[:-1] if word.endswith("s") and word[-2] in "aeiou" else word
-    if lang != "en":
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "xes", "ches", "shes", "zes")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    # "charge"/"charged" and "invoice"/"invoices" meet at "charg"/"invoic".
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    # "cancelled"/"cancel", "billing"/"bill" meet once a doubled final consonant is undone.
-    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeious":
-        word = word[:-1]
-    return word
-
-
-def _cjk_grams(run: str, *, unigrams: bool) -> list[str]:
-    grams = [run[i : i + 2] for i in range(len(run) - 1)]
-    return list(run) + grams if unigrams else grams
-
-
-def tokenize(text: str, language: str = "") -> list[str]:
-    """Lowercased, NFKC-normalised terms. Latin words lose accents and plural endings; CJK
-    runs become overlapping character bigrams plus unigrams so text without spaces matches.
-    Runs are cut where the script changes (Han/Hiragana/Katakana) to avoid bigrams that
-    straddle a word and its particle; lone hiragana characters are particles and are dropped."""
-    lang = language_key(language) if language else ""
-    terms: list[str] = []
-    for match in _TOKEN_RE.finditer(unicodedata.normalize("NFKC", text).lower()):
-        kind, run = match.lastgroup, match.group()
-        if kind == "word":
-            word = _strip_accents(run)
-            if (len(word) > 1 or word.isdigit()) and word not in _STOPWORDS:
-                terms.append(_stem(word, lang))
-        else:
-            grams = _cjk_grams(run, unigrams=kind != "hira")
-            terms.extend(g for g in grams if g not in _CJK_STOP_CHARS)
-    return terms
-
-
-def _term_weight(term: str) -> float:
-    """Query-term weight (BM25's qtf slot). Single CJK characters are ambiguous and kana-only
-    grams are mostly grammar (particles, verb endings), so they count less than words and
-    Han/katakana bigrams; kana bigrams still help an all-kana question find its article."""
-    if _KANA_ONLY_RE.fullmatch(term):
-        return 0.25
-    if len(term) == 1 and not term.isascii():
-        return 0.5
-    return 1.0
-
-
-def _content_size(text: str) -> int:
-    """Latin words plus CJK characters: a length that means the same in every script."""
-    return sum(1 if m.lastgroup == "word" else len(m.group()) for m in _TOKEN_RE.finditer(text))
-
-
-def split_passages(body: str) -> list[str]:
-    """Paragraphs, with small ones (headings, "Steps:" lines, one-line remarks) merged into
-    their neighbour so every passage can answer something on its own."""
-    passages: list[str] = []
-    pending = ""
-    for paragraph in _PARAGRAPH_RE.split(body.strip()):
-        paragraph = paragraph.strip()
-        if not paragraph:
-            continue
-        pending = f"{pending}\n\n{paragraph}" if pending else paragraph
-        if _content_size(pending) >= MIN_PASSAGE_SIZE and not pending.endswith((":", "：")):
-            passages.append(pending)
-            pending = ""
-    if pending and passages:
-        passages[-1] = f"{passages[-1]}\n\n{pending}"
-    elif pending:
-        passages.append(pending)
-    return passages
+    def evidence(self, present: Container[str] | None = None) -> float:
+        """How many informative words of the question are in ``present`` (all of them
+        without it). CJK has no spaces, so words are estimated from the stretches of the
+        question that matching bigrams cover: Chinese words are mostly two characters, so a
+        Han stretch of n characters counts ceil(n / 2). A katakana run is one loanword, so a
+        stretch of it counts as its share of the run ("ギフト" is part of "ギフトラッピング")."""
+        found: float = sum(1 for word in self.words if present is None or word in present)
+        for script, run in self.cjk_runs:
+            covered = [False] * len(run)
+            for i in range(len(run) - 1):
+                if present is None or run[i : i + 2] in present:
+                    covered[i] = covered[i + 1] = True
+            for is_covered, stretch in itertools.groupby(covered):
+                if is_covered:
+                    size = len(list(stretch))
+                    found += math.ceil(size / 2) if script == "han" else size / len(run)
+        return found
 
 
 class _BM25:
-    """Okapi BM25 over pre-tokenised documents, returning normalised scores (see module doc)."""
+    """Okapi BM25 over pre-tokenised documents, returning normalised scores (see module doc);
+    uncapped, so they rank, and can exceed 1."""
 
     def __init__(self, documents: list[list[str]]) -> None:
         n = len(documents)
@@ -208,7 +148,7 @@ class _BM25:
         raw = np.zeros(self._size)
         mass = 0.0
         for term in set(terms):
-            weight = _term_weight(term)
+            weight = term_weight(term)
             idf = self._idf.get(term)
             if idf is None:
                 mass += weight * self._unseen_idf
@@ -216,17 +156,24 @@ class _BM25:
             mass += weight * idf
             ids, tfs = self._postings[term]
             raw[ids] += weight * idf * tfs * (K1 + 1) / (tfs + self._length_norm[ids])
-        return np.minimum(raw / mass, 1.0) if mass else raw
+        return raw / mass if mass else raw
 
 
 class KBIndex:
     """An immutable search index over article passages; rebuild it when articles change."""
 
-    def __init__(self, passages: list[Passage], originals: list[bool], bm25: _BM25) -> None:
+    def __init__(
+        self, passages: list[Passage], originals: list[bool], documents: list[list[str]]
+    ) -> None:
         self._passages = passages  # score 0 here; search returns scored copies
-        self._bm25 = bm25
+        self._bm25 = _BM25(documents)
+        self._terms = [frozenset(doc) for doc in documents]
         self._languages = np.array([language_key(p.language) for p in passages], dtype=object)
         self._originals = np.array(originals, dtype=bool)
+        self._steps = np.array([has_steps(p.text) for p in passages])
+        self._by_article: dict[int, list[int]] = {}
+        for index, passage in enumerate(passages):
+            self._by_article.setdefault(passage.article_id, []).append(index)
 
     @classmethod
     def build(cls, docs: Iterable[ArticleDoc]) -> KBIndex:
@@ -243,7 +190,7 @@ class KBIndex:
                 originals.append(is_original)
                 # The title goes into every passage's terms: it names what the passage is about.
                 documents.append(tokenize(f"{doc.title}\n{text}", doc.language))
-        return cls(passages, originals, _BM25(documents))
+        return cls(passages, originals, documents)
 
     def __len__(self) -> int:
         return len(self._passages)
@@ -251,37 +198,68 @@ class KBIndex:
     def search(self, query: str, *, language: str | None, k: int = 3) -> list[Passage]:
         """Best passage per article, best first, scores in 0..1.
 
-        With a language, that language's articles are searched first; if none reaches
-        ``MATCH_THRESHOLD``, original (non-translated) articles in other languages are
-        searched instead, and whichever list has the better top hit is returned."""
-        terms = tokenize(query, language or "")
-        if not terms or not self._passages:
+        With a language, that language's articles are searched first; if none is a good
+        match (see ``best_passages``), original (non-translated) articles in other languages
+        are searched instead, and whichever list has the better top hit (a good match, else
+        the higher score) is returned."""
+        return [passage for passage, _ in self._judged(query, language, k)]
+
+    def _judged(self, query: str, language: str | None, k: int) -> list[tuple[Passage, bool]]:
+        """``search`` with each hit's verdict: is it good enough to ground a reply?"""
+        parsed = _Query.parse(query, language or "")
+        if not parsed.terms or not self._passages:
             return []
-        scores = self._bm25.scores(terms)
+        scores = self._bm25.scores(parsed.terms)
         if language is None:
-            return self._top(scores, np.ones(len(self._passages), dtype=bool), k)
+            return self._top(parsed, scores, np.ones(len(self._passages), dtype=bool), k)
         own = self._languages == language_key(language)
-        own_hits = self._top(scores, own, k)
-        if own_hits and own_hits[0].score >= MATCH_THRESHOLD:
+        own_hits = self._top(parsed, scores, own, k)
+        if own_hits and own_hits[0][1]:
             return own_hits
-        other_hits = self._top(scores, self._originals & ~own, k)
-        if other_hits and (not own_hits or other_hits[0].score > own_hits[0].score):
+        other_hits = self._top(parsed, scores, self._originals & ~own, k)
+        if other_hits and (not own_hits or _rank(other_hits[0]) > _rank(own_hits[0])):
             return other_hits
         return own_hits
 
-    def _top(self, scores: np.ndarray, mask: np.ndarray, k: int) -> list[Passage]:
-        hits: list[Passage] = []
+    def _top(
+        self, query: _Query, scores: np.ndarray, mask: np.ndarray, k: int
+    ) -> list[tuple[Passage, bool]]:
+        required = min(MIN_EVIDENCE, query.evidence())
+        hits: list[tuple[Passage, bool]] = []
         seen: set[int] = set()
         for index in np.argsort(-np.where(mask, scores, -1.0), kind="stable"):
             if not mask[index] or scores[index] <= 0 or len(hits) >= k:
                 break
             passage = self._passages[index]
-            if passage.article_id not in seen:
-                seen.add(passage.article_id)
-                hits.append(replace(passage, score=round(float(scores[index]), 4)))
+            if passage.article_id in seen:
+                continue
+            seen.add(passage.article_id)
+            # The verdict is on the article's best passage; the steps stand in for it.
+            score = min(1.0, float(scores[index]))
+            good = score >= MATCH_THRESHOLD and query.evidence(self._terms[index]) >= required
+            if query.how_to and not self._steps[index]:
+                passage = self._passages[self._steps_instead(index, scores, mask)]
+            hits.append((replace(passage, score=round(score, 4)), good))
         return hits
+
+    def _steps_instead(self, index: int, scores: np.ndarray, mask: np.ndarray) -> int:
+        """The article's best numbered-steps passage if it scores close to passage ``index``."""
+        steps = [
+            j
+            for j in self._by_article[self._passages[index].article_id]
+            if self._steps[j] and mask[j]
+        ]
+        best = max(steps, key=lambda j: scores[j], default=index)
+        return best if scores[best] >= STEPS_SHARE * scores[index] else index
+
+
+def _rank(hit: tuple[Passage, bool]) -> tuple[bool, float]:
+    return hit[1], hit[0].score
 
 
 def best_passages(index: KBIndex, query: str, language: str | None, k: int = 3) -> list[Passage]:
-    """The passages good enough to ground a reply; empty means a human must answer."""
-    return [p for p in index.search(query, language=language, k=k) if p.score >= MATCH_THRESHOLD]
+    """The passages good enough to ground a reply; empty means a human must answer.
+
+    Good enough: a score of at least ``MATCH_THRESHOLD`` and at least ``MIN_EVIDENCE``
+    informative words of the question in the passage (see the module doc)."""
+    return [passage for passage, good in index._judged(query, language, k) if good]

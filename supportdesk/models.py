@@ -52,7 +52,10 @@ class Ticket(models.Model):
         LOW = 2, "low"
         UNKNOWN = 3, "not triaged"
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    # FK indexes are left to the composite indexes in Meta, which start with the same column.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     subject = models.CharField(max_length=250)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
@@ -63,11 +66,17 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,
     )
     urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.UNKNOWN)
     # Current triage labels, copied from the latest TriageResult so the inbox filters on columns.
     category = models.ForeignKey(
-        "triage.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "triage.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     emotion = models.CharField(max_length=12, blank=True)
     needs_human = models.BooleanField(default=False)
@@ -82,11 +91,15 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["urgency", "created_at"]
         indexes = [
-            models.Index(fields=["urgency", "created_at"], name="ticket_queue"),
-            models.Index(fields=["status", "urgency", "created_at"], name="ticket_status_queue"),
-            models.Index(fields=["assignee", "status", "urgency", "created_at"], name="ticket_mine"),
-            models.Index(fields=["category", "urgency", "created_at"], name="ticket_category"),
-            models.Index(fields=["emotion", "urgency", "created_at"], name="ticket_emotion"),
+            # Every inbox filter has an index that ends in the sort key (urgency, created_at, id).
+            models.Index(fields=["urgency", "created_at", "id"], name="ticket_queue"),
+            models.Index(fields=["status", "urgency", "created_at", "id"], name="ticket_status_queue"),
+            models.Index(fields=["assignee", "urgency", "created_at", "id"], name="ticket_mine"),
+            models.Index(fields=["category", "urgency", "created_at", "id"], name="ticket_category"),
+            models.Index(fields=["emotion", "urgency", "created_at", "id"], name="ticket_emotion"),
+            models.Index(
+                fields=["is_escalated", "urgency", "created_at", "id"], name="ticket_escalated"
+            ),
             models.Index(fields=["customer", "created_at"], name="ticket_customer"),
         ]
         permissions = [
@@ -118,7 +131,9 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     body_text = models.TextField()
     body_html = models.TextField(blank=True, help_text="Sanitised HTML; never rendered raw.")

@@ -225,11 +225,15 @@ def trained_models(tmp_path_factory) -> tuple[Path, dict[str, tuple[str, dict, i
     """Train both models once per run into a temporary MODELS_DIR.
 
     Returns the directory and, per target, (version, metrics, example count)."""
-    engine = pytest.importorskip("triage.engine", reason="the triage engine is not built yet")
+    from triage import engine
+    from triage.registry import model_signing_key
+
     models_dir = tmp_path_factory.mktemp("models")
     versions = {}
     for target, examples in (("category", _category_examples()), ("emotion", _emotion_examples())):
-        version, metrics = engine.train_and_save(target, examples, models_dir)
+        version, metrics = engine.train_and_save(
+            target, examples, models_dir, key=model_signing_key()
+        )
         versions[target] = (version, metrics, len(examples))
     return models_dir, versions
 
@@ -258,7 +262,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Playwright drives Debian's Chromium: its own browser download cannot work here."""
+    """Playwright drives Debian's Chromium: its own browser download cannot work here.
+
+    Prefer tests/e2e's module-scoped `chromium`/`page` to pytest-playwright's session-long
+    `browser`: while Playwright's sync API is alive, Django's ORM refuses to run in the main
+    thread (SynchronousOnlyOperation) in every test that follows."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
     return {

@@ -1,8 +1,10 @@
 """Builds the configured triage engine once per process and rebuilds it when a new model
-version is promoted."""
+version is promoted. The database's ModelVersion rows say which version is active."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 
 from django.conf import settings
@@ -13,6 +15,12 @@ _lock = threading.Lock()
 _cached: tuple[tuple, object] | None = None
 
 
+def model_signing_key() -> bytes:
+    """Model files are signed with a key derived from SECRET_KEY: only files this installation
+    wrote are ever unpickled. Changing SECRET_KEY means running `train_models` again."""
+    return hmac.new(settings.SECRET_KEY.encode(), b"supportdesk.models", hashlib.sha256).digest()
+
+
 def _active_versions() -> tuple:
     return tuple(
         ModelVersion.objects.filter(is_active=True).order_by("target").values_list("target", "version")
@@ -20,16 +28,22 @@ def _active_versions() -> tuple:
 
 
 def get_triage_engine():
-    # Imported here: loading the engine pulls in scikit-learn and lingua, which only the
-    # worker needs.
-    from triage.engine import load_local_engine
+    # Imported here: the engine pulls in scikit-learn and lingua, which only the worker needs.
+    from triage.engine import RulesConfig, load_local_engine
 
     global _cached
     key = _active_versions()
     with _lock:
         if _cached is None or _cached[0] != key:
             engine = load_local_engine(
-                settings.MODELS_DIR, languages=tuple(settings.SUPPORTED_LANGUAGES)
+                settings.MODELS_DIR,
+                languages=tuple(settings.SUPPORTED_LANGUAGES),
+                versions=dict(key),
+                key=model_signing_key(),
+                rules=RulesConfig(
+                    repeat_window_days=settings.REPEAT_CONTACT_DAYS,
+                    min_category_confidence=settings.LOW_CONFIDENCE,
+                ),
             )
             _cached = (key, engine)
         return _cached[1]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from triage.models import LabelledExample, ModelVersion
+from triage.registry import model_signing_key
 
 EMOTION_DATA = Path(__file__).resolve().parent / "data" / "emotion_examples.tsv"
 TARGETS = ("category", "emotion")
@@ -37,7 +38,7 @@ def model_train(*, target: str, oos_label: str | None = None) -> ModelVersion | 
     if len({label for _, label in examples}) < 2:
         return None
     version, metrics = train_and_save(
-        target, examples, settings.MODELS_DIR, oos_label=oos_label
+        target, examples, settings.MODELS_DIR, oos_label=oos_label, key=model_signing_key()
     )
     with transaction.atomic():
         ModelVersion.objects.filter(target=target, is_active=True).update(is_active=False)

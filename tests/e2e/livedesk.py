@@ -130,7 +130,9 @@ class Installation:
                 argv, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
             )
         except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"[{self.name}] {' '.join(argv)} took over {timeout:.0f}s:\n{exc.stderr}")
+            pytest.fail(
+                f"[{self.name}] {' '.join(argv[1:])} took over {timeout:.0f}s:\n{exc.stderr!r}"
+            )
         if step:
             self.timings[step] = time.monotonic() - started
         if done.returncode != 0:
@@ -299,20 +301,6 @@ class Installation:
         )
         assert status == 201, f"POST /api/v1/tickets answered {status}: {data}"
         return data
-
-    def wait_for_pipeline(self, ticket_id: int, *, token: str, timeout: float = 60) -> dict:
-        """Wait until the worker has triaged, routed and drafted the ticket; return its JSON."""
-
-        def done() -> dict | None:
-            status, data = self.api("GET", f"/api/v1/tickets/{ticket_id}", token=token)
-            assert status == 200, f"GET ticket {ticket_id} answered {status}: {data}"
-            assert not data["needs_manual_triage"], (
-                f"the AI pipeline failed on ticket {ticket_id}: {data}{self.logs()}"
-            )
-            ready = data["triage"] and data["routing"] and data["draft"]
-            return data if ready else None
-
-        return self.wait_for(done, timeout, f"triage, routing and a draft on ticket {ticket_id}")
 
 
 @dataclass

@@ -143,6 +143,7 @@ def index() -> KBIndex:
         ("en", "I can't log in, forgot my password", 2),
         ("en", "I want to change the credit card you charge", 3),
         ("en", "how can I download my projects", 4),
+        ("en", "password", 2),  # a one-word question needs only that word
         ("zh-Hant", SEED_QUESTION, 11),
         ("zh-Hant", "要怎麼關掉自動續約？", 11),
         ("zh-Hant", "登入不了，重設連結沒收到", 12),
@@ -184,6 +185,47 @@ def test_seed_question_gets_the_traditional_chinese_auto_renewal_steps(index: KB
 )
 def test_unrelated_question_matches_nothing(index: KBIndex, language: str, question: str) -> None:
     assert best_passages(index, question, language, k=3) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "question"), [("en", "What does Premium cost?"), ("zh-Hant", "訂閱望遠鏡")]
+)
+def test_one_word_in_common_does_not_ground_a_reply(
+    index: KBIndex, language: str, question: str
+) -> None:
+    """Sharing only "Premium" or "訂閱" (subscription): the article answers something else."""
+    assert index.search(question, language=language, k=3)
+    assert best_passages(index, question, language, k=3) == []
+
+
+RENEWAL_WITH_INTRO = ArticleDoc(
+    7,
+    "Turn off auto-renewal",
+    "Your plan renews automatically every year. You can turn off auto-renewal at any time "
+    "and keep the plan until the end of the year you paid for; we email a reminder before "
+    "each renewal.\n\n"
+    "To turn off auto-renewal:\n1. Sign in and open Account.\n2. Select Manage plan.\n"
+    "3. Choose Turn off auto-renewal and confirm.\n\n"
+    "If you were charged for a renewal you did not want, ask for a refund within 30 days.",
+    "en",
+)
+
+
+@pytest.mark.parametrize("question", ["How do I turn off auto-renewal?", "Can I turn it off?"])
+def test_the_steps_outrank_an_intro_that_repeats_the_question(question: str) -> None:
+    index = KBIndex.build([RENEWAL_WITH_INTRO, *ARTICLES[1:4]])
+
+    [best] = best_passages(index, question, "en", k=1)
+
+    assert (best.article_id, best.score) == (7, 1.0)  # ranked uncapped, reported capped
+    assert "3. Choose Turn off auto-renewal and confirm." in best.text
+
+
+def test_how_to_question_gets_the_articles_steps_in_japanese(index: KBIndex) -> None:
+    [best, *_] = best_passages(index, "自動更新を停止する方法を教えてください", "ja", k=3)
+
+    assert best.article_id == 21
+    assert "3. 「自動更新をキャンセル」をクリックして確定します。" in best.text
 
 
 def test_spanish_question_without_spanish_article_falls_back_to_the_english_source(
@@ -231,6 +273,8 @@ def test_tokenize_handles_scripts_without_spaces() -> None:
 def test_tokenize_folds_width_case_accents_and_plurals() -> None:
     assert tokenize("ＰＡＳＳＷＯＲＤ", "en") == tokenize("password", "en")
     assert tokenize("suscripciones", "es") == tokenize("Suscripción", "es")
+    # Articles address the reader ("olvidaste"), customers speak for themselves ("olvidé").
+    assert tokenize("olvidé", "es") == tokenize("olvidaste", "es") == tokenize("olvidar", "es")
     assert tokenize("invoices charged", "en") == tokenize("invoice charge", "en")
 
 

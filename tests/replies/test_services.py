@@ -114,11 +114,6 @@ def test_drafting_the_same_message_twice_keeps_one_draft(renewal_article):
     assert Draft.objects.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.retrieval caps passage scores at 1.0, so the article's intro paragraph "
-    "ties with its steps and wins by position: the draft never gives the steps",
-)
 def test_how_to_question_is_answered_with_the_articles_steps(demo_kb):
     message = _inbound("Cancel auto-renewal", "How do I turn off auto-renewal of Lumen Plus?")
 
@@ -128,11 +123,6 @@ def test_how_to_question_is_answered_with_the_articles_steps(demo_kb):
     assert "Choose Turn off auto-renewal and confirm." in draft.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.retrieval: one shared word ('ship') lifts an off-topic question over "
-    "MATCH_THRESHOLD against the demo KB, so the draft answers a different question",
-)
 def test_off_topic_question_sharing_one_word_with_an_article_is_not_grounded(demo_kb):
     message = _inbound("Antarctica", "Do you ship telescopes to research stations in Antarctica?")
 

@@ -44,46 +44,47 @@ def load_emotion_examples(path: Path) -> list[Example]:
         return [(r[0], r[1]) for r in rows if len(r) == 2 and r[0] and r[1] in EMOTIONS]
 
 
-def _pipeline(seed: int) -> Pipeline:
-    return Pipeline(
-        [
-            ("features", text_features(char_max_features=CHAR_MAX_FEATURES, min_df=2)),
-            # Balanced weights: "anxious" is ~1.5 % of GoEmotions and would never be predicted.
-            (
-                "classify",
-                LogisticRegression(
-                    C=1.0, class_weight="balanced", max_iter=1000, random_state=seed
-                ),
-            ),
-        ]
+def _classifier(seed: int) -> LogisticRegression:
+    # Balanced weights: "anxious" is ~1.5 % of GoEmotions and would never be predicted.
+    # warm_start lets the refit on all rows start from the held-out fit's solution.
+    return LogisticRegression(
+        C=1.0, class_weight="balanced", max_iter=1000, random_state=seed, warm_start=True
     )
 
 
 def train_emotion_model(
     examples: Sequence[Example], *, seed: int = 0, holdout: float = 0.1
 ) -> TrainedModel:
-    """Train on (text, emotion) pairs.
+    """Train on (text, emotion) pairs; with `holdout` > 0 the metrics come from a held-out
+    slice and the model is then refitted on everything.
 
-    With `holdout` > 0 the model is trained once, on the rest, and the metrics describe
-    exactly the model returned. Unlike the category model it is not refitted on everything:
-    the fit is the slow part (tens of seconds on the full GoEmotions file) and the last tenth
-    of tens of thousands of rows moved dev macro-F1 by well under 0.01.
+    The fit is the slow part (tens of seconds on the full GoEmotions file), so the vocabulary
+    is learnt once from all texts (no labels involved) and the refit continues from the
+    held-out fit's weights instead of starting over; that roughly halves training time.
     """
     rows = [(t, e) for t, e in examples if t.strip() and e in EMOTIONS]
     labels = sorted({e for _, e in rows})
     if len(labels) < 2:
         raise ValueError("need examples of at least two emotions")
     texts = [t for t, _ in rows]
-    targets = [e for _, e in rows]
-    model = TrainedModel(target="emotion", pipeline=None, labels=tuple(labels))
+    targets = np.asarray([e for _, e in rows])
+    features = text_features(char_max_features=CHAR_MAX_FEATURES, min_df=2)
+    matrix = features.fit_transform(texts)
+    classifier = _classifier(seed)
+    model = TrainedModel(
+        target="emotion",
+        pipeline=Pipeline([("features", features), ("classify", classifier)]),
+        labels=tuple(labels),
+    )
     if holdout > 0 and len(rows) * holdout >= 2 * len(labels):
-        train_x, held_x, train_y, held_y = train_test_split(
-            texts, targets, test_size=holdout, stratify=targets, random_state=seed
+        train_rows, held_rows = train_test_split(
+            np.arange(len(rows)), test_size=holdout, stratify=targets, random_state=seed
         )
-        model.pipeline = _pipeline(seed).fit(train_x, train_y)
-        model.metrics = evaluate_emotion_model(model, list(zip(held_x, held_y, strict=True)))
-    else:
-        model.pipeline = _pipeline(seed).fit(texts, targets)
+        classifier.fit(matrix[train_rows], targets[train_rows])
+        held = [(texts[i], str(targets[i])) for i in held_rows]
+        model.metrics = evaluate_emotion_model(model, held)
+    classifier.fit(matrix, targets)
+    classifier.warm_start = False
     model.metrics |= {"examples": float(len(rows))}
     return model
 
