@@ -39,6 +39,7 @@ browser:
 # Unit tests use the real Redis as channel layer (db 14) and run tasks inline; the browser and
 # scale-path tests start their own servers and workers with their own settings.
 test: install services browser
+	$(BIN)/ruff check .
 	REDIS_URL=redis://127.0.0.1:6379/14 CHANNELS_PREFIX=sdtest TASK_BACKEND=sync VAR_DIR=var/test \
 		$(BIN)/python -m pytest
 

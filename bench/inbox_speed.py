@@ -98,17 +98,28 @@ def build(n: int) -> None:
                     Message(ticket=t, direction="in", body_text="Where is my parcel? " * 5)
                     for t in tickets
                 ]
-                + [Message(ticket=t, direction="out", body_text="It is on its way.") for t in tickets],
+                + [
+                    Message(ticket=t, direction="out", body_text="It is on its way.")
+                    for t in tickets
+                ],
                 batch_size=batch,
             )
             inbound = messages[: len(tickets)]
             results = TriageResult.objects.bulk_create(
                 [
                     TriageResult(
-                        ticket=t, message=m, language="en", language_confidence=0.9,
-                        category=t.category.slug, category_confidence=0.8, emotion=t.emotion,
-                        emotion_confidence=0.7, urgency="medium", engine="local",
-                        engine_version="1", latency_ms=3,
+                        ticket=t,
+                        message=m,
+                        language="en",
+                        language_confidence=0.9,
+                        category=t.category.slug,
+                        category_confidence=0.8,
+                        emotion=t.emotion,
+                        emotion_confidence=0.7,
+                        urgency="medium",
+                        engine="local",
+                        engine_version="1",
+                        latency_ms=3,
                     )  # fmt: skip
                     for t, m in zip(tickets, inbound, strict=True)
                 ],
@@ -123,8 +134,14 @@ def build(n: int) -> None:
             )
             Draft.objects.bulk_create(
                 [
-                    Draft(ticket=t, in_reply_to=m, text="Hello", language="en", engine="local",
-                          engine_version="1")  # fmt: skip
+                    Draft(
+                        ticket=t,
+                        in_reply_to=m,
+                        text="Hello",
+                        language="en",
+                        engine="local",
+                        engine_version="1",
+                    )  # fmt: skip
                     for t, m in zip(tickets, inbound, strict=True)
                 ],
                 batch_size=batch,

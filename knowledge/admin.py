@@ -17,7 +17,16 @@ class FAQSuggestionAdmin(admin.ModelAdmin):
     list_display = ["short_question", "language", "status", "source_ticket", "created_at"]
     list_filter = ["status", "language"]
     search_fields = ["question"]
-    fields = ["question", "proposed_answer", "language", "source_ticket", "status", "article", "reviewed_by", "reviewed_at"]
+    fields = [
+        "question",
+        "proposed_answer",
+        "language",
+        "source_ticket",
+        "status",
+        "article",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     readonly_fields = ["source_ticket", "status", "article", "reviewed_by", "reviewed_at"]
     actions = ["approve", "reject"]
 

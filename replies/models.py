@@ -14,7 +14,9 @@ class Draft(models.Model):
         ESCALATED = "escalated", "Escalated"
         SUPERSEDED = "superseded", "Superseded"
 
-    ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="drafts")
+    ticket = models.ForeignKey(
+        "supportdesk.Ticket", on_delete=models.CASCADE, related_name="drafts"
+    )
     in_reply_to = models.ForeignKey(
         "supportdesk.Message", on_delete=models.CASCADE, related_name="drafts"
     )

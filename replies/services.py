@@ -106,9 +106,15 @@ def _draft_save(*, message: Message, result) -> Draft:
 
 def _already_decided(draft: Draft) -> DraftAlreadyDecided:
     who = draft.decided_by.get_username() if draft.decided_by else "someone"
-    when = date_format(timezone.localtime(draft.decided_at), "DATETIME_FORMAT") if draft.decided_at else "earlier"
+    when = (
+        date_format(timezone.localtime(draft.decided_at), "DATETIME_FORMAT")
+        if draft.decided_at
+        else "earlier"
+    )
     verb = {"sent": "sent", "escalated": "escalated", "superseded": "replaced by a newer draft"}
-    return DraftAlreadyDecided(f"This draft was already {verb.get(draft.status, draft.status)} by {who} at {when}.")
+    return DraftAlreadyDecided(
+        f"This draft was already {verb.get(draft.status, draft.status)} by {who} at {when}."
+    )
 
 
 @transaction.atomic

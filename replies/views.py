@@ -12,7 +12,9 @@ from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 
 
-def _ticket_response(request: HtmxHttpRequest, ticket_id: int, *, error: str = "", status: int = 200):
+def _ticket_response(
+    request: HtmxHttpRequest, ticket_id: int, *, error: str = "", status: int = 200
+):
     if not request.htmx:
         return htmx_redirect(request, f"/tickets/{ticket_id}/")
     context = ticket_context(ticket_detail(ticket_id=ticket_id), user=request.user)
@@ -39,7 +41,9 @@ def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=pk)
     try:
-        draft_escalate(draft_id=draft.pk, actor=request.user, reason=request.POST.get("reason", "")[:250])
+        draft_escalate(
+            draft_id=draft.pk, actor=request.user, reason=request.POST.get("reason", "")[:250]
+        )
     except DraftAlreadyDecided as exc:
         return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
     return _ticket_response(request, draft.ticket_id)

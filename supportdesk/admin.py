@@ -26,7 +26,16 @@ class MessageInline(admin.TabularInline):
 class TicketAdmin(admin.ModelAdmin):
     """Read-only: tickets change through the inbox, where every change is recorded."""
 
-    list_display = ["id", "subject", "customer", "status", "urgency", "category", "emotion", "created_at"]
+    list_display = [
+        "id",
+        "subject",
+        "customer",
+        "status",
+        "urgency",
+        "category",
+        "emotion",
+        "created_at",
+    ]
     list_filter = ["status", "urgency", "channel", "needs_manual_triage", "is_escalated"]
     search_fields = ["subject", "customer__email"]
     list_select_related = ["customer", "category"]

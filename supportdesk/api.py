@@ -53,13 +53,17 @@ def _read_json(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
     except ValueError:
         length = 0
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return None, error(413, f"Body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        return None, error(
+            413, f"Body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
     if request.content_type != "application/json":
         return None, error(415, "Send the body as application/json.")
     try:
         data = json.loads(request.body.decode("utf-8"))
     except RequestDataTooBig:
-        return None, error(413, f"Body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        return None, error(
+            413, f"Body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, error(400, f"Malformed JSON: {exc}")
     if not isinstance(data, dict):
@@ -89,7 +93,11 @@ def tickets(request: HttpRequest) -> JsonResponse:
     if problem:
         return problem
     if not isinstance(data.get("customer"), dict):
-        return error(400, "Validation failed.", fields={"customer": ["An object with at least 'email' is required."]})
+        return error(
+            400,
+            "Validation failed.",
+            fields={"customer": ["An object with at least 'email' is required."]},
+        )
     form = TicketIntakeForm(_intake_data(data))
     if not form.is_valid():
         fields = {FIELD_NAMES.get(k, k): v for k, v in form.errors.get_json_data().items()}
@@ -129,7 +137,11 @@ def ticket_json(pk: int) -> dict:
         "urgency": t.urgency_label if t.urgency != Ticket.Urgency.UNKNOWN else None,
         "needs_manual_triage": t.needs_manual_triage,
         "escalated": t.is_escalated,
-        "customer": {"email": t.customer.email, "name": t.customer.name, "locale": t.customer.locale},
+        "customer": {
+            "email": t.customer.email,
+            "name": t.customer.name,
+            "locale": t.customer.locale,
+        },
         "triage": None
         if tr is None
         else {

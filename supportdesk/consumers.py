@@ -30,7 +30,9 @@ class DeskConsumer(AsyncWebsocketConsumer):
         if not allowed["work_inbox"]:
             await self.close(code=FORBIDDEN)
             return
-        query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        query = {
+            k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()
+        }
         self.view = query.get("view", "inbox")
         self.can_supervise = allowed["supervise"]
         groups = [realtime.SUPERVISORS_GROUP] if self.can_supervise else []
@@ -107,7 +109,10 @@ class DeskConsumer(AsyncWebsocketConsumer):
             parts.append(self._render_badge())
             if self.view == "supervisor":
                 parts.append(self._render_escalations())
-        if self.view == "inbox" and event_type in (realtime.TICKET_CREATED, realtime.TICKET_UPDATED):
+        if self.view == "inbox" and event_type in (
+            realtime.TICKET_CREATED,
+            realtime.TICKET_UPDATED,
+        ):
             parts.append(self._render_row(event_type, ticket_id))
         if self.view == "ticket" and ticket_id == self.ticket_id:
             parts.append(self._render_ticket(event_type))
@@ -117,7 +122,8 @@ class DeskConsumer(AsyncWebsocketConsumer):
         from triage.selectors import escalations_open_count
 
         return render_to_string(
-            "base.html#escalation-badge", {"escalation_count": escalations_open_count(), "oob": True}
+            "base.html#escalation-badge",
+            {"escalation_count": escalations_open_count(), "oob": True},
         )
 
     def _render_escalations(self) -> str:
@@ -135,7 +141,8 @@ class DeskConsumer(AsyncWebsocketConsumer):
             return f'<div id="ticket-{int(ticket_id)}" hx-swap-oob="delete"></div>'
         swap = "afterbegin:#ticket-rows" if event_type == realtime.TICKET_CREATED else "true"
         return render_to_string(
-            "supportdesk/inbox.html#ticket-row", {"ticket": ticket, "oob_swap": swap, "is_new": True}
+            "supportdesk/inbox.html#ticket-row",
+            {"ticket": ticket, "oob_swap": swap, "is_new": True},
         )
 
     def _render_ticket(self, event_type: str) -> str:

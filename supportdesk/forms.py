@@ -54,16 +54,21 @@ class InboxFilterForm(forms.Form):
         ],
     )
     urgency = forms.ChoiceField(
-        required=False, choices=[("", "Any urgency"), ("high", "High"), ("medium", "Medium"), ("low", "Low")]
+        required=False,
+        choices=[("", "Any urgency"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
     )
     category = forms.ChoiceField(required=False)
-    emotion = forms.ChoiceField(required=False, choices=[("", "Any emotion")] + [(e, e.capitalize()) for e in EMOTIONS])
+    emotion = forms.ChoiceField(
+        required=False, choices=[("", "Any emotion")] + [(e, e.capitalize()) for e in EMOTIONS]
+    )
     mine = forms.BooleanField(required=False, label="Assigned to me")
     escalated = forms.BooleanField(required=False, label="Escalated")
 
     def __init__(self, *args, categories=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Any category")] + [(c.slug, c.name) for c in categories]
+        self.fields["category"].choices = [("", "Any category")] + [
+            (c.slug, c.name) for c in categories
+        ]
 
     def filters(self) -> InboxFilters:
         if not self.is_valid():
@@ -86,4 +91,6 @@ class TriageCorrectionForm(forms.Form):
 
     def __init__(self, *args, categories=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Out of scope")] + [(c.slug, c.name) for c in categories]
+        self.fields["category"].choices = [("", "Out of scope")] + [
+            (c.slug, c.name) for c in categories
+        ]

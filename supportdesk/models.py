@@ -93,9 +93,13 @@ class Ticket(models.Model):
         indexes = [
             # Every inbox filter has an index that ends in the sort key (urgency, created_at, id).
             models.Index(fields=["urgency", "created_at", "id"], name="ticket_queue"),
-            models.Index(fields=["status", "urgency", "created_at", "id"], name="ticket_status_queue"),
+            models.Index(
+                fields=["status", "urgency", "created_at", "id"], name="ticket_status_queue"
+            ),
             models.Index(fields=["assignee", "urgency", "created_at", "id"], name="ticket_mine"),
-            models.Index(fields=["category", "urgency", "created_at", "id"], name="ticket_category"),
+            models.Index(
+                fields=["category", "urgency", "created_at", "id"], name="ticket_category"
+            ),
             models.Index(fields=["emotion", "urgency", "created_at", "id"], name="ticket_emotion"),
             models.Index(
                 fields=["is_escalated", "urgency", "created_at", "id"], name="ticket_escalated"
@@ -191,3 +195,6 @@ class Presence(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ticket", "connected_at"], name="presence_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} viewing ticket {self.ticket_id}"

@@ -114,7 +114,10 @@ else:
         "TEST": {"NAME": str(VAR_DIR / "test-channels.sqlite3")},
     }
     INSTALLED_APPS.append("channels_lite")
-    DATABASE_ROUTERS = ["channels_lite.router.ChannelsRouter", "supportdesk.routers.CoreDatabaseRouter"]
+    DATABASE_ROUTERS = [
+        "channels_lite.router.ChannelsRouter",
+        "supportdesk.routers.CoreDatabaseRouter",
+    ]
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_lite.layers.core.SQLiteChannelLayer",

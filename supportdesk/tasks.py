@@ -35,9 +35,9 @@ def process_message(message_id: int) -> None:
 
 def deliver_message(message_id: int) -> None:
     """Send a queued outbound message once. A second run finds it already claimed."""
-    claimed = Message.objects.filter(
-        pk=message_id, delivery_status=Message.Delivery.QUEUED
-    ).update(delivery_status=Message.Delivery.SENDING)
+    claimed = Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.QUEUED).update(
+        delivery_status=Message.Delivery.SENDING
+    )
     if not claimed:
         return
     message = Message.objects.select_related("ticket__customer").get(pk=message_id)

@@ -74,7 +74,9 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         initial={
             "category": ticket.category.slug if ticket.category else "",
             "emotion": ticket.emotion or "neutral",
-            "urgency": ticket.urgency_label if ticket.urgency != Ticket.Urgency.UNKNOWN else "medium",
+            "urgency": ticket.urgency_label
+            if ticket.urgency != Ticket.Urgency.UNKNOWN
+            else "medium",
         },
         categories=_categories(),
     )

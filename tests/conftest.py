@@ -262,11 +262,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Playwright drives Debian's Chromium: its own browser download cannot work here.
-
-    Prefer tests/e2e's module-scoped `chromium`/`page` to pytest-playwright's session-long
-    `browser`: while Playwright's sync API is alive, Django's ORM refuses to run in the main
-    thread (SynchronousOnlyOperation) in every test that follows."""
+    """Playwright drives Debian's Chromium: its own browser download cannot work here."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
     return {
@@ -281,6 +277,27 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="module")
+def chromium(browser_type_launch_args: dict):
+    """Chromium for one module, replacing pytest-playwright's session-long `browser`: while
+    Playwright's sync API runs, its event loop counts as running in the main thread, so every
+    Django ORM call in the tests after it would raise SynchronousOnlyOperation."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**browser_type_launch_args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context per test (overrides pytest-playwright's `page`, see above)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from triage.models import Category, Escalation, LabelledExample, ModelVersion, RoutingDecision, TriageResult
+from triage.models import (
+    Category,
+    Escalation,
+    LabelledExample,
+    ModelVersion,
+    RoutingDecision,
+    TriageResult,
+)
 
 
 @admin.register(Category)
@@ -39,7 +46,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(TriageResult)
 class TriageResultAdmin(ReadOnlyAdmin):
-    list_display = ["ticket", "category", "category_confidence", "emotion", "urgency", "language", "engine", "latency_ms"]
+    list_display = [
+        "ticket",
+        "category",
+        "category_confidence",
+        "emotion",
+        "urgency",
+        "language",
+        "engine",
+        "latency_ms",
+    ]
     list_filter = ["emotion", "urgency", "engine"]
     show_full_result_count = False
 

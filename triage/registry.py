@@ -23,7 +23,9 @@ def model_signing_key() -> bytes:
 
 def _active_versions() -> tuple:
     return tuple(
-        ModelVersion.objects.filter(is_active=True).order_by("target").values_list("target", "version")
+        ModelVersion.objects.filter(is_active=True)
+        .order_by("target")
+        .values_list("target", "version")
     )
 
 

@@ -19,7 +19,11 @@ from triage.models import Category, Escalation, LabelledExample, RoutingDecision
 from triage.registry import get_triage_engine
 from triage.routing import RouteInput, decide_route
 
-URGENCY_RANK = {"high": Ticket.Urgency.HIGH, "medium": Ticket.Urgency.MEDIUM, "low": Ticket.Urgency.LOW}
+URGENCY_RANK = {
+    "high": Ticket.Urgency.HIGH,
+    "medium": Ticket.Urgency.MEDIUM,
+    "low": Ticket.Urgency.LOW,
+}
 NEW_CUSTOMER_DAYS = 30
 
 
@@ -27,7 +31,9 @@ def _customer_context(ticket: Ticket) -> CustomerContext:
     customer = ticket.customer
     since = timezone.now() - timedelta(days=settings.REPEAT_CONTACT_DAYS)
     recent = (
-        Ticket.objects.filter(customer=customer, created_at__gte=since, created_at__lt=ticket.created_at)
+        Ticket.objects.filter(
+            customer=customer, created_at__gte=since, created_at__lt=ticket.created_at
+        )
         .exclude(pk=ticket.pk)
         .count()
     )
@@ -60,7 +66,9 @@ def triage_message(*, message_id: int) -> TriageResult:
 
 
 @transaction.atomic
-def triage_apply(*, message_id: int, analysis, latency_ms: int, context: CustomerContext) -> TriageResult:
+def triage_apply(
+    *, message_id: int, analysis, latency_ms: int, context: CustomerContext
+) -> TriageResult:
     message = Message.objects.get(pk=message_id)
     ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=message.ticket_id)
     result, created = TriageResult.objects.get_or_create(
@@ -142,7 +150,9 @@ def escalation_raise(
 
 
 @transaction.atomic
-def escalation_acknowledge(*, escalation_id: int, actor: AbstractBaseUser, assign: bool) -> Escalation:
+def escalation_acknowledge(
+    *, escalation_id: int, actor: AbstractBaseUser, assign: bool
+) -> Escalation:
     escalation = Escalation.objects.select_for_update().get(pk=escalation_id)
     if escalation.acknowledged_at is None:
         escalation.acknowledged_by = actor

@@ -73,8 +73,11 @@ def build(source, output):
     counts = Counter(category for _, category in examples.values())
     print(f"wrote {len(examples)} examples to {output}", file=sys.stderr)
     if skipped_empty or conflicts:
-        print(f"skipped {skipped_empty} empty rows, dropped {len(conflicts)} "
-              f"texts with conflicting categories", file=sys.stderr)
+        print(
+            f"skipped {skipped_empty} empty rows, dropped {len(conflicts)} "
+            f"texts with conflicting categories",
+            file=sys.stderr,
+        )
     for category, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {category:<18} {n}", file=sys.stderr)
     return counts
@@ -83,8 +86,9 @@ def build(source, output):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="path to the Bitext sample CSV")
-    parser.add_argument("output", nargs="?", default=str(DEFAULT_OUTPUT),
-                        help="output CSV (default: %(default)s)")
+    parser.add_argument(
+        "output", nargs="?", default=str(DEFAULT_OUTPUT), help="output CSV (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     build(args.source, args.output)
 

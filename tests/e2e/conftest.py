@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.livedesk import VIP_EMAIL, Installation
 
@@ -33,21 +32,3 @@ def live_desk(tmp_path_factory, desk_models) -> Iterator[Installation]:
         yield desk
     finally:
         desk.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium(browser_type_launch_args: dict) -> Iterator[Browser]:
-    """Chromium for one module, not pytest-playwright's session-long `browser`: while
-    Playwright's sync API runs, its event loop counts as running in the main thread, so every
-    Django ORM call in the tests that follow would raise SynchronousOnlyOperation."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**browser_type_launch_args)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()

@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DEMO_PASSWORD = "supportdesk"
 VIP_EMAIL = "vip.e2e@example.com"  # made a VIP customer by the live installations
+LIVE_TIMEOUT_MS = 20_000  # a live update has this long to reach an open page
 RESULT_MARK = "@@result@@ "  # prefixes the one line of `orm` output that carries the value
 
 # Settings the installation reads from the environment; each one is set explicitly below so a
@@ -261,14 +263,6 @@ class Installation:
         )
         self.timings["demo backlog"] = time.monotonic() - started
 
-    def flagged_tickets(self) -> list[list[str]]:
-        """(subject, error) of every ticket the AI pipeline failed on."""
-        return self.orm(
-            "from supportdesk.models import Ticket\n"
-            "result = list(Ticket.objects.filter(needs_manual_triage=True)"
-            ".values_list('subject', 'ai_error'))"
-        )
-
     # -- the HTTP API ----------------------------------------------------------------------
 
     def api_token(self, username: str) -> str:
@@ -301,6 +295,31 @@ class Installation:
         )
         assert status == 201, f"POST /api/v1/tickets answered {status}: {data}"
         return data
+
+
+# -- in the browser ------------------------------------------------------------------------
+
+
+def sign_in(page: Page, desk: Installation, username: str, then: str) -> None:
+    page.goto(f"{desk.base_url}/login/?next={then}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{desk.base_url}{then}")
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_TIMEOUT_MS)
+    # Survives only as long as the document does: proves later changes came without a reload.
+    page.evaluate("window.__sameDocument = true")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 @dataclass

@@ -18,14 +18,23 @@ import psycopg
 import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
+from playwright.sync_api import Page, expect
 
-from tests.e2e.livedesk import PYTHON, Installation
+from tests.e2e.livedesk import (
+    LIVE_TIMEOUT_MS,
+    PYTHON,
+    Installation,
+    assert_not_reloaded,
+    screenshot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.scale
 
 POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 REDIS_DB = 15  # Makefile's unit tests use 14
 EVENT_TIMEOUT = 90  # seconds for the worker to triage, route and draft one ticket
+QUIET_SECONDS = 12  # longer than two of channels-redis' 5 s blocking reads
 
 
 def _postgres() -> psycopg.Connection:
@@ -93,15 +102,23 @@ def scale_desk(tmp_path_factory, desk_models) -> Iterator[Installation]:
             keys.close()
 
 
+def _channel_layer(desk: Installation) -> RedisChannelLayer:
+    """A channel layer configured exactly as the installation's own consumers' is."""
+    config = desk.orm(
+        "from django.conf import settings\nresult = settings.CHANNEL_LAYERS['default']"
+    )
+    assert config["BACKEND"] == "channels_redis.core.RedisChannelLayer", config
+    return RedisChannelLayer(**config["CONFIG"])
+
+
 def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installation) -> None:
     desk = scale_desk
     token = desk.api_token("agent")
-    assert desk.flagged_tickets() == [], "the Celery worker failed on demo tickets"
+    layer = _channel_layer(desk)
 
     async def observe() -> tuple[dict, list[tuple[str, dict]]]:
-        """Listen to the inbox group as a consumer would, create a ticket through the API, and
+        """Listen to the inbox group as a consumer does, create a ticket through the API, and
         record every event about it with the ticket's state at the moment the event arrived."""
-        layer = RedisChannelLayer(hosts=[desk.env["REDIS_URL"]], prefix=desk.env["CHANNELS_PREFIX"])
         channel = await layer.new_channel()
         await layer.group_add("inbox", channel)
         ticket = await asyncio.to_thread(
@@ -120,13 +137,17 @@ def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installat
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     pytest.fail(f"events so far: {[e for e, _ in seen]}{desk.logs()}")
-                event = await asyncio.wait_for(layer.receive(channel), remaining)
+                try:
+                    event = await asyncio.wait_for(layer.receive(channel), remaining)
+                except redis.TimeoutError as exc:
+                    pytest.fail(f"the channel layer's receive failed while waiting: {exc!r}")
                 if event.get("ticket_id") != ticket["id"]:
                     continue
                 status, state = await asyncio.to_thread(
                     desk.api, "GET", f"/api/v1/tickets/{ticket['id']}", token=token
                 )
                 assert status == 200
+                assert not state["needs_manual_triage"], f"the pipeline failed: {desk.logs()}"
                 seen.append((event["event"], state))
         finally:
             await layer.group_discard("inbox", channel)
@@ -140,8 +161,7 @@ def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installat
     assert kinds[0] == "ticket.created"
     assert set(kinds[1:]) == {"ticket.updated"}, kinds
     # Sent after commit: whoever reacts to an update already reads what it announces.
-    first_update = seen[1][1]
-    assert first_update["triage"] is not None
+    assert seen[1][1]["triage"] is not None
     final = seen[-1][1]
     assert final["triage"]["category"] == "account"
     assert final["language"] == "en"
@@ -165,3 +185,38 @@ def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installat
         lambda: len(done.findall(log.read_text())) >= stored[2], 10, "the Celery task log"
     )
     assert len(done.findall(log.read_text())) == stored[2]
+
+
+@pytest.mark.browser
+def test_live_inbox_on_redis_stays_connected_through_quiet_periods(
+    scale_desk: Installation, page: Page
+) -> None:
+    """A socket that hears nothing for a while must not drop: events sent while it reconnects
+    are lost. channels-redis waits for messages in blocking reads of 5 s each."""
+    desk = scale_desk
+    token = desk.api_token("agent")
+    sign_in(page, desk, "agent", "/inbox/")
+    page.evaluate(
+        "window.__socketCloses = 0;"
+        "document.addEventListener('htmx:wsClose', () => window.__socketCloses++)"
+    )
+    page.wait_for_timeout(QUIET_SECONDS * 1000)
+    closes_while_quiet = page.evaluate("window.__socketCloses")
+    assert closes_while_quiet == 0, (
+        f"the live socket closed {closes_while_quiet}x in {QUIET_SECONDS}s without traffic"
+        f"{desk.logs(lines=25)}"
+    )
+
+    ticket = desk.create_ticket(
+        token=token,
+        subject="Invoice with our VAT number",
+        body="Hello, could you send me an invoice for order 5521 with our company VAT number?",
+        email=f"quiet.{uuid.uuid4().hex[:8]}@example.com",
+        name="Sam Quiet",
+    )
+    row = page.locator(f"#ticket-rows #ticket-{ticket['id']}")
+    expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    # The worker's update travels Celery → Redis → daphne → this page.
+    expect(row.locator(".chip.lang")).to_have_text("en", timeout=LIVE_TIMEOUT_MS)
+    assert_not_reloaded(page)
+    screenshot(page, "inbox-redis")

@@ -98,7 +98,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def _examples(self) -> int:
         target = LabelledExample.Target.CATEGORY
-        if LabelledExample.objects.filter(target=target, source=LabelledExample.Source.IMPORT).exists():
+        if LabelledExample.objects.filter(
+            target=target, source=LabelledExample.Source.IMPORT
+        ).exists():
             return 0
         with (DEMO_DIR / "category_examples.csv").open(newline="", encoding="utf-8") as handle:
             rows = [
@@ -133,7 +135,8 @@ class Command(BaseCommand):
                         "locale": person["locale"],
                         "plan": person["plan"],
                         "is_vip": person["vip"],
-                        "first_seen": received - timedelta(days=120 if person["plan"] != "free" else 3),
+                        "first_seen": received
+                        - timedelta(days=120 if person["plan"] != "free" else 3),
                     },
                 )
                 ticket_create(

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--out-of-scope-label", default=None)
         parser.add_argument("--replace", action="store_true", help="Drop earlier imports first.")
 
-    def handle(self, *args, file, target, text_column, label_column, out_of_scope_label, replace, **opts):
+    def handle(
+        self, *args, file, target, text_column, label_column, out_of_scope_label, replace, **opts
+    ):
         path = Path(file)
         if not path.exists():
             raise CommandError(f"No such file: {file}")
@@ -32,15 +34,24 @@ class Command(BaseCommand):
             else:
                 records = list(csv.DictReader(handle))
         if records and (text_column not in records[0] or label_column not in records[0]):
-            raise CommandError(f"Columns {text_column!r} and {label_column!r} are required; found {list(records[0])}")
+            raise CommandError(
+                f"Columns {text_column!r} and {label_column!r} are required; "
+                f"found {list(records[0])}"
+            )
         rows = [
-            LabelledExample(target=target, text=str(r[text_column]).strip(), label=str(r[label_column]).strip())
+            LabelledExample(
+                target=target, text=str(r[text_column]).strip(), label=str(r[label_column]).strip()
+            )
             for r in records
             if str(r.get(text_column) or "").strip() and str(r.get(label_column) or "").strip()
         ]
         with transaction.atomic():
             if replace:
-                LabelledExample.objects.filter(target=target, source=LabelledExample.Source.IMPORT).delete()
+                LabelledExample.objects.filter(
+                    target=target, source=LabelledExample.Source.IMPORT
+                ).delete()
             LabelledExample.objects.bulk_create(rows, batch_size=1000)
         labels = len({r.label for r in rows})
-        self.stdout.write(f"Imported {len(rows)} {target} examples with {labels} labels from {path.name}.")
+        self.stdout.write(
+            f"Imported {len(rows)} {target} examples with {labels} labels from {path.name}."
+        )

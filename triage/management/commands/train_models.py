@@ -24,4 +24,6 @@ class Command(BaseCommand):
             if version is None:
                 self.stdout.write(f"{name}: not enough labelled examples (need two labels)")
             else:
-                self.stdout.write(f"{name}: version {version.version} active, metrics {version.metrics}")
+                self.stdout.write(
+                    f"{name}: version {version.version} active, metrics {version.metrics}"
+                )
