@@ -29,7 +29,7 @@ class Draft(models.Model):
     needs_translation = models.BooleanField(default=False)
     confidence = models.FloatField(default=0.0)
     engine = models.CharField(max_length=40)
-    engine_version = models.CharField(max_length=60)
+    engine_version = models.CharField(max_length=120)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -98,7 +98,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNELS_PREFIX", default="sd")},
+            "CONFIG": {
+                # channels-redis waits on 5 s blocking reads; redis-py 8's default 5 s socket
+                # timeout would cut idle sockets mid-wait.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env.str("CHANNELS_PREFIX", default="sd"),
+            },
         }
     }
 else:

@@ -281,7 +281,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def chromium(browser_type_launch_args: dict):
-    """Chromium for one module, replacing pytest-playwright's session-long `browser`: while
+    """Chromium for one module, instead of pytest-playwright's session-long `browser`: while
     Playwright's sync API runs, its event loop counts as running in the main thread, so every
     Django ORM call in the tests after it would raise SynchronousOnlyOperation."""
     from playwright.sync_api import sync_playwright
@@ -293,8 +293,8 @@ def chromium(browser_type_launch_args: dict):
 
 
 @pytest.fixture
-def page(chromium):
-    """A fresh browser context per test (overrides pytest-playwright's `page`, see above)."""
+def desk_page(chromium):
+    """A page in a fresh browser context, on the module's `chromium`."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     yield context.new_page()
     context.close()

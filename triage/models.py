@@ -88,7 +88,7 @@ class TriageResult(models.Model):
     needs_human = models.BooleanField(default=False)
     needs_human_reasons = models.JSONField(default=list)
     engine = models.CharField(max_length=40)
-    engine_version = models.CharField(max_length=60)
+    engine_version = models.CharField(max_length=120)
     latency_ms = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 

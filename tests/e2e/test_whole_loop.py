@@ -45,10 +45,10 @@ def mails_to(outbox: Path, address: str) -> list[email.message.EmailMessage]:
     return messages
 
 
-def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, page: Page) -> None:
+def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, desk_page: Page) -> None:
     token = live_desk.api_token("agent")
     customer = f"pat.{uuid.uuid4().hex[:8]}@example.com"
-    sign_in(page, live_desk, "agent", "/inbox/")
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
 
     ticket = live_desk.create_ticket(
         token=token,
@@ -58,29 +58,29 @@ def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, page: Page
         email=customer,
         name="Pat Doyle",
     )
-    row = page.locator(f"#ticket-rows #ticket-{ticket['id']}")
+    row = desk_page.locator(f"#ticket-rows #ticket-{ticket['id']}")
     expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     # The worker's triage reaches the same row live, too.
     expect(row.locator(".chip.lang")).to_have_text("en", timeout=PIPELINE_TIMEOUT_MS)
-    assert_not_reloaded(page)
-    screenshot(page, "inbox")
+    assert_not_reloaded(desk_page)
+    screenshot(desk_page, "inbox")
 
     row.locator("a.subject").click()
-    expect(page).to_have_url(f"{live_desk.base_url}/tickets/{ticket['id']}/")
-    editor = page.locator("#draft-text")
+    expect(desk_page).to_have_url(f"{live_desk.base_url}/tickets/{ticket['id']}/")
+    editor = desk_page.locator("#draft-text")
     expect(editor).to_have_value(re.compile(r"\S"), timeout=PIPELINE_TIMEOUT_MS)
     draft = editor.input_value()
     marker = f"Reference E2E-{uuid.uuid4().hex[:10]}: we have asked the courier to call you."
     edited = f"{draft.rstrip()}\n\n{marker}"
     editor.fill(edited)
-    screenshot(page, "ticket")
+    screenshot(desk_page, "ticket")
 
-    page.locator("#send-edited").click()
-    expect(page.locator("#draft-panel")).to_contain_text("Draft sent by agent")
+    desk_page.locator("#send-edited").click()
+    expect(desk_page.locator("#draft-panel")).to_contain_text("Draft sent by agent")
     # The worker delivers the reply and the thread updates live.
-    outbound = page.locator("#thread article.message.out").filter(has_text=marker)
+    outbound = desk_page.locator("#thread article.message.out").filter(has_text=marker)
     expect(outbound.locator(".chip.delivery-sent")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
-    screenshot(page, "ticket-sent")
+    screenshot(desk_page, "ticket-sent")
 
     saved = live_desk.orm(
         "from feedback.models import FeedbackEvent\n"
@@ -109,11 +109,11 @@ def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, page: Page
 
 
 def test_supervisor_sees_an_angry_vip_live_and_takes_it(
-    live_desk: Installation, page: Page
+    live_desk: Installation, desk_page: Page
 ) -> None:
     token = live_desk.api_token("agent")
-    sign_in(page, live_desk, "supervisor", "/supervisor/")
-    badge = page.locator("#escalation-badge")
+    sign_in(desk_page, live_desk, "supervisor", "/supervisor/")
+    badge = desk_page.locator("#escalation-badge")
     open_before = int(badge.inner_text())
 
     ticket = live_desk.create_ticket(
@@ -124,23 +124,23 @@ def test_supervisor_sees_an_angry_vip_live_and_takes_it(
         email=VIP_EMAIL,
         name="Vera Importante",
     )
-    escalation = page.locator("#escalation-list article.escalation").filter(
-        has=page.locator(f'a[href="/tickets/{ticket["id"]}/"]')
+    escalation = desk_page.locator("#escalation-list article.escalation").filter(
+        has=desk_page.locator(f'a[href="/tickets/{ticket["id"]}/"]')
     )
     expect(escalation).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
     expect(escalation).to_contain_text("VIP customer")
     expect(badge).to_have_text(str(open_before + 1), timeout=LIVE_TIMEOUT_MS)
-    assert_not_reloaded(page)
-    screenshot(page, "supervisor")
+    assert_not_reloaded(desk_page)
+    screenshot(desk_page, "supervisor")
 
     escalation.get_by_role("button", name="Assign to me").click()
     expect(escalation).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
     expect(badge).to_have_text(str(open_before), timeout=LIVE_TIMEOUT_MS)
-    assert_not_reloaded(page)
+    assert_not_reloaded(desk_page)
 
     taken = live_desk.orm(
         "from triage.models import Escalation\n"
-        f"e = Escalation.objects.select_related('ticket__assignee', 'acknowledged_by')"
+        "e = Escalation.objects.select_related('ticket__assignee', 'acknowledged_by')"
         f".get(ticket_id={ticket['id']})\n"
         "result = [e.ticket.assignee.username, e.acknowledged_by.username]"
     )

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -154,7 +155,9 @@ def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installat
         return ticket, seen
 
     started = time.monotonic()
-    ticket, seen = asyncio.run(observe())
+    # In a thread of its own: a browser test in this module may have Playwright's loop running.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        ticket, seen = thread.submit(asyncio.run, observe()).result()
     desk.timings["one ticket: API → Celery → draft event"] = time.monotonic() - started
 
     kinds = [kind for kind, _ in seen]
@@ -189,19 +192,19 @@ def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installat
 
 @pytest.mark.browser
 def test_live_inbox_on_redis_stays_connected_through_quiet_periods(
-    scale_desk: Installation, page: Page
+    scale_desk: Installation, desk_page: Page
 ) -> None:
     """A socket that hears nothing for a while must not drop: events sent while it reconnects
     are lost. channels-redis waits for messages in blocking reads of 5 s each."""
     desk = scale_desk
     token = desk.api_token("agent")
-    sign_in(page, desk, "agent", "/inbox/")
-    page.evaluate(
+    sign_in(desk_page, desk, "agent", "/inbox/")
+    desk_page.evaluate(
         "window.__socketCloses = 0;"
         "document.addEventListener('htmx:wsClose', () => window.__socketCloses++)"
     )
-    page.wait_for_timeout(QUIET_SECONDS * 1000)
-    closes_while_quiet = page.evaluate("window.__socketCloses")
+    desk_page.wait_for_timeout(QUIET_SECONDS * 1000)
+    closes_while_quiet = desk_page.evaluate("window.__socketCloses")
     assert closes_while_quiet == 0, (
         f"the live socket closed {closes_while_quiet}x in {QUIET_SECONDS}s without traffic"
         f"{desk.logs(lines=25)}"
@@ -214,9 +217,9 @@ def test_live_inbox_on_redis_stays_connected_through_quiet_periods(
         email=f"quiet.{uuid.uuid4().hex[:8]}@example.com",
         name="Sam Quiet",
     )
-    row = page.locator(f"#ticket-rows #ticket-{ticket['id']}")
+    row = desk_page.locator(f"#ticket-rows #ticket-{ticket['id']}")
     expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     # The worker's update travels Celery → Redis → daphne → this page.
     expect(row.locator(".chip.lang")).to_have_text("en", timeout=LIVE_TIMEOUT_MS)
-    assert_not_reloaded(page)
-    screenshot(page, "inbox-redis")
+    assert_not_reloaded(desk_page)
+    screenshot(desk_page, "inbox-redis")
