@@ -36,6 +36,18 @@ def _customer_tier(customer: Customer, ticket: Ticket) -> str:
     return "free"
 
 
+# How sure triage must be before the draft's opening line reacts to an emotion. Thanking a
+# customer for "kind words" they never wrote is worse than a neutral opening.
+EMOTION_CONFIDENCE_FOR_TONE = {"positive": 0.7, "angry": 0.45, "anxious": 0.45, "sad": 0.5}
+
+
+def _confident_emotion(triage: TriageResult | None) -> str:
+    if triage is None:
+        return "neutral"
+    needed = EMOTION_CONFIDENCE_FOR_TONE.get(triage.emotion, 0.5)
+    return triage.emotion if triage.emotion_confidence >= needed else "neutral"
+
+
 def draft_create(*, message_id: int) -> Draft:
     """Draft a reply to an inbound message. Safe to call twice: one draft per message."""
     existing = Draft.objects.filter(in_reply_to_id=message_id).first()
@@ -59,7 +71,7 @@ def draft_create(*, message_id: int) -> Draft:
             language=language,
             customer_name=ticket.customer.display_name,
             customer_tier=_customer_tier(ticket.customer, ticket),
-            emotion=triage.emotion if triage else "neutral",
+            emotion=_confident_emotion(triage),
             passages=tuple(passages),
             previous_replies=previous,
             brand_name=settings.BRAND_NAME,
@@ -135,13 +147,7 @@ def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = Non
         draft.refresh_from_db()
         raise _already_decided(draft)
     ticket = Ticket.objects.select_for_update().get(pk=draft.ticket_id)
-    outbound = Message.objects.create(
-        ticket=ticket,
-        direction=Message.Direction.OUTBOUND,
-        body_text=final,
-        author_user=actor,
-        delivery_status=Message.Delivery.QUEUED,
-    )
+    outbound = _outbound_queue(ticket=ticket, actor=actor, text=final)
     Draft.objects.filter(pk=draft.pk).update(sent_message=outbound)
     edited = final != draft.text.strip()
     feedback_record(
@@ -153,12 +159,38 @@ def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = Non
         after={"text": final},
         diff=text_diff(draft.text, final) if edited else "",
     )
+    return outbound
+
+
+def _outbound_queue(*, ticket: Ticket, actor: AbstractBaseUser, text: str) -> Message:
+    """Runs inside the caller's transaction with the ticket row locked: the reply is written
+    as queued with the ticket's new state, and delivered by the worker after commit."""
+    outbound = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.OUTBOUND,
+        body_text=text,
+        author_user=actor,
+        delivery_status=Message.Delivery.QUEUED,
+    )
     ticket.status = Ticket.Status.WAITING
     if ticket.assignee_id is None:
         ticket.assignee = actor
     ticket_touch(ticket, "status", "assignee")
     enqueue_on_commit("supportdesk.tasks.deliver_message", outbound.pk)
     return outbound
+
+
+@transaction.atomic
+def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> Message:
+    """An agent writes the reply themselves (no draft, e.g. when the AI failed)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("The reply is empty.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(
+        status=Draft.Status.SUPERSEDED
+    )
+    return _outbound_queue(ticket=ticket, actor=actor, text=text)
 
 
 @transaction.atomic

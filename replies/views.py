@@ -7,7 +7,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from replies.models import Draft
-from replies.services import DraftAlreadyDecided, draft_escalate, draft_send
+from replies.services import (
+    DraftAlreadyDecided,
+    draft_escalate,
+    draft_send,
+    reply_send_manual,
+)
+from supportdesk.models import Ticket
 from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 
@@ -47,3 +53,16 @@ def escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except DraftAlreadyDecided as exc:
         return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
     return _ticket_response(request, draft.ticket_id)
+
+
+@agent_view
+@require_POST
+def reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    try:
+        reply_send_manual(
+            ticket_id=ticket.pk, actor=request.user, text=request.POST.get("text", "")
+        )
+    except ValueError as exc:
+        return _ticket_response(request, ticket.pk, error=str(exc), status=400)
+    return _ticket_response(request, ticket.pk)

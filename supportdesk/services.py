@@ -83,6 +83,22 @@ def ticket_flag_ai_failure(*, ticket_id: int, step: str, error: str) -> None:
     realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=ticket.pk)
 
 
+@transaction.atomic
+def ticket_retry_ai(*, ticket_id: int) -> None:
+    """Clear the failure flag and run the pipeline again for the latest customer message.
+    Steps that already succeeded are kept (each is idempotent per message)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    message = (
+        ticket.messages.filter(direction=Message.Direction.INBOUND).order_by("-created_at").first()
+    )
+    if message is None:
+        return
+    ticket.needs_manual_triage = False
+    ticket.ai_error = ""
+    ticket_touch(ticket, "needs_manual_triage", "ai_error")
+    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+
+
 def ticket_touch(ticket: Ticket, *fields: str) -> None:
     """Save the given fields and bump the optimistic-locking version. Caller holds the row."""
     ticket.version += 1

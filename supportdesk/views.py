@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
@@ -87,6 +87,15 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "correction_form": correction,
         "viewers": ticket_viewers(ticket_id=ticket.pk, exclude_user_id=user.pk),
     }
+
+
+@agent_view
+@require_POST
+def ticket_retry_ai(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Run the AI pipeline again for a ticket whose AI step failed."""
+    ticket = get_object_or_404(Ticket, pk=pk)
+    services.ticket_retry_ai(ticket_id=ticket.pk)
+    return htmx_redirect(request, reverse("ticket", args=[ticket.pk]))
 
 
 @require_http_methods(["GET", "POST"])
