@@ -3,6 +3,8 @@ analysis, routing decisions and supervisor escalations."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -29,6 +31,17 @@ class Category(models.Model):
         return self.name
 
 
+# Examples imported with `--out-of-scope-label X` are stored under this label, so training
+# knows which examples belong to no category without remembering X.
+OUT_OF_SCOPE_LABEL = "__out_of_scope__"
+
+
+def example_text_hash(text: str) -> str:
+    """Identity of an example's text: same words, same example (whitespace and case aside)."""
+    normalised = " ".join(text.split()).casefold()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
 class LabelledExample(models.Model):
     class Target(models.TextChoices):
         CATEGORY = "category", "Category"
@@ -42,10 +55,15 @@ class LabelledExample(models.Model):
     text = models.TextField()
     label = models.CharField(max_length=60)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.IMPORT)
+    text_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["target", "label"], name="example_target_label")]
+        constraints = [
+            # Importing a file twice, or correcting the same ticket twice, keeps one example.
+            models.UniqueConstraint(fields=["target", "text_hash"], name="example_unique_text")
+        ]
 
     def __str__(self) -> str:
         return f"{self.target}:{self.label}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +17,15 @@ from supportdesk import realtime
 from supportdesk.models import Message, Ticket
 from supportdesk.services import ticket_touch
 from triage.engine.types import CustomerContext, TriageInput
-from triage.models import Category, Escalation, LabelledExample, RoutingDecision, TriageResult
+from triage.models import (
+    OUT_OF_SCOPE_LABEL,
+    Category,
+    Escalation,
+    LabelledExample,
+    RoutingDecision,
+    TriageResult,
+    example_text_hash,
+)
 from triage.registry import get_triage_engine
 from triage.routing import RouteInput, decide_route
 
@@ -188,13 +198,11 @@ def triage_correct(
     ticket_touch(ticket, "category", "emotion", "urgency", "needs_manual_triage")
     first_message = ticket.messages.filter(direction=Message.Direction.INBOUND).first()
     if first_message is not None:
-        for target, label in (("category", category), ("emotion", emotion)):
-            if label and before[target] != label:
-                LabelledExample.objects.create(
-                    target=target,
-                    text=f"{ticket.subject}\n{first_message.body_text}",
-                    label=label,
-                    source=LabelledExample.Source.CORRECTION,
+        text = f"{ticket.subject}\n{first_message.body_text}"
+        for target, label in (("category", category or OUT_OF_SCOPE_LABEL), ("emotion", emotion)):
+            if before[target] != (label if label != OUT_OF_SCOPE_LABEL else ""):
+                examples_import(
+                    target=target, rows=[(text, label)], source=LabelledExample.Source.CORRECTION
                 )
     if triage is not None:
         feedback_record(
@@ -202,3 +210,67 @@ def triage_correct(
             before=before, after=after,
         )  # fmt: skip
     return ticket
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    labels: int
+    categories_created: int
+
+
+@transaction.atomic
+def examples_import(
+    *,
+    target: str,
+    rows: Iterable[tuple[str, str]],
+    source: str = LabelledExample.Source.IMPORT,
+    oos_label: str | None = None,
+) -> ImportResult:
+    """Store labelled examples; a text seen before keeps one example with the newest label.
+    Category labels the taxonomy does not know yet become categories (not routine until an
+    admin says so)."""
+    by_hash: dict[str, LabelledExample] = {}
+    for text, label in rows:
+        text, label = text.strip(), label.strip()
+        if not text or not label:
+            continue
+        if oos_label is not None and label == oos_label:
+            label = OUT_OF_SCOPE_LABEL
+        digest = example_text_hash(text)
+        by_hash[digest] = LabelledExample(
+            target=target, text=text, label=label, source=source, text_hash=digest
+        )
+    hashes = list(by_hash)
+    updated = sum(
+        LabelledExample.objects.filter(target=target, text_hash__in=hashes[i : i + 900]).count()
+        for i in range(0, len(hashes), 900)
+    )
+    LabelledExample.objects.bulk_create(
+        list(by_hash.values()),
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["target", "text_hash"],
+        update_fields=["label", "source", "text"],
+    )
+    labels = {e.label for e in by_hash.values()}
+    new_categories = 0
+    if target == LabelledExample.Target.CATEGORY:
+        known = set(Category.objects.values_list("slug", flat=True))
+        fresh = sorted(labels - known - {OUT_OF_SCOPE_LABEL})
+        # The label is the category's slug: triage results name categories by it.
+        Category.objects.bulk_create(
+            [
+                Category(slug=label[:60], name=label.replace("_", " ").capitalize())
+                for label in fresh
+            ],
+            ignore_conflicts=True,
+        )
+        new_categories = len(fresh)
+    return ImportResult(
+        created=len(by_hash) - updated,
+        updated=updated,
+        labels=len(labels),
+        categories_created=new_categories,
+    )

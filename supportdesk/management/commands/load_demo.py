@@ -22,6 +22,7 @@ from supportdesk.models import Customer, Message
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
 from supportdesk.services import ticket_create
 from triage.models import Category, LabelledExample
+from triage.services import examples_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 
@@ -95,20 +96,10 @@ class Command(BaseCommand):
             created += was_created
         return created
 
-    @transaction.atomic
     def _examples(self) -> int:
-        target = LabelledExample.Target.CATEGORY
-        if LabelledExample.objects.filter(
-            target=target, source=LabelledExample.Source.IMPORT
-        ).exists():
-            return 0
         with (DEMO_DIR / "category_examples.csv").open(newline="", encoding="utf-8") as handle:
-            rows = [
-                LabelledExample(target=target, text=row["text"], label=row["category"])
-                for row in csv.DictReader(handle)
-            ]
-        LabelledExample.objects.bulk_create(rows, batch_size=1000)
-        return len(rows)
+            rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+        return examples_import(target=LabelledExample.Target.CATEGORY, rows=rows).created
 
     def _tickets(self) -> int:
         now = timezone.now()

@@ -1,0 +1,97 @@
+"""The command-line contract: import_examples, train_models, triage_file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from triage.models import OUT_OF_SCOPE_LABEL, Category, LabelledExample
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "text,intent\n"
+    "where is my card,card_arrival\n"
+    "my card has not arrived yet,card_arrival\n"
+    "what is the weather tomorrow,oos\n"
+    '"Hello, how do I top up my account?",top_up\n'
+)
+
+
+def test_importing_the_same_file_twice_keeps_one_example_per_text(tmp_path):
+    path = tmp_path / "examples.csv"
+    path.write_text(CSV, encoding="utf-8")
+    for _ in range(2):
+        call_command(
+            "import_examples", str(path), "--target", "category", "--text-column", "text",
+            "--label-column", "intent", "--out-of-scope-label", "oos",
+        )  # fmt: skip
+
+    examples = LabelledExample.objects.filter(target="category")
+    assert examples.count() == 4
+    assert examples.get(text="what is the weather tomorrow").label == OUT_OF_SCOPE_LABEL
+    # The taxonomy learns the installation's own categories, but not the out-of-scope label.
+    assert set(Category.objects.values_list("slug", flat=True)) == {"card_arrival", "top_up"}
+
+
+def test_a_relabelled_text_keeps_its_newest_label(tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.jsonl"
+    first.write_text("text,category\nI was charged twice,payment\n", encoding="utf-8")
+    second.write_text(json.dumps({"text": "I was  charged TWICE", "category": "refund"}) + "\n")
+    call_command("import_examples", str(first))
+    call_command("import_examples", str(second))
+    assert list(LabelledExample.objects.values_list("label", flat=True)) == ["refund"]
+
+
+def test_bad_files_get_clear_errors_and_import_nothing(tmp_path):
+    missing_column = tmp_path / "x.csv"
+    missing_column.write_text("body,category\nhello,a\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="Missing column"):
+        call_command("import_examples", str(missing_column))
+    broken = tmp_path / "x.jsonl"
+    broken.write_text('{"text": "ok", "category": "a"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="line 2: invalid JSON"):
+        call_command("import_examples", str(broken))
+    binary = tmp_path / "y.csv"
+    binary.write_bytes(b"text,category\n\xff\xfe\x00garbage,a\n")
+    with pytest.raises(CommandError, match="not UTF-8"):
+        call_command("import_examples", str(binary))
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_examples", str(tmp_path / "nope.csv"))
+    assert not LabelledExample.objects.exists()
+
+
+def test_triage_file_writes_one_result_per_row_in_order(tmp_path, triage_engine):
+    source = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "a1", "text": "Where is my parcel? The tracking has not moved for a week."},
+        {"id": "a2", "text": "我不知道怎麼取消自動續訂，我現在帳戶裡被扣了錢。"},
+        {"id": "a3", "text": ""},
+        {"id": "a4", "text": "x" * 100_000, "subject": "long"},
+    ]
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+
+    call_command("triage_file", "--input", str(source), "--output", str(out))
+
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in results] == ["a1", "a2", "a3", "a4"]
+    assert list(results[0]) == [
+        "id", "language", "language_confidence", "category", "category_confidence",
+        "out_of_scope", "emotion", "emotion_confidence", "urgency", "urgency_reasons",
+        "needs_human", "needs_human_reasons",
+    ]  # fmt: skip
+    assert results[0]["language"] == "en"
+    assert results[1]["language"] == "zh-Hant"
+    for result in results:
+        assert (result["category"] is None) == result["out_of_scope"] or result["category"] is None
+        assert result["urgency"] in {"high", "medium", "low"}
+
+
+def test_triage_file_without_a_trained_model_says_what_to_do(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("text\nhello\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="train_models"):
+        call_command("triage_file", "--input", str(source), "--output", str(tmp_path / "o.jsonl"))

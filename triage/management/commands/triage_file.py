@@ -1,0 +1,72 @@
+"""Triage every row of a CSV or JSONL file with the active local models, writing JSONL."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from triage.engine.types import TriageInput, TriageResult
+from triage.management.commands.import_examples import read_records
+from triage.models import ModelVersion
+from triage.registry import get_triage_engine
+
+BATCH = 256
+
+
+def result_json(row_id: object, result: TriageResult) -> dict:
+    return {
+        "id": row_id,
+        "language": result.language,
+        "language_confidence": round(result.language_confidence, 4),
+        "category": None if result.out_of_scope or not result.category else result.category,
+        "category_confidence": round(result.category_confidence, 4),
+        "out_of_scope": result.out_of_scope,
+        "emotion": result.emotion,
+        "emotion_confidence": round(result.emotion_confidence, 4),
+        "urgency": result.urgency,
+        "urgency_reasons": list(result.urgency_reasons),
+        "needs_human": result.needs_human,
+        "needs_human_reasons": list(result.needs_human_reasons),
+    }
+
+
+class Command(BaseCommand):
+    help = "Triage a CSV/JSONL file (column `text`, optional `id`, `subject`) into JSONL."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--input", required=True)
+        parser.add_argument("--output", required=True)
+
+    def handle(self, *args, input: str, output: str, **options):
+        source = Path(input)
+        if not source.is_file():
+            raise CommandError(f"No such file: {input}")
+        records = read_records(source)
+        if records and "text" not in records[0]:
+            raise CommandError(f"{source.name} needs a 'text' column; it has {list(records[0])}.")
+        if not ModelVersion.objects.filter(is_active=True).exists():
+            raise CommandError("No trained model: run `manage.py train_models` first.")
+        engine = get_triage_engine()
+        analyse_many = getattr(engine, "analyse_many", None)
+        started = time.perf_counter()
+        with Path(output).open("w", encoding="utf-8") as out:
+            for start in range(0, len(records), BATCH):
+                chunk = records[start : start + BATCH]
+                inputs = [
+                    TriageInput(text=str(r.get("text") or ""), subject=str(r.get("subject") or ""))
+                    for r in chunk
+                ]
+                results = analyse_many(inputs) if analyse_many else map(engine.analyse, inputs)
+                for offset, (record, result) in enumerate(zip(chunk, results, strict=True)):
+                    row_id = record.get("id", start + offset)
+                    out.write(json.dumps(result_json(row_id, result), ensure_ascii=False) + "\n")
+                self.stderr.write(f"\r{min(start + BATCH, len(records))}/{len(records)}", ending="")
+        elapsed = time.perf_counter() - started
+        rate = len(records) / elapsed if elapsed else 0.0
+        self.stderr.write("")
+        self.stdout.write(
+            f"Triaged {len(records)} rows in {elapsed:.1f} s ({rate:.0f}/s) → {output}"
+        )
