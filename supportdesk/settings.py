@@ -163,6 +163,8 @@ SUPPORTED_LANGUAGES = env.list(
 )
 BRAND_NAME = env.str("BRAND_NAME", default="Lumen")
 REPEAT_CONTACT_DAYS = env.int("REPEAT_CONTACT_DAYS", default=7)
+# Agents' triage corrections retrain the category model in the background every N corrections.
+RETRAIN_EVERY = env.int("RETRAIN_EVERY", default=20)
 LOW_CONFIDENCE = env.float("LOW_CONFIDENCE", default=0.5)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")

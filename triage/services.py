@@ -15,6 +15,7 @@ from django.utils import timezone
 from feedback.services import feedback_record
 from supportdesk import realtime
 from supportdesk.models import Message, Ticket
+from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
 from triage.engine.types import CustomerContext, TriageInput
 from triage.models import (
@@ -197,6 +198,7 @@ def triage_correct(
     ticket.needs_manual_triage = False
     ticket_touch(ticket, "category", "emotion", "urgency", "needs_manual_triage")
     first_message = ticket.messages.filter(direction=Message.Direction.INBOUND).first()
+    learned = False  # a new category example: the retraining counter moves
     if first_message is not None:
         text = f"{ticket.subject}\n{first_message.body_text}"
         for target, label in (("category", category or OUT_OF_SCOPE_LABEL), ("emotion", emotion)):
@@ -204,12 +206,26 @@ def triage_correct(
                 examples_import(
                     target=target, rows=[(text, label)], source=LabelledExample.Source.CORRECTION
                 )
+                learned = learned or target == "category"
+    if learned:
+        _schedule_retraining()
     if triage is not None:
         feedback_record(
             kind="triage_corrected", actor=actor, ticket=ticket, triage=triage,
             before=before, after=after,
         )  # fmt: skip
     return ticket
+
+
+def _schedule_retraining() -> None:
+    """Every RETRAIN_EVERY corrections, retrain in the background. Runs inside the caller's
+    transaction; the task is enqueued after commit. The new version is promoted only if it
+    scores at least as well as the active one (see triage.training)."""
+    corrections = LabelledExample.objects.filter(
+        target=LabelledExample.Target.CATEGORY, source=LabelledExample.Source.CORRECTION
+    )
+    if corrections.count() % settings.RETRAIN_EVERY == 0:
+        enqueue_on_commit("triage.tasks.retrain_models", "category")
 
 
 @dataclass(frozen=True)

@@ -95,3 +95,21 @@ def test_triage_file_without_a_trained_model_says_what_to_do(tmp_path):
     source.write_text("text\nhello\n", encoding="utf-8")
     with pytest.raises(CommandError, match="train_models"):
         call_command("triage_file", "--input", str(source), "--output", str(tmp_path / "o.jsonl"))
+
+
+def test_every_nth_correction_schedules_background_retraining(
+    agent, categories, settings, monkeypatch
+):
+    from tests.factories import MessageFactory, TicketFactory
+    from triage import services
+
+    settings.RETRAIN_EVERY = 2
+    queued: list[tuple] = []
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: queued.append(args))
+    for n in range(4):
+        ticket = TicketFactory(subject=f"ticket {n}")
+        MessageFactory(ticket=ticket, direction="in", body_text=f"my parcel {n} is late")
+        services.triage_correct(
+            ticket_id=ticket.pk, actor=agent, category="delivery", emotion="anxious", urgency="low"
+        )
+    assert queued == [("triage.tasks.retrain_models", "category")] * 2
