@@ -231,8 +231,10 @@ def trained_models(tmp_path_factory) -> tuple[Path, dict[str, tuple[str, dict, i
     models_dir = tmp_path_factory.mktemp("models")
     versions = {}
     for target, examples in (("category", _category_examples()), ("emotion", _emotion_examples())):
+        # Small TF-IDF models keep the suite fast; the embedding path has its own engine tests
+        # and runs end to end in the browser and scale-path tests.
         version, metrics = engine.train_and_save(
-            target, examples, models_dir, key=model_signing_key()
+            target, examples, models_dir, key=model_signing_key(), embeddings=False
         )
         versions[target] = (version, metrics, len(examples))
     return models_dir, versions

