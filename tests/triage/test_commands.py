@@ -134,3 +134,42 @@ def test_a_worse_model_is_stored_but_not_promoted(settings, tmp_path):
     assert worse == (False, "accuracy 0.8000 < active 0.9000")
     assert better[0] and new_taxonomy[0]
     assert should_promote(target="emotion", new_metrics={}, new_labels=set(), active=None)[0]
+
+
+def test_agents_corrections_change_the_next_model_version(agent, settings, tmp_path, monkeypatch):
+    """Train, correct a ticket the model gets wrong, retrain: the new version has learned it."""
+    from tests.factories import CategoryFactory, MessageFactory, TicketFactory
+    from triage import services
+    from triage.models import ModelVersion
+    from triage.registry import get_triage_engine
+    from triage.tasks import retrain_models
+    from triage.training import model_train
+
+    monkeypatch.setenv("SUPPORTDESK_EMBEDDINGS", "off")  # small TF-IDF models: a fast test
+    settings.MODELS_DIR = tmp_path
+    settings.RETRAIN_EVERY = 1000  # retrain by hand below
+    for slug in ("delivery", "refund", "gift_wrap"):
+        CategoryFactory(slug=slug, name=slug)
+    seed = [(f"where is my parcel {i}, tracking number {i}", "delivery") for i in range(12)]
+    seed += [(f"I want my money back for order {i}", "refund") for i in range(12)]
+    seed += [(f"can you wrap present number {i} in gift paper", "gift_wrap") for i in range(12)]
+    services.examples_import(target="category", rows=seed)
+    first = model_train(target="category")
+
+    for n in range(6):  # agents keep filing this kind of question under gift wrapping
+        other = TicketFactory(subject="Ribbon")
+        MessageFactory(ticket=other, direction="in", body_text=f"ribbon and card please {n}")
+        services.triage_correct(
+            ticket_id=other.pk, actor=agent, category="gift_wrap", emotion="neutral", urgency="low"
+        )
+    retrain_models("category")
+
+    latest = ModelVersion.objects.filter(target="category").latest("created_at")
+    assert latest.version != first.version
+    assert latest.example_count == first.example_count + 6
+    assert latest.is_active, latest.metrics["promotion"]
+    from triage.engine.types import TriageInput
+
+    # The running engine picks the new version up and answers the way agents taught it.
+    result = get_triage_engine().analyse(TriageInput(text="ribbon and card please"))
+    assert result.category == "gift_wrap"
