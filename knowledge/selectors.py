@@ -6,7 +6,7 @@ import threading
 
 from django.db.models import Count, Max
 
-from knowledge.models import Article, FAQSuggestion
+from knowledge.models import Article
 from knowledge.retrieval import ArticleDoc, KBIndex
 
 _lock = threading.Lock()
@@ -33,7 +33,3 @@ def kb_index() -> KBIndex:
             ]
             _cached = (key, KBIndex.build(docs))
         return _cached[1]
-
-
-def faq_suggestions_pending_count() -> int:
-    return FAQSuggestion.objects.filter(status=FAQSuggestion.Status.PENDING).count()
