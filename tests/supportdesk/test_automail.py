@@ -3,11 +3,13 @@ AUTO_MAIL_LIMIT per recipient per ticket per window, so a mail loop stops."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from supportdesk.automail import automatic_mail_allowed, automatic_mail_claim
@@ -185,3 +187,32 @@ def test_acknowledgements_can_be_switched_off(
 
     assert mail.outbox == []
     assert not AutomaticMail.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_automatic_mails_never_exceed_the_limit(settings):
+    """Eight processes' worth of simultaneous claims: the ticket row lock makes the count and
+    the insert one step, so exactly AUTO_MAIL_LIMIT go out."""
+    settings.AUTO_MAIL_LIMIT = 3
+    ticket = TicketFactory(customer__email="maria@example.com")
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def claim() -> None:
+        try:
+            start.wait()
+            automatic_mail_claim(ticket=ticket, recipient="maria@example.com", kind="ack")
+        except BaseException as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    statuses = sorted(AutomaticMail.objects.values_list("status", flat=True))
+    assert statuses == ["queued"] * 3 + ["suppressed"] * 5
