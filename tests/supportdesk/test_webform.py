@@ -232,3 +232,20 @@ def test_the_count_is_shared_with_other_processes(client, settings):
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
 
     assert post(client).status_code == 429
+
+
+def test_web_form_ticket_is_triaged_and_acknowledged(
+    client, settings, categories, stub_triage, django_capture_on_commit_callbacks
+):
+    settings.TASK_BACKEND = "sync"
+    stub_triage(category="delivery", urgency="medium")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client)
+
+    ticket = Ticket.objects.get()
+    assert ticket.category.slug == "delivery"
+    assert ticket.urgency_label == "medium"
+    assert ticket.channel == Ticket.Channel.WEB
+    (ack,) = mail.outbox
+    assert f"[#{ticket.pk}]" in ack.subject

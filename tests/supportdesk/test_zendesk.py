@@ -17,10 +17,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from replies.models import Draft
 from supportdesk import zendesk
 from supportdesk.models import Message, Ticket
 from supportdesk.tasks import deliver_message
-from tests.factories import MessageFactory, TicketFactory
+from tests.factories import ArticleFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -463,3 +464,41 @@ def test_two_first_comments_racing_open_one_ticket(client, webhook_secret, monke
     assert response.json()["outcome"] == "appended"
     ticket = Ticket.objects.get()
     assert ticket.messages.count() == 2
+
+
+# -- end to end --------------------------------------------------------------------------------
+
+
+def test_zendesk_comment_to_triaged_ticket_to_approved_reply_back_in_zendesk(
+    client,
+    agent_client,
+    webhook_secret,
+    fake_zendesk,
+    settings,
+    categories,
+    stub_triage,
+    django_capture_on_commit_callbacks,
+):
+    settings.TASK_BACKEND = "sync"
+    stub_triage(category="delivery")
+    ArticleFactory(
+        title="Where is my parcel?",
+        body="Parcels marked dispatched arrive within 5 working days. Open Orders and click "
+        "Track parcel to see the courier's latest scan.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_post(client, payload(comment_body="Where is my parcel? It says dispatched."))
+    ticket = Ticket.objects.get()
+    draft = Draft.objects.get(ticket=ticket)
+    assert ticket.category.slug == "delivery"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(reverse("draft-send", args=[draft.pk]), {"action": "approve"})
+
+    assert response.status_code == 302
+    (request,) = fake_zendesk.requests
+    assert request.path == "/api/v2/tickets/4242.json"
+    assert request.json()["ticket"]["comment"] == {"body": draft.text, "public": True}
+    outbound = ticket.messages.get(direction=Message.Direction.OUTBOUND)
+    assert outbound.delivery_status == Message.Delivery.SENT
+    assert mail.outbox == []
