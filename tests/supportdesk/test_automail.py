@@ -10,6 +10,7 @@ from email import message_from_bytes
 import pytest
 from django.core import mail
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from supportdesk.automail import automatic_mail_allowed, automatic_mail_claim
@@ -216,3 +217,19 @@ def test_concurrent_automatic_mails_never_exceed_the_limit(settings):
     assert errors == []
     statuses = sorted(AutomaticMail.objects.values_list("status", flat=True))
     assert statuses == ["queued"] * 3 + ["suppressed"] * 5
+
+
+def test_admins_see_which_automatic_mails_were_held_back_and_why(desk_admin_client):
+    ticket = TicketFactory(customer__email="maria@example.com")
+    AutomaticMail.objects.create(
+        ticket=ticket,
+        recipient="maria@example.com",
+        kind="ack-follow-up",
+        status="suppressed",
+        detail="limit reached: 3 automatic mails to maria@example.com",
+    )
+
+    response = desk_admin_client.get(reverse("admin:supportdesk_automaticmail_changelist"))
+
+    assert response.status_code == 200
+    assert "limit reached: 3 automatic mails to maria@example.com" in response.content.decode()
