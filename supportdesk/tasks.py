@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
-from supportdesk import mail, realtime, zendesk
+from supportdesk import realtime, zendesk
 from supportdesk.automail import automatic_mail_deliver
+from supportdesk.mail import send_reply
 from supportdesk.models import Message, Ticket
 from supportdesk.services import ticket_flag_ai_failure
 
@@ -60,11 +62,11 @@ def deliver_message(message_id: int) -> None:
         realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
 
 
-def reply_sender(ticket: Ticket):
+def reply_sender(ticket: Ticket) -> Callable[[Message], str]:
     """Replies go back the way the ticket came: Zendesk tickets through Zendesk's API."""
     if ticket.channel == Ticket.Channel.ZENDESK and ticket.zendesk_ticket_id:
         return zendesk.send_reply
-    return mail.send_reply
+    return send_reply
 
 
 def send_automatic_mail(automatic_mail_id: int) -> None:

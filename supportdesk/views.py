@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -155,8 +156,13 @@ def zendesk_webhook(request: HttpRequest) -> JsonResponse:
     if not secret:
         return JsonResponse({"error": "The Zendesk integration is not configured."}, status=503)
     try:
+        body = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse({"error": f"The body is larger than {limit} bytes."}, status=413)
+    try:
         zendesk.webhook_verify(
-            body=request.body,
+            body=body,
             signature=request.headers.get(zendesk.SIGNATURE_HEADER, ""),
             timestamp=request.headers.get(zendesk.TIMESTAMP_HEADER, ""),
             secret=secret,
@@ -165,7 +171,7 @@ def zendesk_webhook(request: HttpRequest) -> JsonResponse:
         logger.warning("Rejected Zendesk webhook: %s", exc)
         return JsonResponse({"error": f"Not a valid Zendesk delivery: {exc}."}, status=401)
     try:
-        payload = json.loads(request.body)
+        payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return JsonResponse({"error": f"The body is not JSON: {exc}."}, status=400)
     form = zendesk.ZendeskWebhookForm(payload if isinstance(payload, dict) else {})
@@ -176,14 +182,14 @@ def zendesk_webhook(request: HttpRequest) -> JsonResponse:
             status=400,
         )
     result = zendesk.zendesk_webhook_ingest(**form.cleaned_data)
-    body = {"outcome": result.outcome}
+    answer = {"outcome": result.outcome}
     if result.ticket is not None:
-        body["ticket"] = result.ticket.pk
+        answer["ticket"] = result.ticket.pk
     if result.message is not None:
-        body["message"] = result.message.pk
+        answer["message"] = result.message.pk
     if result.reason:
-        body["reason"] = result.reason
-    return JsonResponse(body, status=201 if result.outcome in ("created", "appended") else 200)
+        answer["reason"] = result.reason
+    return JsonResponse(answer, status=201 if result.outcome in ("created", "appended") else 200)
 
 
 def home(request: HttpRequest) -> HttpResponse:

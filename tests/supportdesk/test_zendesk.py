@@ -502,3 +502,12 @@ def test_zendesk_comment_to_triaged_ticket_to_approved_reply_back_in_zendesk(
     outbound = ticket.messages.get(direction=Message.Direction.OUTBOUND)
     assert outbound.delivery_status == Message.Delivery.SENT
     assert mail.outbox == []
+
+
+def test_an_oversized_delivery_is_413(client, webhook_secret, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = signed_post(client, payload(comment_body="x" * 5000))
+
+    assert response.status_code == 413
+    assert not Ticket.objects.exists()
