@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from supportdesk.models import ApiToken, Customer, Message, Ticket
+from supportdesk.models import ApiToken, AutomaticMail, Customer, Message, Ticket
 
 
 @admin.register(Customer)
@@ -59,3 +59,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # tokens are created with `manage.py create_api_token USERNAME`
+
+
+@admin.register(AutomaticMail)
+class AutomaticMailAdmin(admin.ModelAdmin):
+    """Read-only: which acknowledgements went out, and why others were held back."""
+
+    list_display = ["id", "ticket", "recipient", "kind", "status", "detail", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["recipient", "=ticket__id"]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket", "in_reply_to"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -40,6 +40,13 @@ class ContactForm(TicketIntakeForm):
 
     field_order = ["name", "email", "subject", "body", "locale", "website"]
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Screen readers announce a field's error with the field: point at it.
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
 
 class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from supportdesk import realtime
+from supportdesk.automail import acknowledgement_queue
 from supportdesk.email_in import ParsedEmail, auto_reply_allowed, parse_email, split_reply
 from supportdesk.html import sanitize_html
 from supportdesk.models import Message, Ticket
@@ -74,6 +75,13 @@ def email_ingest(*, raw: bytes, channel: str = Ticket.Channel.EMAIL) -> IngestRe
         if existing is None:
             raise
         return IngestResult(existing.ticket, existing, False, True, **flags)
+    acknowledgement_queue(
+        ticket=ticket,
+        message=message,
+        follow_up=not created,
+        inbound_allowed=allowed,
+        inbound_reason=reason,
+    )
     return IngestResult(ticket, message, created, False, **flags)
 
 

@@ -85,6 +85,8 @@ class Ticket(models.Model):
     needs_manual_triage = models.BooleanField(default=False)
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
+    # The ticket's id in Zendesk when it came from there; replies go back through its API.
+    zendesk_ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,6 +107,15 @@ class Ticket(models.Model):
                 fields=["is_escalated", "urgency", "created_at", "id"], name="ticket_escalated"
             ),
             models.Index(fields=["customer", "created_at"], name="ticket_customer"),
+        ]
+        constraints = [
+            # Also the lookup index for webhook deliveries; concurrent first deliveries of one
+            # Zendesk ticket cannot create two tickets.
+            models.UniqueConstraint(
+                fields=["zendesk_ticket_id"],
+                condition=Q(zendesk_ticket_id__isnull=False),
+                name="ticket_zendesk_id",
+            )
         ]
         permissions = [
             ("work_inbox", "Can work tickets in the agent inbox"),
@@ -170,6 +181,50 @@ class Message(models.Model):
         if self.direction == self.Direction.INBOUND:
             return self.ticket.customer.display_name
         return self.author_user.get_username() if self.author_user else "SupportDesk"
+
+
+class AutomaticMail(models.Model):
+    """One automatic e-mail (acknowledgement, automatic reply) to one recipient about one ticket.
+
+    The rows are both the outbox for these mails and the loop limit's ledger: counting them per
+    (recipient, ticket, window) holds across every web and worker process.
+    """
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "ack", "Acknowledgement"
+        FOLLOW_UP = "ack-follow-up", "Follow-up acknowledgement"
+        AUTO_REPLY = "auto-reply", "Automatic reply"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Not sent (loop guard)"
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="automatic_mails", db_index=False
+    )
+    recipient = models.EmailField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The inbound message this mail answers (In-Reply-To), when there is one.
+    in_reply_to = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    message_id = models.CharField(max_length=255, blank=True)
+    # Why it was suppressed, or how sending failed.
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ticket", "recipient", "created_at"], name="automail_window"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} on {self.ticket_id}"
 
 
 class ApiToken(models.Model):

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 TASKS = (
     "supportdesk.tasks.process_message",
     "supportdesk.tasks.deliver_message",
+    "supportdesk.tasks.send_automatic_mail",
     "triage.tasks.retrain_models",
 )
 

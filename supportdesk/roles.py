@@ -16,6 +16,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "supportdesk.view_ticket",
         "supportdesk.view_customer",
         "supportdesk.change_customer",
+        "supportdesk.view_automaticmail",
         "knowledge.view_article",
         "knowledge.add_article",
         "knowledge.change_article",

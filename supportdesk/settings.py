@@ -130,6 +130,26 @@ else:
         }
     }
 
+# --- Cache (web form rate limits) --------------------------------------------------------
+# Shared by every process: Redis at scale; at the embedded default, files under VAR_DIR
+# (per-process memory would let each worker count on its own).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_PREFIX", default=env.str("CHANNELS_PREFIX", default="sd")),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+
 # --- Background tasks -------------------------------------------------------------------
 TASK_BACKEND = env.str("TASK_BACKEND", default="q2")  # "q2" (embedded) | "celery" | "sync"
 Q_CLUSTER = {
@@ -156,6 +176,27 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "sent-mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <support@example.com>")
 
+# Automatic mail (acknowledgements, automatic replies): at most AUTO_MAIL_LIMIT per recipient
+# per ticket in AUTO_MAIL_WINDOW_HOURS, so a misbehaving auto-responder cannot loop with us.
+AUTO_MAIL_LIMIT = env.int("AUTO_MAIL_LIMIT", default=3)
+AUTO_MAIL_WINDOW_HOURS = env.float("AUTO_MAIL_WINDOW_HOURS", default=24)
+# Acknowledge new tickets (web form, e-mail) and customers' follow-ups by e-mail.
+ACKNOWLEDGE_NEW_TICKETS = env.bool("ACKNOWLEDGE_NEW_TICKETS", default=True)
+ACKNOWLEDGE_FOLLOW_UPS = env.bool("ACKNOWLEDGE_FOLLOW_UPS", default=True)
+
+# --- Zendesk ----------------------------------------------------------------------------
+# ZENDESK_URL overrides https://<ZENDESK_SUBDOMAIN>.zendesk.com (a proxy, or tests).
+ZENDESK_SUBDOMAIN = env.str("ZENDESK_SUBDOMAIN", default="")
+ZENDESK_URL = env.str(
+    "ZENDESK_URL",
+    default=f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else "",
+).rstrip("/")
+ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
+ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
+ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
+ZENDESK_WEBHOOK_MAX_AGE = env.int("ZENDESK_WEBHOOK_MAX_AGE", default=300)  # seconds
+ZENDESK_TIMEOUT = env.float("ZENDESK_TIMEOUT", default=15)
+
 # --- AI ---------------------------------------------------------------------------------
 # Languages the installation serves; language detection only chooses among these.
 SUPPORTED_LANGUAGES = env.list(
@@ -173,6 +214,12 @@ LLM_MODEL = env.str("LLM_MODEL", default="")
 # --- Intake limits ----------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 MAX_MESSAGE_CHARS = env.int("MAX_MESSAGE_CHARS", default=20000)
+# Public web form: at most WEB_FORM_RATE_LIMIT submissions per client address (IPv6: per /64)
+# in WEB_FORM_RATE_WINDOW seconds. Behind proxies, TRUSTED_PROXY_COUNT says how many of them
+# append to X-Forwarded-For; 0 (default) trusts only the socket's address.
+WEB_FORM_RATE_LIMIT = env.int("WEB_FORM_RATE_LIMIT", default=5)
+WEB_FORM_RATE_WINDOW = env.int("WEB_FORM_RATE_WINDOW", default=600)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Auth, i18n, static ----------------------------------------------------------------
 LOGIN_URL = "login"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
-from supportdesk import realtime
+from supportdesk import realtime, zendesk
+from supportdesk.automail import automatic_mail_deliver
 from supportdesk.mail import send_reply
-from supportdesk.models import Message
+from supportdesk.models import Message, Ticket
 from supportdesk.services import ticket_flag_ai_failure
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def deliver_message(message_id: int) -> None:
         return
     message = Message.objects.select_related("ticket__customer").get(pk=message_id)
     try:
-        message_id_header = send_reply(message)
+        message_id_header = reply_sender(message.ticket)(message)
     except Exception as exc:
         logger.exception("delivery of message %s failed", message_id)
         with transaction.atomic():
@@ -58,3 +60,15 @@ def deliver_message(message_id: int) -> None:
             external_id=message_id_header,
         )
         realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+
+
+def reply_sender(ticket: Ticket) -> Callable[[Message], str]:
+    """Replies go back the way the ticket came: Zendesk tickets through Zendesk's API."""
+    if ticket.channel == Ticket.Channel.ZENDESK and ticket.zendesk_ticket_id:
+        return zendesk.send_reply
+    return send_reply
+
+
+def send_automatic_mail(automatic_mail_id: int) -> None:
+    """Send one queued acknowledgement or other automatic mail."""
+    automatic_mail_deliver(automatic_mail_id=automatic_mail_id)

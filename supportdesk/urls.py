@@ -23,5 +23,6 @@ urlpatterns = [
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
+    path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk-webhook"),
     path("admin/", admin.site.urls),
 ]

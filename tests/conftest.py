@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,16 @@ def _fresh_kb_index() -> None:
     from knowledge import selectors
 
     selectors._cached = None
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings) -> None:
+    """The cache (rate-limit counters) is shared and outlives a test: give each test its own
+    key space instead of clearing a cache other processes may use."""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 # -- people ------------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ _AUTO_SUBJECT = re.compile(
 )
 
 
+def is_automated_sender(address: str) -> bool:
+    """no-reply, mailer-daemon, postmaster, bounces…: nobody reads mail sent there."""
+    return bool(_NO_REPLY_SENDER.match(address or ""))
+
+
 def _tokens(value: str) -> set[str]:
     return {token.strip().lower() for token in re.split(r"[,;\s]+", value) if token.strip()}
 
@@ -54,7 +59,7 @@ def auto_reply_allowed(
         return False, "null return path (<>)"
     if not parsed.from_address or "@" not in parsed.from_address:
         return False, "no sender address"
-    if _NO_REPLY_SENDER.match(parsed.from_address):
+    if is_automated_sender(parsed.from_address):
         return False, f"automated sender {parsed.from_address}"
     if parsed.from_address in {address.strip().lower() for address in own_addresses}:
         return False, "sent by this desk"
