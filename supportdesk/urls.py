@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from replies import views as reply_views
-from supportdesk import api, views
+from supportdesk import api, openapi, views
 from triage import views as triage_views
 
 urlpatterns = [
@@ -23,5 +23,7 @@ urlpatterns = [
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
+    path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
+    path("api/v1/openapi.json", openapi.schema_view, name="api-openapi"),
     path("admin/", admin.site.urls),
 ]

@@ -147,10 +147,11 @@ def test_token_of_a_user_without_the_agent_role_is_403(client, outsider):
     assert _nothing_saved()
 
 
-def test_only_post_creates_on_the_collection(client, token):
-    response = client.get(TICKETS_URL, headers={"Authorization": f"Bearer {token}"})
+def test_the_collection_only_lists_and_creates(client, token):
+    response = client.delete(TICKETS_URL, headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "POST"]
 
 
 # -- bad requests save nothing -----------------------------------------------------------------
