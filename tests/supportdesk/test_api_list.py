@@ -76,7 +76,7 @@ def test_a_list_item_summarises_the_ticket(api):
     assert item["reference"] == f"#{ticket.pk}"
     assert (item["subject"], item["status"], item["channel"]) == ("Refund", "open", "api")
     assert item["customer"] == {"email": "maria@example.com", "name": "Maria", "locale": "es-MX"}
-    assert item["urgency"] is None
+    assert item["urgency"] == "medium"
     assert "messages" not in item
 
 
