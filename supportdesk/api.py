@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from supportdesk import idempotency, services
 from supportdesk.forms import (
@@ -37,6 +36,35 @@ from supportdesk.selectors import (
 
 def error(status: int, message: str, **extra: object) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
+
+
+# Ids beyond a 64-bit integer are no ticket; the database would reject the comparison.
+MAX_ID = 2**63 - 1
+
+
+def allow_methods(*methods: str) -> Callable:
+    """Like ``require_http_methods``, with the API's JSON error body."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = error(405, f"Method {request.method} not allowed here.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if kwargs.get("pk", 0) > MAX_ID:
+                return error(404, f"No ticket {kwargs['pk']}.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Every other path under /api/v1/: a JSON 404, like the rest of the API."""
+    return error(404, f"No API endpoint at {request.path}.")
 
 
 def api_view(view: Callable) -> Callable:
@@ -154,6 +182,15 @@ def _intake_data(data: dict) -> dict:
 FIELD_NAMES = {"email": "customer.email", "name": "customer.name", "locale": "customer.locale"}
 
 
+def _not_strings(data: dict, names: tuple[str, ...], prefix: str = "") -> dict:
+    """Field errors for values that are present but not JSON strings (forms would str() them)."""
+    return {
+        prefix + name: ["Must be a string."]
+        for name in names
+        if data.get(name) is not None and not isinstance(data[name], str)
+    }
+
+
 def _field_errors(form: forms.Form, names: dict[str, str] | None = None) -> dict:
     names = names or {}
     return {
@@ -187,7 +224,7 @@ def _query_form(request: HttpRequest, form_class: type[forms.Form]):
 
 
 @api_view
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "POST")
 @idempotent
 def tickets(request: HttpRequest) -> JsonResponse:
     if request.method == "GET":
@@ -226,6 +263,12 @@ def _ticket_create(request: HttpRequest) -> JsonResponse:
             "Validation failed.",
             fields={"customer": ["An object with at least 'email' is required."]},
         )
+    not_text = {
+        **_not_strings(data, ("subject", "body")),
+        **_not_strings(data["customer"], ("email", "name", "locale"), prefix="customer."),
+    }
+    if not_text:
+        return error(400, "Validation failed.", fields=not_text)
     form = TicketIntakeForm(_intake_data(data))
     if not form.is_valid():
         return error(400, "Validation failed.", fields=_field_errors(form, FIELD_NAMES))
@@ -242,7 +285,7 @@ def _ticket_create(request: HttpRequest) -> JsonResponse:
 
 
 @api_view
-@require_http_methods(["GET"])
+@allow_methods("GET")
 def ticket(request: HttpRequest, pk: int) -> JsonResponse:
     try:
         return JsonResponse(ticket_json(pk))
@@ -251,7 +294,7 @@ def ticket(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @api_view
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "POST")
 @idempotent
 def ticket_messages(request: HttpRequest, pk: int) -> JsonResponse:
     if request.method == "GET":
@@ -281,11 +324,7 @@ def _message_add(request: HttpRequest, pk: int) -> JsonResponse:
     data, problem = _read_json(request)
     if problem:
         return problem
-    not_text = {
-        name: ["Must be a string."]
-        for name in ("body", "external_id")
-        if data.get(name) is not None and not isinstance(data[name], str)
-    }
+    not_text = _not_strings(data, ("body", "external_id"))
     if not_text:
         return error(400, "Validation failed.", fields=not_text)
     form = TicketMessageForm({"body": data.get("body"), "external_id": data.get("external_id")})

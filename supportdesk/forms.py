@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from django import forms
 from django.conf import settings
@@ -131,3 +132,13 @@ class ApiTicketListForm(ApiPageForm):
     channel = forms.ChoiceField(required=False, choices=[("", "")] + Ticket.Channel.choices)
     customer_email = forms.EmailField(required=False, max_length=254)
     updated_since = forms.DateTimeField(required=False)
+
+    def clean_updated_since(self) -> datetime | None:
+        value = self.cleaned_data["updated_since"]
+        try:
+            # Stored times are UTC: a time that has no UTC equivalent cannot be compared.
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise ValidationError(
+                "Enter a date and time between years 1 and 9999 in UTC."
+            ) from None

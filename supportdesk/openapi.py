@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
 
 from replies.models import Draft
+from supportdesk.api import allow_methods
 from supportdesk.forms import API_MAX_PAGE_SIZE, API_PAGE_SIZE
 from supportdesk.idempotency import IDEMPOTENCY_TTL
 from supportdesk.models import Message, Ticket
@@ -467,6 +467,6 @@ SCHEMA = {
 }
 
 
-@require_GET
+@allow_methods("GET")
 def schema_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse(SCHEMA)

@@ -200,12 +200,13 @@ def _encode_keyset(created_at: datetime, pk: int) -> str:
 def _decode_keyset(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, pk = raw.split("|")
-        created = datetime.fromisoformat(stamp)
-        if created.tzinfo is None:
-            raise ValueError("naive")
-        return created, int(pk)
-    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        stamp, pk_s = raw.split("|")
+        created, pk = datetime.fromisoformat(stamp), int(pk_s)
+        if created.tzinfo is None or not 0 < pk < 2**63:
+            raise ValueError("not a cursor we issue")
+        return created.astimezone(UTC), pk
+    # binascii.Error and UnicodeDecodeError are ValueErrors; OverflowError: no UTC equivalent.
+    except (ValueError, OverflowError) as exc:
         raise InvalidCursor(cursor) from exc
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from replies import views as reply_views
 from supportdesk import api, openapi, views
@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
     path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
     path("api/v1/openapi.json", openapi.schema_view, name="api-openapi"),
+    re_path(r"^api/v1/(?P<path>.*)$", api.not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
 ]

@@ -187,6 +187,11 @@ def test_json_that_is_not_an_object_is_400(client, token, body):
         ),
         ({"customer": VALID["customer"]}, {"subject", "body"}),
         ({**VALID, "subject": "   "}, {"subject"}),
+        ({**VALID, "subject": 42, "body": ["help"]}, {"subject", "body"}),
+        (
+            {**VALID, "customer": {"email": "m@example.com", "name": {"first": "M"}}},
+            {"customer.name"},
+        ),
     ],
     ids=[
         "no customer",
@@ -196,6 +201,8 @@ def test_json_that_is_not_an_object_is_400(client, token, body):
         "bad locale",
         "no subject or body",
         "blank subject",
+        "subject and body not strings",
+        "name not a string",
     ],
 )
 def test_missing_or_invalid_fields_are_400_with_a_message_per_field(client, token, body, fields):

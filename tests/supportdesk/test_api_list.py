@@ -155,10 +155,21 @@ def test_filters_combine_and_the_next_url_keeps_them(api):
         ({"channel": "fax"}, {"channel"}),
         ({"customer_email": "not-an-address"}, {"customer_email"}),
         ({"updated_since": "yesterday"}, {"updated_since"}),
+        ({"updated_since": "0001-01-01T00:00:00+14:00"}, {"updated_since"}),
+        ({"updated_since": "9999-12-31T23:59:59-14:00"}, {"updated_since"}),
         ({"limit": "0"}, {"limit"}),
         ({"state": "open"}, {"state"}),
     ],
-    ids=["status", "channel", "email", "updated_since", "limit", "unknown parameter"],
+    ids=[
+        "status",
+        "channel",
+        "email",
+        "updated_since",
+        "before year 1 in UTC",
+        "after year 9999 in UTC",
+        "limit",
+        "unknown parameter",
+    ],
 )
 def test_invalid_query_parameters_are_400_per_parameter(api, params, fields):
     response = api.get(TICKETS_URL, params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -288,7 +289,22 @@ def test_out_of_range_page_size_is_400(api, params, field):
     assert set(response.json()["fields"]) == {field}
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "MjAyNnxub3Rh", "Zm9vfDE"])
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        _cursor("2026|nota"),
+        _cursor("foo|1"),
+        _cursor("2026-01-01T00:00:00|1"),  # no offset
+        _cursor("0001-01-01T00:00:00+14:00|1"),  # before year 1 in UTC
+        _cursor(f"2026-01-01T00:00:00+00:00|{2**63}"),
+    ],
+    ids=["not base64", "bad time", "no time", "naive time", "out of range", "id too large"],
+)
 def test_a_cursor_we_did_not_issue_is_400(api, cursor):
     response = api.get(_url(TicketFactory().pk), {"cursor": cursor})
 

@@ -27,7 +27,7 @@ def _api_routes() -> list[str]:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
+            elif isinstance(pattern, URLPattern) and pattern.name != "api-not-found":
                 route = prefix + str(pattern.pattern)
                 if route.startswith("api/v1/"):
                     routes.append("/" + re.sub(r"<int:\w+>", "{id}", route))
@@ -64,6 +64,25 @@ def test_every_api_route_is_documented_and_every_documented_path_exists():
     assert set(routes) == set(SCHEMA["paths"])
 
 
+def test_any_other_api_path_is_a_json_404(client):
+    for path in ("/api/v1/", "/api/v1/tickets/abc", "/api/v1/tickets/1/notes", "/api/v1/x/"):
+        response = client.get(path)
+
+        assert response.status_code == 404, path
+        assert response.json() == {"error": f"No API endpoint at {path}."}
+
+
+def test_a_ticket_id_beyond_64_bits_is_404(client, agent):
+    token = api_token_create(user=agent)
+    huge = 2**63
+
+    for url in (f"/api/v1/tickets/{huge}", f"/api/v1/tickets/{huge}/messages"):
+        response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+
+        assert response.status_code == 404
+        assert response.json() == {"error": f"No ticket {huge}."}
+
+
 def test_documented_methods_are_exactly_the_ones_each_route_accepts(client, agent):
     token = api_token_create(user=agent)
     ticket = TicketFactory()
@@ -79,6 +98,8 @@ def test_documented_methods_are_exactly_the_ones_each_route_accepts(client, agen
             )
             documented = method in item
             assert (response.status_code != 405) == documented, (method, path)
+            if not documented:
+                assert response.json()["error"] == f"Method {method.upper()} not allowed here."
 
 
 def test_every_operation_documents_authentication_errors_unless_public():
