@@ -116,7 +116,7 @@ def _read_json(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
     return data, None
 
 
-# Visible ASCII only: keys end up in logs and error messages.
+# Visible ASCII only: keys are compared byte for byte and may appear in logs.
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
