@@ -2,9 +2,9 @@
 
 Builds a throwaway installation with N tickets (default 100,000; each with two messages, a
 triage result, a routing decision and a draft), then times the inbox (first page, filtered,
-deep keyset page) and ticket pages through Django's test client, which runs the whole
-middleware, view, selector and template stack. Prints median and p95 in milliseconds and the
-query count per page.
+deep keyset page), ticket pages and the REST API's lists through Django's test client, which
+runs the whole middleware, view, selector and template stack. Prints median and p95 in
+milliseconds and the query count per page.
 
     python bench/inbox_speed.py [--tickets 100000] [--database-url postgres://…]
 """
@@ -81,7 +81,7 @@ def build(n: int) -> None:
                         customer=rng.choice(customers),
                         subject=f"Question number {i} about my order",
                         status=rng.choice(["open", "open", "waiting", "solved"]),
-                        channel="email",
+                        channel=rng.choice(["email", "email", "web", "api"]),
                         language="en",
                         urgency=rng.choice([0, 1, 1, 2, 2, 2]),
                         category=rng.choice(categories),
@@ -158,11 +158,14 @@ def build(n: int) -> None:
 
 
 def measure(repeat: int, n: int) -> None:
+    from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
-    from supportdesk.models import Ticket
+    from supportdesk.models import Customer, Ticket
+    from supportdesk.services import api_token_create
 
     client = Client()
     client.login(username="agent", password="bench-password")
@@ -178,6 +181,16 @@ def measure(repeat: int, n: int) -> None:
         deep = page.split("after=")[-1].split('"')[0]
     rng = random.Random(3)
     ids = list(Ticket.objects.values_list("pk", flat=True)[: n : max(1, n // 500)])
+    token = api_token_create(user=User.objects.get(username="agent"))
+    api_headers = {"Authorization": f"Bearer {token}"}
+    api_deep = "/api/v1/tickets?limit=50"
+    for _ in range(40):  # ~2,000 tickets into the API list
+        following = client.get(api_deep, headers=api_headers).json()["next"]
+        if not following:
+            break
+        api_deep = following.removeprefix("http://testserver")
+    email = Customer.objects.order_by("pk").values_list("email", flat=True)[n // 10]
+    since = (timezone.now() - timedelta(hours=1)).isoformat().replace("+", "%2B")
     cases = {
         "inbox, first page": lambda: "/inbox/",
         "inbox, urgency=high & emotion=angry": lambda: "/inbox/?urgency=high&emotion=angry",
@@ -185,19 +198,27 @@ def measure(repeat: int, n: int) -> None:
         "inbox, assigned to me": lambda: "/inbox/?mine=1",
         "inbox, page ~80 (keyset)": lambda: f"/inbox/?after={deep}",
         "ticket page (random ticket)": lambda: f"/tickets/{rng.choice(ids)}/",
+        "api list, first page": lambda: "/api/v1/tickets",
+        "api list, status=waiting": lambda: "/api/v1/tickets?status=waiting",
+        "api list, channel=api": lambda: "/api/v1/tickets?channel=api",
+        "api list, customer_email": lambda: f"/api/v1/tickets?customer_email={email}",
+        "api list, updated_since": lambda: f"/api/v1/tickets?updated_since={since}",
+        "api list, page ~40 (cursor)": lambda: api_deep,
+        "api messages (random ticket)": lambda: f"/api/v1/tickets/{rng.choice(ids)}/messages",
     }
     print(f"{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for label, url in cases.items():
-        client.get(url())  # warm
+        headers = api_headers if label.startswith("api") else {}
+        client.get(url(), headers=headers)  # warm
         timings = []
         for _ in range(repeat):
             target = url()
             started = time.perf_counter()
-            response = client.get(target)
+            response = client.get(target, headers=headers)
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (target, response.status_code)
         with CaptureQueriesContext(connection) as queries:
-            client.get(url())
+            client.get(url(), headers=headers)
         p95 = statistics.quantiles(timings, n=20)[-1]
         print(f"{label:40} {statistics.median(timings):10.1f} {p95:8.1f} {len(queries):8d}")
 

@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
-from supportdesk import services
-from supportdesk.forms import TicketIntakeForm
-from supportdesk.models import Ticket
-from supportdesk.selectors import ticket_detail
+from supportdesk import idempotency, services
+from supportdesk.forms import (
+    API_EXTERNAL_ID_PREFIX,
+    API_PAGE_SIZE,
+    ApiPageForm,
+    ApiTicketListForm,
+    TicketIntakeForm,
+    TicketMessageForm,
+)
+from supportdesk.models import Message, Ticket
+from supportdesk.selectors import (
+    ApiPage,
+    InvalidCursor,
+    message_list_for_api,
+    ticket_detail,
+    ticket_list_for_api,
+)
 
 
 def error(status: int, message: str, **extra: object) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
+
+
+# Ids beyond a 64-bit integer are no ticket; the database would reject the comparison.
+MAX_ID = 2**63 - 1
+
+
+def allow_methods(*methods: str) -> Callable:
+    """Like ``require_http_methods``, with the API's JSON error body."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = error(405, f"Method {request.method} not allowed here.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if kwargs.get("pk", 0) > MAX_ID:
+                return error(404, f"No ticket {kwargs['pk']}.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Every other path under /api/v1/: a JSON 404, like the rest of the API."""
+    return error(404, f"No API endpoint at {request.path}.")
 
 
 def api_view(view: Callable) -> Callable:
@@ -71,6 +116,57 @@ def _read_json(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
     return data, None
 
 
+# Visible ASCII only: keys are compared byte for byte and may appear in logs.
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotent(view: Callable) -> Callable:
+    """Honour an ``Idempotency-Key`` header on POST: one execution per (user, key), replayed
+    with ``Idempotent-Replayed: true``; the same key with another request is a 409."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or key is None:
+            return view(request, *args, **kwargs)
+        if not IDEMPOTENCY_KEY_RE.fullmatch(key):
+            return error(400, "Idempotency-Key must be 1 to 255 visible ASCII characters.")
+        data, problem = _read_json(request)
+        if problem:
+            return problem
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        fingerprint = hashlib.sha256(
+            f"{request.method} {request.path}\n{canonical}".encode()
+        ).hexdigest()
+
+        def run() -> tuple[int, dict]:
+            response = view(request, *args, **kwargs)
+            return response.status_code, json.loads(response.content)
+
+        try:
+            outcome = idempotency.idempotent_request(
+                user=request.user, key=key, fingerprint=fingerprint, run=run
+            )
+        except idempotency.IdempotencyMismatch:
+            return error(
+                409,
+                "This Idempotency-Key was already used for a different request "
+                "(another endpoint or body). Use a new key for a new request.",
+            )
+        except idempotency.IdempotencyInProgress:
+            response = error(
+                409, "A request with this Idempotency-Key is still in progress; retry shortly."
+            )
+            response["Retry-After"] = "1"
+            return response
+        response = JsonResponse(outcome.body, status=outcome.status_code)
+        if outcome.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    return wrapper
+
+
 def _intake_data(data: dict) -> dict:
     customer = data.get("customer")
     customer = customer if isinstance(customer, dict) else {}
@@ -86,9 +182,78 @@ def _intake_data(data: dict) -> dict:
 FIELD_NAMES = {"email": "customer.email", "name": "customer.name", "locale": "customer.locale"}
 
 
+def _not_strings(data: dict, names: tuple[str, ...], prefix: str = "") -> dict:
+    """Field errors for values that are present but not JSON strings (forms would str() them)."""
+    return {
+        prefix + name: ["Must be a string."]
+        for name in names
+        if data.get(name) is not None and not isinstance(data[name], str)
+    }
+
+
+def _field_errors(form: forms.Form, names: dict[str, str] | None = None) -> dict:
+    names = names or {}
+    return {
+        names.get(field, field): [e["message"] for e in errors]
+        for field, errors in form.errors.get_json_data().items()
+    }
+
+
+def _page_json(request: HttpRequest, page: ApiPage, render: Callable, params: dict) -> dict:
+    following = None
+    if page.next_cursor:
+        query = {k: v for k, v in params.items() if v not in ("", None)}
+        query["cursor"] = page.next_cursor
+        following = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+    return {"results": [render(item) for item in page.items], "next": following}
+
+
+def _query_form(request: HttpRequest, form_class: type[forms.Form]):
+    """(form, None) for valid query parameters, else (None, a 400 response)."""
+    unknown = sorted(set(request.GET) - set(form_class.base_fields))
+    if unknown:
+        return None, error(
+            400,
+            "Unknown query parameters.",
+            fields={name: ["Not a parameter of this endpoint."] for name in unknown},
+        )
+    form = form_class(request.GET)
+    if not form.is_valid():
+        return None, error(400, "Invalid query parameters.", fields=_field_errors(form))
+    return form, None
+
+
 @api_view
-@require_http_methods(["POST"])
+@allow_methods("GET", "POST")
+@idempotent
 def tickets(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        return _ticket_list(request)
+    return _ticket_create(request)
+
+
+def _ticket_list(request: HttpRequest) -> JsonResponse:
+    form, problem = _query_form(request, ApiTicketListForm)
+    if problem:
+        return problem
+    filters = form.cleaned_data
+    try:
+        page = ticket_list_for_api(
+            status=filters["status"],
+            channel=filters["channel"],
+            customer_email=filters["customer_email"],
+            updated_since=filters["updated_since"],
+            cursor=filters["cursor"],
+            page_size=filters["limit"] or API_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
+    # The next URL repeats the caller's own parameters, as given.
+    params = {k: request.GET[k] for k in request.GET if k != "cursor"}
+    return JsonResponse(_page_json(request, page, ticket_summary_json, params))
+
+
+def _ticket_create(request: HttpRequest) -> JsonResponse:
     data, problem = _read_json(request)
     if problem:
         return problem
@@ -98,11 +263,15 @@ def tickets(request: HttpRequest) -> JsonResponse:
             "Validation failed.",
             fields={"customer": ["An object with at least 'email' is required."]},
         )
+    not_text = {
+        **_not_strings(data, ("subject", "body")),
+        **_not_strings(data["customer"], ("email", "name", "locale"), prefix="customer."),
+    }
+    if not_text:
+        return error(400, "Validation failed.", fields=not_text)
     form = TicketIntakeForm(_intake_data(data))
     if not form.is_valid():
-        fields = {FIELD_NAMES.get(k, k): v for k, v in form.errors.get_json_data().items()}
-        fields = {k: [e["message"] for e in v] for k, v in fields.items()}
-        return error(400, "Validation failed.", fields=fields)
+        return error(400, "Validation failed.", fields=_field_errors(form, FIELD_NAMES))
     cleaned = form.cleaned_data
     ticket = services.ticket_create(
         email=cleaned["email"],
@@ -116,7 +285,7 @@ def tickets(request: HttpRequest) -> JsonResponse:
 
 
 @api_view
-@require_http_methods(["GET"])
+@allow_methods("GET")
 def ticket(request: HttpRequest, pk: int) -> JsonResponse:
     try:
         return JsonResponse(ticket_json(pk))
@@ -124,9 +293,80 @@ def ticket(request: HttpRequest, pk: int) -> JsonResponse:
         return error(404, f"No ticket {pk}.")
 
 
-def ticket_json(pk: int) -> dict:
-    detail = ticket_detail(ticket_id=pk)
-    t, tr, rd, dr = detail.ticket, detail.triage, detail.routing, detail.draft
+@api_view
+@allow_methods("GET", "POST")
+@idempotent
+def ticket_messages(request: HttpRequest, pk: int) -> JsonResponse:
+    if request.method == "GET":
+        return _message_list(request, pk)
+    return _message_add(request, pk)
+
+
+def _message_list(request: HttpRequest, pk: int) -> JsonResponse:
+    form, problem = _query_form(request, ApiPageForm)
+    if problem:
+        return problem
+    try:
+        page = message_list_for_api(
+            ticket_id=pk,
+            cursor=form.cleaned_data["cursor"],
+            page_size=form.cleaned_data["limit"] or API_PAGE_SIZE,
+        )
+    except Ticket.DoesNotExist:
+        return error(404, f"No ticket {pk}.")
+    except InvalidCursor:
+        return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
+    params = {k: request.GET[k] for k in request.GET if k != "cursor"}
+    return JsonResponse(_page_json(request, page, message_json, params))
+
+
+def _message_add(request: HttpRequest, pk: int) -> JsonResponse:
+    data, problem = _read_json(request)
+    if problem:
+        return problem
+    not_text = _not_strings(data, ("body", "external_id"))
+    if not_text:
+        return error(400, "Validation failed.", fields=not_text)
+    form = TicketMessageForm({"body": data.get("body"), "external_id": data.get("external_id")})
+    if not form.is_valid():
+        return error(400, "Validation failed.", fields=_field_errors(form))
+    external_id = form.cleaned_data["external_id"]
+    try:
+        message, created = services.ticket_message_add(
+            ticket_id=pk,
+            body=form.cleaned_data["body"],
+            external_id=API_EXTERNAL_ID_PREFIX + external_id if external_id else "",
+        )
+    except Ticket.DoesNotExist:
+        return error(404, f"No ticket {pk}.")
+    except services.ExternalIdTaken as exc:
+        return error(
+            409,
+            f"external_id {external_id!r} is already used by a message on another ticket.",
+            ticket_id=exc.ticket_id,
+        )
+    body = {**message_json(message), "ticket": {"id": pk, "status": message.ticket.status}}
+    return JsonResponse(body, status=201 if created else 200)
+
+
+def message_json(m: Message) -> dict:
+    external_id = m.external_id
+    return {
+        "id": m.pk,
+        "ticket_id": m.ticket_id,
+        "direction": "inbound" if m.direction == Message.Direction.INBOUND else "outbound",
+        "body": m.body_text,
+        # Only ids a caller gave us through the API; other channels' ids are internal.
+        "external_id": external_id.removeprefix(API_EXTERNAL_ID_PREFIX)
+        if external_id.startswith(API_EXTERNAL_ID_PREFIX)
+        else None,
+        "created_at": m.created_at.isoformat(),
+        "delivery_status": m.delivery_status or None,
+    }
+
+
+def ticket_summary_json(t: Ticket) -> dict:
+    """A ticket as it appears in lists; needs ``customer`` selected with it."""
     return {
         "id": t.pk,
         "reference": t.reference,
@@ -142,6 +382,16 @@ def ticket_json(pk: int) -> dict:
             "name": t.customer.name,
             "locale": t.customer.locale,
         },
+        "created_at": t.created_at.isoformat(),
+        "updated_at": t.updated_at.isoformat(),
+    }
+
+
+def ticket_json(pk: int) -> dict:
+    detail = ticket_detail(ticket_id=pk)
+    tr, rd, dr = detail.triage, detail.routing, detail.draft
+    return {
+        **ticket_summary_json(detail.ticket),
         "triage": None
         if tr is None
         else {
@@ -170,15 +420,5 @@ def ticket_json(pk: int) -> dict:
             "grounded": dr.grounded,
             "needs_translation": dr.needs_translation,
         },
-        "messages": [
-            {
-                "id": m.pk,
-                "direction": "inbound" if m.direction == "in" else "outbound",
-                "body": m.body_text,
-                "created_at": m.created_at.isoformat(),
-                "delivery_status": m.delivery_status or None,
-            }
-            for m in detail.messages
-        ],
-        "created_at": t.created_at.isoformat(),
+        "messages": [message_json(m) for m in detail.messages],
     }

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from supportdesk.models import Ticket
 from supportdesk.selectors import InboxFilters
 from triage.engine.types import EMOTIONS
 
@@ -101,3 +103,49 @@ class TriageCorrectionForm(forms.Form):
         self.fields["category"].choices = [("", "Out of scope")] + [
             (c.slug, c.name) for c in categories
         ]
+
+
+# The REST API stores a caller's external id under this prefix, so it never collides with the
+# Message-IDs of e-mail or the ids other channels store in the same unique column.
+API_EXTERNAL_ID_PREFIX = "api:"
+
+
+class TicketMessageForm(forms.Form):
+    """A customer message added to an existing ticket through the API."""
+
+    body = forms.CharField(max_length=settings.MAX_MESSAGE_CHARS)
+    external_id = forms.CharField(
+        max_length=255 - len(API_EXTERNAL_ID_PREFIX), required=False, strip=False
+    )
+
+    def clean_external_id(self) -> str:
+        value = self.cleaned_data["external_id"]
+        if value != value.strip() or any(not c.isprintable() for c in value):
+            raise ValidationError("Use printable characters without surrounding spaces.")
+        return value
+
+
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 100
+
+
+class ApiPageForm(forms.Form):
+    cursor = forms.CharField(required=False, max_length=200)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=API_MAX_PAGE_SIZE)
+
+
+class ApiTicketListForm(ApiPageForm):
+    status = forms.ChoiceField(required=False, choices=[("", "")] + Ticket.Status.choices)
+    channel = forms.ChoiceField(required=False, choices=[("", "")] + Ticket.Channel.choices)
+    customer_email = forms.EmailField(required=False, max_length=254)
+    updated_since = forms.DateTimeField(required=False)
+
+    def clean_updated_since(self) -> datetime | None:
+        value = self.cleaned_data["updated_since"]
+        try:
+            # Stored times are UTC: a time that has no UTC equivalent cannot be compared.
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise ValidationError(
+                "Enter a date and time between years 1 and 9999 in UTC."
+            ) from None

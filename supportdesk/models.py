@@ -107,6 +107,11 @@ class Ticket(models.Model):
                 fields=["is_escalated", "urgency", "created_at", "id"], name="ticket_escalated"
             ),
             models.Index(fields=["customer", "created_at"], name="ticket_customer"),
+            # The REST list: newest first, keyset on (created_at, id), alone or per filter.
+            models.Index(fields=["created_at", "id"], name="ticket_api_list"),
+            models.Index(fields=["status", "created_at", "id"], name="ticket_api_status"),
+            models.Index(fields=["channel", "created_at", "id"], name="ticket_api_channel"),
+            models.Index(fields=["updated_at"], name="ticket_updated"),
         ]
         constraints = [
             # Also the lookup index for webhook deliveries; concurrent first deliveries of one
@@ -238,6 +243,30 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class IdempotencyKey(models.Model):
+    """One POST made with an ``Idempotency-Key`` header, and the response it got.
+
+    The row is written in the same transaction as the work it guards, so it exists exactly
+    when the work committed; the unique constraint makes a concurrent twin wait, then replay.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and the canonical JSON body: "the same request".
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
 
 
 class Presence(models.Model):

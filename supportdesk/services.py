@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportdesk import realtime
@@ -65,6 +65,64 @@ def ticket_create(
     realtime.broadcast(realtime.TICKET_CREATED, ticket_id=ticket.pk)
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return ticket
+
+
+# A customer writing again means the ticket needs us again.
+_REOPEN_ON_REPLY = (Ticket.Status.SOLVED, Ticket.Status.WAITING)
+
+
+@transaction.atomic
+def ticket_message_add(
+    *, ticket_id: int, body: str, external_id: str = "", body_html: str = ""
+) -> tuple[Message, bool]:
+    """Append a customer message to a ticket, reopen it, and run the AI pipeline on it.
+
+    Returns (message, created). A message whose ``external_id`` is already stored is a
+    re-delivery: the stored message is returned and nothing changes. Raises
+    ``Ticket.DoesNotExist``, and ``ExternalIdTaken`` when the id belongs to another ticket.
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if external_id:
+        existing = Message.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            return _redelivered(existing, ticket_id), False
+    try:
+        # A concurrent delivery of the same id may commit first: the unique constraint fails
+        # this savepoint only, and the caller gets the message the other request stored.
+        with transaction.atomic():
+            message = Message.objects.create(
+                ticket=ticket,
+                direction=Message.Direction.INBOUND,
+                body_text=body.strip(),
+                body_html=sanitize_html(body_html) if body_html else "",
+                external_id=external_id,
+            )
+    except IntegrityError:
+        existing = Message.objects.filter(external_id=external_id).first() if external_id else None
+        if existing is None:
+            raise
+        return _redelivered(existing, ticket_id), False
+    changed = []
+    if ticket.status in _REOPEN_ON_REPLY:
+        ticket.status = Ticket.Status.OPEN
+        changed.append("status")
+    ticket_touch(ticket, *changed)  # broadcasts TICKET_UPDATED after commit
+    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+    return message, True
+
+
+class ExternalIdTaken(ValueError):
+    """The external id is already stored on a message of another ticket."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"external_id is already used by a message on ticket {ticket_id}")
+        self.ticket_id = ticket_id
+
+
+def _redelivered(message: Message, ticket_id: int) -> Message:
+    if message.ticket_id != ticket_id:
+        raise ExternalIdTaken(message.ticket_id)
+    return message
 
 
 @transaction.atomic

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from replies import views as reply_views
-from supportdesk import api, views
+from supportdesk import api, openapi, views
 from triage import views as triage_views
 
 urlpatterns = [
@@ -23,6 +23,9 @@ urlpatterns = [
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
+    path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
+    path("api/v1/openapi.json", openapi.schema_view, name="api-openapi"),
+    re_path(r"^api/v1/(?P<path>.*)$", api.not_found, name="api-not-found"),
     path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk-webhook"),
     path("admin/", admin.site.urls),
 ]

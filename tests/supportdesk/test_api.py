@@ -147,10 +147,11 @@ def test_token_of_a_user_without_the_agent_role_is_403(client, outsider):
     assert _nothing_saved()
 
 
-def test_only_post_creates_on_the_collection(client, token):
-    response = client.get(TICKETS_URL, headers={"Authorization": f"Bearer {token}"})
+def test_the_collection_only_lists_and_creates(client, token):
+    response = client.delete(TICKETS_URL, headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "POST"]
 
 
 # -- bad requests save nothing -----------------------------------------------------------------
@@ -186,6 +187,11 @@ def test_json_that_is_not_an_object_is_400(client, token, body):
         ),
         ({"customer": VALID["customer"]}, {"subject", "body"}),
         ({**VALID, "subject": "   "}, {"subject"}),
+        ({**VALID, "subject": 42, "body": ["help"]}, {"subject", "body"}),
+        (
+            {**VALID, "customer": {"email": "m@example.com", "name": {"first": "M"}}},
+            {"customer.name"},
+        ),
     ],
     ids=[
         "no customer",
@@ -195,6 +201,8 @@ def test_json_that_is_not_an_object_is_400(client, token, body):
         "bad locale",
         "no subject or body",
         "blank subject",
+        "subject and body not strings",
+        "name not a string",
     ],
 )
 def test_missing_or_invalid_fields_are_400_with_a_message_per_field(client, token, body, fields):
