@@ -200,13 +200,32 @@ def test_database_constraint_catches_a_delivery_the_lookup_missed(monkeypatch):
     assert (Ticket.objects.count(), Message.objects.count()) == (1, 1)
 
 
-def test_quoted_earlier_mail_is_kept_out_of_body_text():
+def test_quoted_earlier_mail_is_kept_out_of_body_text_but_not_lost():
     result = email_ingest(raw=(MAIL / "gmail_reply.eml").read_bytes())
 
     text = result.message.body_text
     assert text.startswith("Thanks, but the app still crashes when I open the camera tab.")
     assert "furious" not in text
     assert "update the app" not in text
+    quoted = result.message.body_quoted
+    # Signature first, then the quote, as the customer's mail client laid them out.
+    assert quoted.index("Sent from my iPhone") < quoted.index("Support Team")
+    assert "> Please update the app to version 5.2 and try again." in quoted
+    assert "> > The app crashes and I am furious!!!" in quoted
+
+
+def test_bottom_posted_reply_keeps_quote_above_signature():
+    body = "> When will it ship?\n\nIt shipped yesterday? Still nothing here.\n\n-- \nMaria"
+    result = email_ingest(raw=mail(body=body))
+
+    assert result.message.body_text == "It shipped yesterday? Still nothing here."
+    assert result.message.body_quoted.splitlines() == ["> When will it ship?", "", "--", "Maria"]
+
+
+def test_reply_with_nothing_quoted_has_no_quoted_text():
+    result = email_ingest(raw=mail())
+
+    assert result.message.body_quoted == ""
 
 
 def test_hostile_html_is_stored_inert():
