@@ -156,6 +156,23 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "sent-mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <support@example.com>")
 
+# --- Inbound e-mail ---------------------------------------------------------------------
+# Largest raw message accepted over HTTP (raw MIME endpoint and provider webhooks).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# Provider inbound webhooks (django-anymail). They stay off (503) until the shared basic-auth
+# secret is set; "user:password", comma-separated to accept several while rotating.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.list("ANYMAIL_WEBHOOK_SECRET", default=[]),
+    # Confirming an SNS subscription calls AWS with boto3 and AWS credentials; while off,
+    # the confirmation URL is logged for an administrator to open once.
+    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": env.bool(
+        "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS", default=False
+    ),
+}
+if env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""):
+    # Only when set: an empty key would make every forged signature valid.
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = env.str("MAILGUN_WEBHOOK_SIGNING_KEY")
+
 # --- AI ---------------------------------------------------------------------------------
 # Languages the installation serves; language detection only chooses among these.
 SUPPORTED_LANGUAGES = env.list(

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from replies import views as reply_views
-from supportdesk import api, views
+from supportdesk import api, inbound, views
 from triage import views as triage_views
 
 urlpatterns = [
@@ -23,5 +23,10 @@ urlpatterns = [
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
+    path("api/v1/inbound/email", inbound.raw_email, name="inbound-email"),
+    *[
+        path(f"inbound/{provider}/", inbound.provider_webhook(provider), name=f"inbound-{provider}")
+        for provider in inbound.PROVIDERS
+    ],
     path("admin/", admin.site.urls),
 ]
