@@ -183,20 +183,21 @@ def test_mail_without_message_id_is_still_recognised_on_redelivery():
 def test_database_constraint_catches_a_delivery_the_lookup_missed(monkeypatch):
     """Two concurrent deliveries both pass the lookup; the unique constraint decides."""
     first = email_ingest(raw=mail())
-    real_filter = Message.objects.filter
+    real_select_related = Message.objects.select_related
     calls = []
 
-    def blind_first_lookup(*args, **kwargs):
-        calls.append(kwargs)
+    def blind_first_lookup(*fields):
+        calls.append(fields)
         if len(calls) == 1:  # the pre-check: pretend the other delivery has not committed yet
-            return real_filter(pk=-1)
-        return real_filter(*args, **kwargs)
+            return real_select_related(*fields).none()
+        return real_select_related(*fields)
 
-    monkeypatch.setattr(Message.objects, "filter", blind_first_lookup)
+    monkeypatch.setattr(Message.objects, "select_related", blind_first_lookup)
     again = email_ingest(raw=mail())
 
     assert again.duplicate is True
     assert again.message == first.message
+    assert len(calls) == 2  # the lookup missed; the constraint sent it to the second one
     assert (Ticket.objects.count(), Message.objects.count()) == (1, 1)
 
 
