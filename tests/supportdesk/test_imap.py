@@ -299,13 +299,15 @@ def test_wrong_password_is_a_clear_error_and_files_nothing(mailbox):
     assert not Ticket.objects.exists()
 
 
-def test_the_queued_task_polls_the_mailbox_from_imap_url(mailbox, settings):
+def test_the_queued_task_polls_the_mailbox_from_imap_url(mailbox, settings, categories):
     settings.IMAP_URL = mailbox.url
     mailbox.deliver(mail())
 
     enqueue("supportdesk.imap.imap_poll_task")  # TASK_BACKEND=sync runs it here
 
-    assert Ticket.objects.get().channel == Ticket.Channel.EMAIL
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Ticket.Channel.EMAIL
+    assert ticket.category.slug == "delivery"  # the pipeline ran on the committed message
     assert mailbox.flags() == [{r"\Seen"}]
 
 
