@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
 
 from supportdesk.models import Customer, Message, Ticket
@@ -525,3 +526,20 @@ def test_ses_subscription_confirmation_is_logged_for_the_administrator(client, w
     assert response.status_code == 200
     assert "Action=ConfirmSubscription&T=1" in caplog.text
     assert not Ticket.objects.exists()
+
+
+def test_failure_while_filing_is_a_500_so_the_provider_delivers_again(
+    client, webhooks, monkeypatch
+):
+    def database_down(**kwargs: object) -> None:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr("supportdesk.inbound.email_ingest", database_down)
+    client.raise_request_exception = False
+
+    response = post_provider(client, "postmark", postmark(mail()))
+
+    assert response.status_code == 500
+    monkeypatch.undo()
+    assert post_provider(client, "postmark", postmark(mail())).status_code == 200
+    assert Message.objects.get().external_id == "<CAF-7731@mail.example.com>"
