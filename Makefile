@@ -26,8 +26,10 @@ setup: install
 run: setup
 	$(BIN)/python manage.py serve --port $(PORT)
 
-# Start the machine services the test suite uses (PostgreSQL, Redis) if they are not running.
+# Start the machine services the test suite uses (PostgreSQL, Redis) if they are not running;
+# install Dovecot, which the IMAP polling tests start themselves on loopback.
 services:
+	@command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot || (apt-get update -qq && apt-get install -y -qq dovecot-imapd)
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start" >&2; exit 1

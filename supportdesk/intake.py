@@ -86,9 +86,12 @@ def email_ingest(*, raw: bytes, channel: str = Ticket.Channel.EMAIL) -> IngestRe
 
 
 def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, Message, bool]:
-    # Quoted earlier mail and the signature are dropped: Message has no field for them and
-    # triage must judge only what the customer just wrote. The sanitised HTML keeps the whole.
-    new_text, _quoted, _signature = split_reply(parsed.text)
+    # Triage judges only what the customer just wrote; the signature and quoted earlier mail
+    # are kept beside it (in the order they appear in the mail) and shown collapsed.
+    new_text, quoted, signature = split_reply(parsed.text)
+    body_quoted = "\n\n".join(
+        part for part in _in_mail_order(parsed.text, quoted, signature) if part
+    )
     customer = customer_get_or_create(email=parsed.from_address, name=parsed.from_name)
     ticket = find_thread(parsed=parsed, customer=customer)
     if ticket is None:
@@ -99,6 +102,7 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
             channel=channel,
             body_html=parsed.html,
             external_id=external_id,
+            body_quoted=body_quoted,
         )
         return ticket, ticket.messages.get(), True
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -107,6 +111,7 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
         direction=Message.Direction.INBOUND,
         body_text=new_text.strip(),
         body_html=sanitize_html(parsed.html) if parsed.html else "",
+        body_quoted=body_quoted,
         external_id=external_id,
     )
     changed = []
@@ -116,6 +121,19 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
     ticket_touch(ticket, *changed)  # broadcasts TICKET_UPDATED after commit
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return ticket, message, False
+
+
+def _in_mail_order(text: str, quoted: str, signature: str) -> list[str]:
+    """A top-posted reply has its signature above the quote, a bottom-posted one below it."""
+    if quoted and signature and _line_of(text, signature) > _line_of(text, quoted):
+        return [quoted, signature]
+    return [signature, quoted]
+
+
+def _line_of(text: str, part: str) -> int:
+    first = part.strip().split("\n", 1)[0].strip()
+    lines = [line.strip() for line in text.splitlines()]
+    return lines.index(first) if first in lines else -1
 
 
 def _bounce(parsed: ParsedEmail, raw: bytes) -> IngestResult:

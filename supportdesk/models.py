@@ -157,6 +157,9 @@ class Message(models.Model):
     direction = models.CharField(max_length=3, choices=Direction.choices)
     body_text = models.TextField()
     body_html = models.TextField(blank=True, help_text="Sanitised HTML; never rendered raw.")
+    # E-mail only: the quoted earlier mail and the signature that ``body_text`` (what triage
+    # reads) leaves out, kept so nothing the customer sent is lost.
+    body_quoted = models.TextField(blank=True)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -202,6 +202,20 @@ SCHEMAS = {
             ),
         ]
     },
+    "InboundResult": _obj(
+        {
+            "ticket": {"type": ["integer", "null"], "description": "Null for a bounce."},
+            "message": {"type": ["integer", "null"], "description": "Null for a bounce."},
+            "created_ticket": {"type": "boolean"},
+            "duplicate": {"type": "boolean", "description": "Delivered before: nothing added."},
+            "bounce": {"type": "boolean", "description": "A delivery failure of our reply."},
+            "auto_reply_allowed": {
+                "type": "boolean",
+                "description": "False for auto-replies, bulk and list mail: nothing automatic "
+                "is sent back.",
+            },
+        }
+    ),
     "TicketPage": _obj(
         {
             "results": {"type": "array", "items": _ref("TicketSummary")},
@@ -420,6 +434,32 @@ PATHS = {
                 "404": _resp("NotFound"),
             },
         },
+    },
+    "/api/v1/inbound/email": {
+        "post": {
+            "operationId": "ingestRawEmail",
+            "summary": "File one raw RFC 5322 e-mail (for mail servers and relays)",
+            "description": (
+                "The message goes through the same intake as every other e-mail: threading by "
+                "Message-ID / In-Reply-To / References and the [#id] subject token, duplicate "
+                "deliveries stored once, bounces matched to the reply they return."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in ("message/rfc822", "application/octet-stream", "text/plain")
+                },
+            },
+            "responses": {
+                "201": _ok("A new message was filed.", "InboundResult"),
+                "200": _ok("A repeat delivery (the stored message) or a bounce.", "InboundResult"),
+                "400": _resp("BadRequest"),
+                "413": _resp("TooLarge"),
+                "415": _resp("UnsupportedMediaType"),
+                **AUTH_ERRORS,
+            },
+        }
     },
     "/api/v1/openapi.json": {
         "get": {

@@ -17,6 +17,7 @@ TASKS = (
     "supportdesk.tasks.deliver_message",
     "supportdesk.tasks.send_automatic_mail",
     "triage.tasks.retrain_models",
+    "supportdesk.imap.imap_poll_task",
 )
 
 

@@ -44,6 +44,7 @@ def ticket_create(
     locale: str = "",
     body_html: str = "",
     external_id: str = "",
+    body_quoted: str = "",
     received_at: datetime | None = None,
 ) -> Ticket:
     """Create a ticket and its first message, then start the AI pipeline after commit."""
@@ -58,6 +59,7 @@ def ticket_create(
         direction=Message.Direction.INBOUND,
         body_text=body.strip(),
         body_html=sanitize_html(body_html) if body_html else "",
+        body_quoted=body_quoted.strip(),
         external_id=external_id,
     )
     # Announce first: on-commit callbacks run in order, so inboxes see "created" before the

@@ -197,6 +197,47 @@ ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
 ZENDESK_WEBHOOK_MAX_AGE = env.int("ZENDESK_WEBHOOK_MAX_AGE", default=300)  # seconds
 ZENDESK_TIMEOUT = env.float("ZENDESK_TIMEOUT", default=15)
 
+# --- Inbound e-mail ---------------------------------------------------------------------
+# Largest raw message accepted over HTTP (raw MIME endpoint and provider webhooks).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# Provider inbound webhooks (django-anymail). They stay off (503) until the shared basic-auth
+# secret is set; "user:password", comma-separated to accept several while rotating.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.list("ANYMAIL_WEBHOOK_SECRET", default=[]),
+    # Confirming an SNS subscription calls AWS with boto3 and AWS credentials; while off,
+    # the confirmation URL is logged for an administrator to open once.
+    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": env.bool(
+        "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS", default=False
+    ),
+}
+if env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""):
+    # Only when set: an empty key would make every forged signature valid.
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = env.str("MAILGUN_WEBHOOK_SIGNING_KEY")
+
+# Optional IMAP polling (supportdesk/imap.py): IMAP_URL, or the separate IMAP_* variables.
+IMAP_URL = env.str("IMAP_URL", default="")
+IMAP_HOST = env.str("IMAP_HOST", default="")
+IMAP_PORT = env.int("IMAP_PORT", default=0)  # 0: 993 for ssl, 143 otherwise
+IMAP_USER = env.str("IMAP_USER", default="")
+IMAP_PASSWORD = env.str("IMAP_PASSWORD", default="")
+IMAP_MAILBOX = env.str("IMAP_MAILBOX", default="INBOX")
+IMAP_SECURITY = env.str("IMAP_SECURITY", default="ssl")  # ssl | starttls | none
+IMAP_POLL_MINUTES = env.int("IMAP_POLL_MINUTES", default=1)
+IMAP_BATCH = env.int("IMAP_BATCH", default=50)  # messages per poll
+IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30)
+# TASK_BACKEND=celery: `celery beat` (or `worker -B`) runs the poll; q2 gets a Schedule row.
+CELERY_BEAT_SCHEDULE = (
+    {
+        "imap-poll": {
+            "task": "supportdesk.imap.imap_poll_task",
+            "schedule": IMAP_POLL_MINUTES * 60.0,
+            "options": {"expires": IMAP_POLL_MINUTES * 60.0},
+        }
+    }
+    if IMAP_URL or IMAP_HOST
+    else {}
+)
+
 # --- AI ---------------------------------------------------------------------------------
 # Languages the installation serves; language detection only chooses among these.
 SUPPORTED_LANGUAGES = env.list(

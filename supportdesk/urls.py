@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from replies import views as reply_views
-from supportdesk import api, openapi, views
+from supportdesk import api, inbound, openapi, views
 from triage import views as triage_views
 
 urlpatterns = [
@@ -25,6 +25,11 @@ urlpatterns = [
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
     path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
     path("api/v1/openapi.json", openapi.schema_view, name="api-openapi"),
+    path("api/v1/inbound/email", inbound.raw_email, name="inbound-email"),
+    *[
+        path(f"inbound/{provider}/", inbound.provider_webhook(provider), name=f"inbound-{provider}")
+        for provider in inbound.PROVIDERS
+    ],
     re_path(r"^api/v1/(?P<path>.*)$", api.not_found, name="api-not-found"),
     path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk-webhook"),
     path("admin/", admin.site.urls),

@@ -183,30 +183,50 @@ def test_mail_without_message_id_is_still_recognised_on_redelivery():
 def test_database_constraint_catches_a_delivery_the_lookup_missed(monkeypatch):
     """Two concurrent deliveries both pass the lookup; the unique constraint decides."""
     first = email_ingest(raw=mail())
-    real_filter = Message.objects.filter
+    real_select_related = Message.objects.select_related
     calls = []
 
-    def blind_first_lookup(*args, **kwargs):
-        calls.append(kwargs)
+    def blind_first_lookup(*fields):
+        calls.append(fields)
         if len(calls) == 1:  # the pre-check: pretend the other delivery has not committed yet
-            return real_filter(pk=-1)
-        return real_filter(*args, **kwargs)
+            return real_select_related(*fields).none()
+        return real_select_related(*fields)
 
-    monkeypatch.setattr(Message.objects, "filter", blind_first_lookup)
+    monkeypatch.setattr(Message.objects, "select_related", blind_first_lookup)
     again = email_ingest(raw=mail())
 
     assert again.duplicate is True
     assert again.message == first.message
+    assert len(calls) == 2  # the lookup missed; the constraint sent it to the second one
     assert (Ticket.objects.count(), Message.objects.count()) == (1, 1)
 
 
-def test_quoted_earlier_mail_is_kept_out_of_body_text():
+def test_quoted_earlier_mail_is_kept_out_of_body_text_but_not_lost():
     result = email_ingest(raw=(MAIL / "gmail_reply.eml").read_bytes())
 
     text = result.message.body_text
     assert text.startswith("Thanks, but the app still crashes when I open the camera tab.")
     assert "furious" not in text
     assert "update the app" not in text
+    quoted = result.message.body_quoted
+    # Signature first, then the quote, as the customer's mail client laid them out.
+    assert quoted.index("Sent from my iPhone") < quoted.index("Support Team")
+    assert "> Please update the app to version 5.2 and try again." in quoted
+    assert "> > The app crashes and I am furious!!!" in quoted
+
+
+def test_bottom_posted_reply_keeps_quote_above_signature():
+    body = "> When will it ship?\n\nIt shipped yesterday? Still nothing here.\n\n-- \nMaria"
+    result = email_ingest(raw=mail(body=body))
+
+    assert result.message.body_text == "It shipped yesterday? Still nothing here."
+    assert result.message.body_quoted.splitlines() == ["> When will it ship?", "", "--", "Maria"]
+
+
+def test_reply_with_nothing_quoted_has_no_quoted_text():
+    result = email_ingest(raw=mail())
+
+    assert result.message.body_quoted == ""
 
 
 def test_hostile_html_is_stored_inert():

@@ -260,6 +260,21 @@ def test_ticket_page_shows_thread_triage_routing_and_draft(agent_client):
     assert "Approve &amp; send" in page
 
 
+def test_ticket_page_shows_quoted_mail_collapsed_and_escaped(agent_client):
+    message = MessageFactory(
+        body_text="Still broken.",
+        body_quoted="-- \nPriya <script>alert(1)</script>\n\n> Please update the app.",
+    )
+
+    page = agent_client.get(reverse("ticket", args=[message.ticket_id])).content.decode()
+
+    thread = page[page.index('id="thread"') :]
+    new_at, quoted_at = thread.index("Still broken."), thread.index("&gt; Please update the app.")
+    assert new_at < thread.index('<details class="quoted"><summary>') < quoted_at
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in thread
+    assert "<script>alert(1)" not in page
+
+
 def test_ticket_page_for_a_failed_ticket_explains_what_to_do(agent_client):
     ticket = TicketFactory(needs_manual_triage=True, ai_error="triage: RuntimeError('boom')")
 

@@ -28,6 +28,9 @@ class Command(BaseCommand):
         if settings.TASK_BACKEND == "celery":
             worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
                       "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "2"]  # fmt: skip
+            if settings.CELERY_BEAT_SCHEDULE:
+                # Embedded beat for the scheduled IMAP poll; run one `celery beat` when scaling.
+                worker += ["-B", "-s", str(settings.VAR_DIR / "celerybeat-schedule")]
         else:
             worker = [python, "manage.py", "qcluster"]
         commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker]
