@@ -16,7 +16,7 @@ from replies.engine import LocalDraftEngine
 from replies.engine.types import DraftInput
 from replies.models import Draft
 from supportdesk.models import Customer, Message, Ticket
-from supportdesk.queue import enqueue_on_commit
+from supportdesk.outbox import outbox_enqueue_on_commit, outbox_entry_fields
 from supportdesk.services import ticket_touch
 from triage.models import TriageResult
 from triage.services import escalation_raise
@@ -170,13 +170,13 @@ def _outbound_queue(*, ticket: Ticket, actor: AbstractBaseUser, text: str) -> Me
         direction=Message.Direction.OUTBOUND,
         body_text=text,
         author_user=actor,
-        delivery_status=Message.Delivery.QUEUED,
+        **outbox_entry_fields(),
     )
     ticket.status = Ticket.Status.WAITING
     if ticket.assignee_id is None:
         ticket.assignee = actor
     ticket_touch(ticket, "status", "assignee")
-    enqueue_on_commit("supportdesk.tasks.deliver_message", outbound.pk)
+    outbox_enqueue_on_commit(outbound)
     return outbound
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-from django.utils import timezone
-
-from supportdesk import realtime
-from supportdesk.mail import send_reply
+from supportdesk.mail import is_permanent_failure, send_reply
 from supportdesk.models import Message
+from supportdesk.outbox import outbox_claim, outbox_mark_failed, outbox_mark_sent
 from supportdesk.services import ticket_flag_ai_failure
 
 logger = logging.getLogger(__name__)
@@ -34,27 +31,18 @@ def process_message(message_id: int) -> None:
 
 
 def deliver_message(message_id: int) -> None:
-    """Send a queued outbound message once. A second run finds it already claimed."""
-    claimed = Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.QUEUED).update(
-        delivery_status=Message.Delivery.SENDING
-    )
-    if not claimed:
+    """Send a queued outbound message once. A second run finds it already claimed; a crash
+    part-way is picked up by `outbox_sweep` (see supportdesk/outbox.py for each crash point)."""
+    message = outbox_claim(message_id=message_id)
+    if message is None:
         return
-    message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    sender = send_reply
     try:
-        message_id_header = send_reply(message)
+        provider_id = sender(message)
     except Exception as exc:
         logger.exception("delivery of message %s failed", message_id)
-        with transaction.atomic():
-            Message.objects.filter(pk=message_id).update(
-                delivery_status=Message.Delivery.FAILED, delivery_error=repr(exc)[:2000]
-            )
-            realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
-        return
-    with transaction.atomic():
-        Message.objects.filter(pk=message_id).update(
-            delivery_status=Message.Delivery.SENT,
-            sent_at=timezone.now(),
-            external_id=message_id_header,
+        outbox_mark_failed(
+            message_id=message_id, error=repr(exc), permanent=is_permanent_failure(exc)
         )
-        realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+        return
+    outbox_mark_sent(message_id=message_id, provider_id=provider_id)

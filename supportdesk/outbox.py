@@ -1,0 +1,187 @@
+"""The transactional outbox: every write that moves an outbound message towards "sent".
+
+A reply is written as a `queued` Message in the same transaction as the ticket's new state,
+with an idempotency key and the Message-ID derived from it (`outbox_entry_fields`). After
+commit a task runs `supportdesk.tasks.deliver_message`, which goes through these states:
+
+    queued ──claim──▶ sending ──handover──▶ sending (handed over) ──▶ sent
+                         │                          │
+                         └── error ──▶ queued (retry) / failed      └── worker died ──▶ unconfirmed
+
+What a crash at each point does (the sweeper, `outbox_sweep`, finds the leftovers):
+
+* before commit: nothing was written; the agent sees the error and the draft is still open.
+* after commit, before the task runs (enqueue lost, broker down): the message stays `queued`;
+  the sweeper enqueues it again after OUTBOX_QUEUED_GRACE_SECONDS. The claim is a conditional
+  UPDATE, so a duplicate task finds nothing to do.
+* after the claim, before the handover (connecting, EHLO, MAIL FROM, RCPT TO): the mail server
+  has not been given the message, so it cannot have been delivered. The stale claim is put
+  back to `queued` and sent again, with the same Message-ID.
+* after the handover (during DATA, or after the server's 250 but before `sent` is written):
+  the server may have accepted it. SMTP has no idempotency, so a retry could deliver it twice;
+  the sweeper marks it `unconfirmed` instead and never re-sends it on its own. The ticket shows
+  it, with the stored Message-ID an operator can look up in the mail server's log.
+
+So: never sent twice by the system; sent exactly once unless the worker dies inside the
+handover window, in which case it is sent at most once and a person is told.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from supportdesk import realtime
+from supportdesk.models import Customer, Message
+from supportdesk.queue import enqueue, enqueue_on_commit
+
+DELIVER_TASK = "supportdesk.tasks.deliver_message"
+
+
+def outbox_entry_fields() -> dict:
+    """The outbox columns of a new outbound message: a fresh idempotency key, the Message-ID
+    derived from it, and `queued`. Written in the caller's transaction."""
+    key = uuid.uuid4()
+    return {
+        "idempotency_key": key,
+        "external_id": f"<{key.hex}@{settings.OUTBOX_MESSAGE_ID_DOMAIN}>",
+        "delivery_status": Message.Delivery.QUEUED,
+    }
+
+
+def outbox_enqueue_on_commit(message: Message) -> None:
+    enqueue_on_commit(DELIVER_TASK, message.pk)
+
+
+def outbox_claim(*, message_id: int) -> Message | None:
+    """Take a queued message for sending. Returns None if another run has it or it is done."""
+    claimed = Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.QUEUED).update(
+        delivery_status=Message.Delivery.SENDING,
+        claimed_at=timezone.now(),
+        handed_over_at=None,
+        delivery_attempts=F("delivery_attempts") + 1,
+    )
+    if not claimed:
+        return None
+    return Message.objects.select_related("ticket__customer").get(pk=message_id)
+
+
+def outbox_handover(*, message_id: int) -> None:
+    """Record, in its own committed write, that the message is about to be given to the
+    provider. From here on a dead worker's claim is never re-sent automatically."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.SENDING).update(
+            handed_over_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def outbox_mark_sent(*, message_id: int, provider_id: str) -> None:
+    message = Message.objects.select_for_update().get(pk=message_id)
+    message.delivery_status = Message.Delivery.SENT
+    message.sent_at = timezone.now()
+    message.delivery_error = ""
+    update = ["delivery_status", "sent_at", "delivery_error"]
+    if provider_id:
+        message.external_id = provider_id
+        update.append("external_id")
+    message.save(update_fields=update)
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+
+
+@transaction.atomic
+def outbox_mark_failed(*, message_id: int, error: str, permanent: bool) -> Message:
+    """A send failed before the provider took the message. Transient errors go back to the
+    queue for the sweeper until OUTBOX_MAX_ATTEMPTS; permanent ones (the address was refused)
+    fail the message and stop automatic sends to the customer."""
+    message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+    retry = not permanent and message.delivery_attempts < settings.OUTBOX_MAX_ATTEMPTS
+    message.delivery_status = Message.Delivery.QUEUED if retry else Message.Delivery.FAILED
+    message.delivery_error = error[:2000]
+    message.handed_over_at = None
+    message.save(update_fields=["delivery_status", "delivery_error", "handed_over_at"])
+    if permanent:
+        customer_outbound_block(customer_id=message.ticket.customer_id, reason=error)
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+    return message
+
+
+def outbound_auto_send_allowed(customer: Customer) -> bool:
+    """Whether anything may be sent to this customer without a person deciding it."""
+    return customer.outbound_blocked_at is None
+
+
+@transaction.atomic
+def customer_outbound_block(*, customer_id: int, reason: str) -> None:
+    """Stop automatic sends to a customer whose mail bounced or was refused for good.
+    Keeps the first reason: it is the one an agent needs to see."""
+    Customer.objects.filter(pk=customer_id, outbound_blocked_at__isnull=True).update(
+        outbound_blocked_at=timezone.now(), outbound_blocked_reason=reason[:1000]
+    )
+
+
+@transaction.atomic
+def customer_outbound_unblock(*, customer_id: int) -> None:
+    Customer.objects.filter(pk=customer_id).update(
+        outbound_blocked_at=None, outbound_blocked_reason=""
+    )
+
+
+def outbox_sweep(*, now=None) -> dict[str, int]:
+    """Find outbound messages a crash or a lost enqueue left behind and move them on.
+
+    Run it periodically (`manage.py outbox_sweep --every 60`; `serve` starts it). Safe to run
+    concurrently with workers and with itself: every transition is a conditional UPDATE."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
+    grace = now - timedelta(seconds=settings.OUTBOX_QUEUED_GRACE_SECONDS)
+    in_flight = Message.objects.filter(direction=Message.Direction.OUTBOUND)
+
+    # A dead worker that had handed the message over: it may have been delivered.
+    unconfirmed_ids = list(
+        in_flight.filter(
+            delivery_status=Message.Delivery.SENDING,
+            claimed_at__lt=stale,
+            handed_over_at__isnull=False,
+        ).values_list("pk", flat=True)[:500]
+    )
+    unconfirmed = 0
+    for pk in unconfirmed_ids:
+        unconfirmed += _mark_unconfirmed(message_id=pk)
+
+    # A dead worker that had not: the mail server never had it, so send it again.
+    requeued = in_flight.filter(
+        delivery_status=Message.Delivery.SENDING, claimed_at__lt=stale, handed_over_at__isnull=True
+    ).update(delivery_status=Message.Delivery.QUEUED)
+
+    # Queued and waiting too long (lost enqueue, a requeued claim, a transient failure).
+    waiting = list(
+        in_flight.filter(delivery_status=Message.Delivery.QUEUED)
+        .filter(Q(claimed_at__isnull=True, created_at__lt=grace) | Q(claimed_at__lt=grace))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in waiting:
+        enqueue(DELIVER_TASK, pk)
+    return {"unconfirmed": unconfirmed, "requeued": requeued, "enqueued": len(waiting)}
+
+
+@transaction.atomic
+def _mark_unconfirmed(*, message_id: int) -> int:
+    message = Message.objects.select_for_update().get(pk=message_id)
+    if message.delivery_status != Message.Delivery.SENDING or message.handed_over_at is None:
+        return 0
+    message.delivery_status = Message.Delivery.UNCONFIRMED
+    message.delivery_error = (
+        "The worker stopped after handing this reply to the mail server and before hearing "
+        "back, so it may or may not have been delivered. It was not re-sent, to avoid a "
+        f"duplicate. Message-ID for the mail server's log: {message.external_id}"
+    )
+    message.save(update_fields=["delivery_status", "delivery_error"])
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+    return 1
