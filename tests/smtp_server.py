@@ -27,7 +27,7 @@ class Recorder:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if self.on_rcpt is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.on_rcpt)
         envelope.rcpt_tos.append(address)

@@ -1,4 +1,4 @@
-"""Re-queue outbound replies a lost enqueue or a dead worker left behind (see supportdesk/outbox.py)."""
+"""Re-queue outbound replies that a lost enqueue or a dead worker left behind."""
 
 from __future__ import annotations
 
