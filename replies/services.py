@@ -117,6 +117,9 @@ def _draft_save(*, message: Message, result) -> Draft:
 
 
 def _already_decided(draft: Draft) -> DraftAlreadyDecided:
+    # Read again: on PostgreSQL a row re-checked after waiting for a lock comes back with the
+    # new decided_by_id but the joined user of the old row version (none).
+    draft = Draft.objects.select_related("decided_by").get(pk=draft.pk)
     who = draft.decided_by.get_username() if draft.decided_by else "someone"
     when = (
         date_format(timezone.localtime(draft.decided_at), "DATETIME_FORMAT")
@@ -133,7 +136,7 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
 def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = None) -> Message:
     """Approve (text None or unchanged) or edit-and-send a draft. Exactly once: the draft row
     is locked and must still be proposed; the second of two concurrent approvals fails."""
-    draft = Draft.objects.select_for_update().select_related("decided_by").get(pk=draft_id)
+    draft = Draft.objects.select_for_update().get(pk=draft_id)
     if draft.status != Draft.Status.PROPOSED:
         raise _already_decided(draft)
     final = draft.text if text is None else text.strip()
@@ -195,7 +198,7 @@ def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> 
 
 @transaction.atomic
 def draft_escalate(*, draft_id: int, actor: AbstractBaseUser, reason: str) -> Draft:
-    draft = Draft.objects.select_for_update().select_related("decided_by").get(pk=draft_id)
+    draft = Draft.objects.select_for_update().get(pk=draft_id)
     if draft.status != Draft.Status.PROPOSED:
         raise _already_decided(draft)
     draft.status = Draft.Status.ESCALATED
