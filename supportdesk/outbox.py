@@ -127,9 +127,54 @@ def customer_outbound_block(*, customer_id: int, reason: str) -> None:
 
 @transaction.atomic
 def customer_outbound_unblock(*, customer_id: int) -> None:
+    """An agent fixed the address (or the customer asked again): automatic sends resume."""
     Customer.objects.filter(pk=customer_id).update(
         outbound_blocked_at=None, outbound_blocked_reason=""
     )
+    for ticket_id in Customer.objects.get(pk=customer_id).tickets.values_list("pk", flat=True)[:50]:
+        realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=ticket_id)
+
+
+class NotResendable(ValueError):
+    """The reply is not in a state a person may resend or confirm; the message says why."""
+
+
+@transaction.atomic
+def outbox_resend(*, message_id: int) -> Message:
+    """An agent sends a failed or unconfirmed reply again (for an unconfirmed one, after
+    checking the mail server's log). It keeps its Message-ID, so clients that saw the first
+    copy can tell the two apart."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    if message.delivery_status not in (Message.Delivery.FAILED, Message.Delivery.UNCONFIRMED):
+        raise NotResendable(
+            f"This reply is {message.get_delivery_status_display().lower()}; "
+            "only a failed or unconfirmed reply can be sent again."
+        )
+    message.delivery_status = Message.Delivery.QUEUED
+    message.delivery_error = ""
+    message.claimed_at = message.handed_over_at = None
+    message.save(
+        update_fields=["delivery_status", "delivery_error", "claimed_at", "handed_over_at"]
+    )
+    outbox_enqueue_on_commit(message)
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+    return message
+
+
+@transaction.atomic
+def outbox_confirm_delivered(*, message_id: int) -> Message:
+    """An agent found an unconfirmed reply in the mail server's log: it was delivered."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    if message.delivery_status != Message.Delivery.UNCONFIRMED:
+        raise NotResendable(
+            f"This reply is {message.get_delivery_status_display().lower()}, not unconfirmed."
+        )
+    message.delivery_status = Message.Delivery.SENT
+    message.sent_at = message.handed_over_at
+    message.delivery_error = ""
+    message.save(update_fields=["delivery_status", "sent_at", "delivery_error"])
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+    return message
 
 
 def outbox_sweep(*, now=None) -> dict[str, int]:

@@ -9,7 +9,15 @@ from django.core import mail
 from django.utils import timezone
 
 from supportdesk.models import Message
-from supportdesk.outbox import outbox_claim, outbox_entry_fields, outbox_handover, outbox_sweep
+from supportdesk.outbox import (
+    customer_outbound_block,
+    outbound_auto_send_allowed,
+    outbox_claim,
+    outbox_entry_fields,
+    outbox_handover,
+    outbox_sweep,
+)
+from supportdesk.tasks import deliver_message
 from tests.factories import MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +97,68 @@ def test_each_approved_reply_gets_its_own_key_and_message_id():
 
     assert first["idempotency_key"] != second["idempotency_key"]
     assert first["external_id"] == f"<{first['idempotency_key'].hex}@supportdesk.local>"
+
+
+def _unconfirmed_reply() -> Message:
+    reply = _reply()
+    outbox_claim(message_id=reply.pk)
+    outbox_handover(message_id=reply.pk)
+    outbox_sweep(now=_later(3600))
+    return reply
+
+
+def test_agent_sends_an_unconfirmed_reply_again_with_the_same_message_id(
+    agent_client, django_capture_on_commit_callbacks
+):
+    reply = _unconfirmed_reply()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(
+            f"/messages/{reply.pk}/delivery/", {"action": "resend"}, HTTP_HX_REQUEST="true"
+        )
+
+    assert response.status_code == 200
+    (sent,) = mail.outbox
+    assert sent.extra_headers["Message-ID"] == reply.external_id
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.SENT
+
+
+def test_agent_confirms_an_unconfirmed_reply_from_the_mail_log(agent_client):
+    reply = _unconfirmed_reply()
+
+    agent_client.post(f"/messages/{reply.pk}/delivery/", {"action": "delivered"})
+
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.SENT
+    assert mail.outbox == []
+
+
+def test_a_sent_reply_cannot_be_sent_again(agent_client):
+    reply = _reply()
+    deliver_message(reply.pk)
+
+    response = agent_client.post(
+        f"/messages/{reply.pk}/delivery/", {"action": "resend"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 409
+    assert "This reply is sent; only a failed or unconfirmed reply can be sent again." in (
+        response.content.decode()
+    )
+    assert len(mail.outbox) == 1
+
+
+def test_allowing_sends_again_clears_the_banner(agent_client):
+    reply = _reply()
+    customer_outbound_block(customer_id=reply.ticket.customer_id, reason="bounce: 5.1.1 unknown")
+    page = agent_client.get(f"/tickets/{reply.ticket_id}/").content.decode()
+    assert "are stopped since" in page and "bounce: 5.1.1 unknown" in page
+
+    agent_client.post(f"/tickets/{reply.ticket_id}/allow-sending/")
+
+    reply.ticket.customer.refresh_from_db()
+    assert outbound_auto_send_allowed(reply.ticket.customer)
+    assert (
+        "are stopped since" not in agent_client.get(f"/tickets/{reply.ticket_id}/").content.decode()
+    )
