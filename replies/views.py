@@ -10,6 +10,7 @@ from replies.models import Draft
 from replies.services import (
     DraftAlreadyDecided,
     draft_escalate,
+    draft_regenerate,
     draft_send,
     reply_send_manual,
 )
@@ -41,6 +42,21 @@ def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     edited_text = request.POST.get("text") if request.POST.get("action") == "edit" else None
     try:
         draft_send(draft_id=draft.pk, actor=request.user, text=edited_text)
+    except DraftAlreadyDecided as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
+    except ValueError as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=400)
+    return _ticket_response(request, draft.ticket_id)
+
+
+@agent_view
+@require_POST
+def regenerate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(Draft, pk=pk)
+    try:
+        draft_regenerate(
+            draft_id=draft.pk, actor=request.user, instruction=request.POST.get("instruction", "")
+        )
     except DraftAlreadyDecided as exc:
         return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
     except ValueError as exc:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("tickets/<int:pk>/retry/", views.ticket_retry_ai, name="ticket-retry"),
     path("drafts/<int:pk>/send/", reply_views.send, name="draft-send"),
     path("drafts/<int:pk>/escalate/", reply_views.escalate, name="draft-escalate"),
+    path("drafts/<int:pk>/regenerate/", reply_views.regenerate, name="draft-regenerate"),
     path("messages/<int:pk>/delivery/", reply_views.outbound_action, name="outbound-action"),
     path("tickets/<int:pk>/allow-sending/", reply_views.allow_sending, name="allow-sending"),
     path("supervisor/", triage_views.supervisor, name="supervisor"),

@@ -39,12 +39,13 @@ class LocalDraftEngine:
     version = "1"
 
     def draft(self, inp: DraftInput, *, tone: ToneProfile | None = None) -> DraftResult:
-        if inp.instruction and inp.instruction not in INSTRUCTIONS:
-            raise ValueError(f"Unknown draft instruction: {inp.instruction!r}")
+        unknown = [i for i in inp.instructions if i not in INSTRUCTIONS]
+        if unknown:
+            raise ValueError(f"Unknown draft instruction: {unknown[0]!r}")
         tone = tone or profile_for(inp.language)
-        if inp.formal or inp.instruction == "formal":
+        if inp.formal or "formal" in inp.instructions:
             tone = tone.formal_variant()
-        shorter = inp.instruction == "shorter"
+        shorter = "shorter" in inp.instructions
         brand = _clean_name(inp.brand_name) or "SupportDesk"
         previous = _normalise("\n".join(inp.previous_replies))
         sent = [p for p in inp.passages if previous and _already_sent(p, previous)]
@@ -67,7 +68,7 @@ class LocalDraftEngine:
             notes.append("The cited article is not in the customer's language: translate it.")
         for number, passage in enumerate(cited, start=1):
             steps = ""
-            if number == 1 and inp.instruction == "steps":
+            if number == 1 and "steps" in inp.instructions:
                 steps = "any"
             elif number == 1 and inp.customer_tier == "new":
                 steps = "list"  # numbered only when the article itself lists steps

@@ -144,7 +144,7 @@ def test_new_customer_is_not_given_steps_an_article_does_not_have() -> None:
 
 def test_add_steps_numbers_the_sentences_of_a_procedure_in_keigo() -> None:
     plain = draft(language="ja", passages=(RENEWAL_JA,))
-    result = draft(language="ja", passages=(RENEWAL_JA,), instruction="steps")
+    result = draft(language="ja", passages=(RENEWAL_JA,), instructions=("steps",))
 
     assert "1. " not in plain.text
     assert "1. ログインして「設定」を開きます。" in result.text
@@ -154,7 +154,7 @@ def test_add_steps_numbers_the_sentences_of_a_procedure_in_keigo() -> None:
 
 def test_add_steps_on_a_single_statement_says_there_is_nothing_to_number() -> None:
     one = Passage(5, "Refund time", "Refunds arrive within 5 business days.", "en", 0.7)
-    result = draft(passages=(one,), instruction="steps")
+    result = draft(passages=(one,), instructions=("steps",))
 
     assert "1. " not in result.text
     assert any("no steps to number" in note for note in result.notes)
@@ -163,7 +163,7 @@ def test_add_steps_on_a_single_statement_says_there_is_nothing_to_number() -> No
 def test_shorter_drops_pleasantries_and_see_also_but_keeps_the_cited_answer() -> None:
     close_second = Passage(5, REFUND_EN.title, REFUND_EN.text, "en", 0.78)
     usual = draft(passages=(RENEWAL_EN, close_second))
-    short = draft(passages=(RENEWAL_EN, close_second), instruction="shorter")
+    short = draft(passages=(RENEWAL_EN, close_second), instructions=("shorter",))
 
     assert [c.article_id for c in usual.citations] == [1, 5]
     assert len(short.text) < len(usual.text)
@@ -176,7 +176,7 @@ def test_shorter_drops_pleasantries_and_see_also_but_keeps_the_cited_answer() ->
 
 
 def test_shorter_keeps_the_apology_to_an_angry_customer_and_the_vip_line() -> None:
-    short = draft(emotion="angry", customer_tier="vip", instruction="shorter")
+    short = draft(emotion="angry", customer_tier="vip", instructions=("shorter",))
 
     assert DEFAULT_PROFILES["en"].acknowledgement("angry") in short.text
     assert DEFAULT_PROFILES["en"].vip_line in short.text
@@ -198,7 +198,7 @@ def test_shorter_keeps_the_apology_to_an_angry_customer_and_the_vip_line() -> No
 )
 def test_more_formal_switches_register_in_each_language(language, passage, everyday, formal):
     usual = draft(language=language, passages=(passage,))
-    result = draft(language=language, passages=(passage,), instruction="formal")
+    result = draft(language=language, passages=(passage,), instructions=("formal",))
 
     assert everyday in usual.text and everyday not in result.text
     assert formal in result.text
@@ -207,7 +207,7 @@ def test_more_formal_switches_register_in_each_language(language, passage, every
 
 
 def test_spanish_formal_register_uses_usted_not_tu() -> None:
-    result = draft(language="es", passages=(PASSWORD_ES,), instruction="formal")
+    result = draft(language="es", passages=(PASSWORD_ES,), instructions=("formal",))
 
     assert "Gracias por comunicarse con nosotros." in result.text
     assert "respóndeme" not in result.text and "le ayudaremos" in result.text
@@ -215,7 +215,7 @@ def test_spanish_formal_register_uses_usted_not_tu() -> None:
 
 def test_unknown_instruction_is_refused() -> None:
     with pytest.raises(ValueError, match="Unknown draft instruction"):
-        draft(instruction="make it rhyme")
+        draft(instructions=("make it rhyme",))
 
 
 def test_paying_customer_gets_the_passage_directly() -> None:
@@ -344,3 +344,11 @@ def test_every_default_profile_is_complete() -> None:
             "neutral",
         }
         assert all(value for value in profile.to_dict().values())
+
+
+def test_instructions_combine_shorter_and_more_formal() -> None:
+    result = draft(instructions=("shorter", "formal"))
+
+    assert result.text.startswith("Dear Ana,")
+    assert "Thank you for contacting us." not in result.text  # shorter: no pleasantries
+    assert "Click Cancel auto-renewal and confirm. [1]" in result.text
