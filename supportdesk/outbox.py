@@ -187,13 +187,14 @@ def outbox_sweep(*, now=None) -> dict[str, int]:
     grace = now - timedelta(seconds=settings.OUTBOX_QUEUED_GRACE_SECONDS)
     in_flight = Message.objects.filter(direction=Message.Direction.OUTBOUND)
 
-    # A dead worker that had handed the message over: it may have been delivered.
+    # A dead worker that had handed the message over: it may have been delivered. (A claim
+    # without a time predates the outbox columns: nothing says how far it got.)
     unconfirmed_ids = list(
-        in_flight.filter(
-            delivery_status=Message.Delivery.SENDING,
-            claimed_at__lt=stale,
-            handed_over_at__isnull=False,
-        ).values_list("pk", flat=True)[:500]
+        in_flight.filter(delivery_status=Message.Delivery.SENDING)
+        .filter(
+            Q(claimed_at__lt=stale, handed_over_at__isnull=False) | Q(claimed_at__isnull=True)
+        )
+        .values_list("pk", flat=True)[:500]
     )
     unconfirmed = 0
     for pk in unconfirmed_ids:
@@ -219,7 +220,8 @@ def outbox_sweep(*, now=None) -> dict[str, int]:
 @transaction.atomic
 def _mark_unconfirmed(*, message_id: int) -> int:
     message = Message.objects.select_for_update().get(pk=message_id)
-    if message.delivery_status != Message.Delivery.SENDING or message.handed_over_at is None:
+    handed_over = message.handed_over_at is not None or message.claimed_at is None
+    if message.delivery_status != Message.Delivery.SENDING or not handed_over:
         return 0
     message.delivery_status = Message.Delivery.UNCONFIRMED
     message.delivery_error = (

@@ -162,3 +162,14 @@ def test_allowing_sends_again_clears_the_banner(agent_client):
     assert (
         "are stopped since" not in agent_client.get(f"/tickets/{reply.ticket_id}/").content.decode()
     )
+
+
+def test_a_sending_reply_from_before_the_outbox_is_marked_unconfirmed_not_resent():
+    reply = _reply(delivery_status=Message.Delivery.SENDING, claimed_at=None)
+
+    counts = outbox_sweep()
+
+    assert counts["unconfirmed"] == 1
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.UNCONFIRMED
+    assert mail.outbox == []
