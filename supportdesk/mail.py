@@ -46,14 +46,14 @@ def send_reply(message: Message) -> str:
     )
     connection = get_connection(fail_silently=False)
     if isinstance(connection, SMTPBackend):
-        _send_smtp(connection, email, message_id=message.pk)
+        _send_smtp(connection, email, message=message)
     else:
-        outbox_handover(message_id=message.pk)
+        outbox_handover(message=message)
         connection.send_messages([email])
     return message_id
 
 
-def _send_smtp(backend: SMTPBackend, email: EmailMessage, *, message_id: int) -> None:
+def _send_smtp(backend: SMTPBackend, email: EmailMessage, *, message: Message) -> None:
     """SMTP in steps, so the outbox knows whether the server was ever given the message:
     connecting, MAIL FROM and RCPT TO can fail or die without anything being delivered; only
     DATA hands it over. The handover is recorded (and committed) just before DATA."""
@@ -74,12 +74,17 @@ def _send_smtp(backend: SMTPBackend, email: EmailMessage, *, message_id: int) ->
         if len(refused) == len(recipients):
             smtp.rset()
             raise smtplib.SMTPRecipientsRefused(refused)
-        outbox_handover(message_id=message_id)
+        outbox_handover(message=message)
         code, reply = smtp.data(email.message().as_bytes(linesep="\r\n"))
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
     finally:
         backend.close()
+
+
+def is_refusal(exc: Exception) -> bool:
+    """The server answered with an error: it does not have the message."""
+    return isinstance(exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
 
 
 def is_permanent_failure(exc: Exception) -> bool:

@@ -59,7 +59,8 @@ def outbox_enqueue_on_commit(message: Message) -> None:
 
 
 def outbox_claim(*, message_id: int) -> Message | None:
-    """Take a queued message for sending. Returns None if another run has it or it is done."""
+    """Take a queued message for sending. Returns None if another run has it or it is done,
+    or if it is an automatic reply to a customer whose sends are stopped (it fails instead)."""
     claimed = Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.QUEUED).update(
         delivery_status=Message.Delivery.SENDING,
         claimed_at=timezone.now(),
@@ -68,21 +69,54 @@ def outbox_claim(*, message_id: int) -> Message | None:
     )
     if not claimed:
         return None
-    return Message.objects.select_related("ticket__customer").get(pk=message_id)
-
-
-def outbox_handover(*, message_id: int) -> None:
-    """Record, in its own committed write, that the message is about to be given to the
-    provider. From here on a dead worker's claim is never re-sent automatically."""
-    with transaction.atomic():
-        Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.SENDING).update(
-            handed_over_at=timezone.now()
-        )
+    message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    customer = message.ticket.customer
+    if message.author_user_id is None and not outbound_auto_send_allowed(customer):
+        # Written by no person (an automatic reply) to a customer whose mail bounces.
+        _fail_blocked(message=message)
+        return None
+    return message
 
 
 @transaction.atomic
-def outbox_mark_sent(*, message_id: int, provider_id: str) -> None:
+def _fail_blocked(*, message: Message) -> None:
+    customer = message.ticket.customer
+    Message.objects.filter(pk=message.pk).update(
+        delivery_status=Message.Delivery.FAILED,
+        delivery_error="Not sent: automatic replies to "
+        f"{customer.email} are stopped ({customer.outbound_blocked_reason[:300]}).",
+    )
+    realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+
+
+class ClaimLost(Exception):
+    """This run's claim was taken back (the sweeper thought its worker dead): stop, send nothing."""
+
+
+def outbox_handover(*, message: Message) -> None:
+    """Record, in its own committed write, that the message is about to be given to the
+    provider. From here on a dead worker's claim is never re-sent automatically.
+
+    Conditional on this run's claim (status and attempt number): if the sweeper re-queued it
+    meanwhile, raises ClaimLost, so a slow worker never sends next to its replacement."""
+    with transaction.atomic():
+        held = Message.objects.filter(
+            pk=message.pk,
+            delivery_status=Message.Delivery.SENDING,
+            delivery_attempts=message.delivery_attempts,
+        ).update(handed_over_at=timezone.now())
+    if not held:
+        raise ClaimLost(f"message {message.pk}: attempt {message.delivery_attempts} lost its claim")
+
+
+@transaction.atomic
+def outbox_mark_sent(*, message_id: int, attempt: int, provider_id: str) -> None:
+    """The provider accepted the message. Also applies to a claim the sweeper marked
+    unconfirmed while this worker was merely slow: it was delivered."""
     message = Message.objects.select_for_update().get(pk=message_id)
+    in_flight = (Message.Delivery.SENDING, Message.Delivery.UNCONFIRMED)
+    if message.delivery_status not in in_flight or message.delivery_attempts != attempt:
+        return
     message.delivery_status = Message.Delivery.SENT
     message.sent_at = timezone.now()
     message.delivery_error = ""
@@ -95,11 +129,29 @@ def outbox_mark_sent(*, message_id: int, provider_id: str) -> None:
 
 
 @transaction.atomic
-def outbox_mark_failed(*, message_id: int, error: str, permanent: bool) -> Message:
-    """A send failed before the provider took the message. Transient errors go back to the
-    queue for the sweeper until OUTBOX_MAX_ATTEMPTS; permanent ones (the address was refused)
-    fail the message and stop automatic sends to the customer."""
+def outbox_mark_failed(
+    *, message_id: int, attempt: int, error: str, refused: bool, permanent: bool
+) -> None:
+    """A send raised. ``refused``: the provider answered no (an SMTP error reply), so it does
+    not have the message; ``permanent``: that answer was a 5xx.
+
+    Refused, or failed before the handover: transient errors go back to the queue for the
+    sweeper until OUTBOX_MAX_ATTEMPTS; permanent ones fail the message and stop automatic
+    sends to the customer. Failed after the handover without an answer (the connection
+    dropped during DATA): the provider may have it, so it becomes unconfirmed, not retried."""
     message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+    if message.delivery_status != Message.Delivery.SENDING or message.delivery_attempts != attempt:
+        return  # the claim was taken back: the run that holds it now decides
+    if message.handed_over_at is not None and not refused:
+        message.delivery_status = Message.Delivery.UNCONFIRMED
+        message.delivery_error = (
+            f"The connection failed while handing this reply over ({error[:500]}), so it may "
+            "or may not have been delivered. It was not re-sent, to avoid a duplicate. "
+            f"Message-ID for the mail server's log: {message.external_id}"
+        )
+        message.save(update_fields=["delivery_status", "delivery_error"])
+        realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+        return
     retry = not permanent and message.delivery_attempts < settings.OUTBOX_MAX_ATTEMPTS
     message.delivery_status = Message.Delivery.QUEUED if retry else Message.Delivery.FAILED
     message.delivery_error = error[:2000]
@@ -108,7 +160,6 @@ def outbox_mark_failed(*, message_id: int, error: str, permanent: bool) -> Messa
     if permanent:
         customer_outbound_block(customer_id=message.ticket.customer_id, reason=error)
     realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
-    return message
 
 
 def outbound_auto_send_allowed(customer: Customer) -> bool:
@@ -191,9 +242,7 @@ def outbox_sweep(*, now=None) -> dict[str, int]:
     # without a time predates the outbox columns: nothing says how far it got.)
     unconfirmed_ids = list(
         in_flight.filter(delivery_status=Message.Delivery.SENDING)
-        .filter(
-            Q(claimed_at__lt=stale, handed_over_at__isnull=False) | Q(claimed_at__isnull=True)
-        )
+        .filter(Q(claimed_at__lt=stale, handed_over_at__isnull=False) | Q(claimed_at__isnull=True))
         .values_list("pk", flat=True)[:500]
     )
     unconfirmed = 0

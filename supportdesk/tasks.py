@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from supportdesk.mail import is_permanent_failure, send_reply
+from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
 from supportdesk.models import Message
-from supportdesk.outbox import outbox_claim, outbox_mark_failed, outbox_mark_sent
+from supportdesk.outbox import ClaimLost, outbox_claim, outbox_mark_failed, outbox_mark_sent
 from supportdesk.services import ticket_flag_ai_failure
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,21 @@ def deliver_message(message_id: int) -> None:
     message = outbox_claim(message_id=message_id)
     if message is None:
         return
+    attempt = message.delivery_attempts
     sender = send_reply
     try:
         provider_id = sender(message)
+    except ClaimLost:
+        logger.warning("delivery of message %s stopped: its claim was re-queued", message_id)
+        return
     except Exception as exc:
         logger.exception("delivery of message %s failed", message_id)
         outbox_mark_failed(
-            message_id=message_id, error=repr(exc), permanent=is_permanent_failure(exc)
+            message_id=message_id,
+            attempt=attempt,
+            error=repr(exc),
+            refused=is_refusal(exc),
+            permanent=is_permanent_failure(exc),
         )
         return
-    outbox_mark_sent(message_id=message_id, provider_id=provider_id)
+    outbox_mark_sent(message_id=message_id, attempt=attempt, provider_id=provider_id)

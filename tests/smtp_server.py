@@ -24,6 +24,9 @@ class Recorder:
     refuse: set[str] = field(default_factory=set)  # recipients answered with a 550
     on_rcpt: Callable[[], None] | None = None
     on_data: Callable[[], None] | None = None
+    # Store the message, then drop the connection instead of answering (a network failure
+    # at the worst moment: the server has it, the client cannot know).
+    drop_after_data: bool = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
@@ -39,6 +42,8 @@ class Recorder:
         self.received.append(email.message_from_bytes(wire, policy=email.policy.default))
         if self.on_data is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.on_data)
+        if self.drop_after_data:
+            server.transport.abort()
         return "250 2.0.0 Ok: queued"
 
 

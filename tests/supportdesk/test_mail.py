@@ -8,7 +8,7 @@ from django.core import mail
 from supportdesk import realtime
 from supportdesk.mail import reply_subject
 from supportdesk.models import Message
-from supportdesk.outbox import outbound_auto_send_allowed, outbox_entry_fields
+from supportdesk.outbox import outbound_auto_send_allowed, outbox_entry_fields, outbox_sweep
 from supportdesk.tasks import deliver_message
 from tests.e2e.livedesk import free_port
 from tests.factories import MessageFactory, TicketFactory
@@ -165,6 +165,22 @@ def test_refused_address_fails_the_reply_and_stops_sends_to_the_customer(
     assert "Replies to gone@example.com are stopped since" in page
     assert "was not delivered" in page
     assert "Delivery failed: SMTPRecipientsRefused" in page
+
+
+def test_connection_lost_during_data_is_unconfirmed_and_never_retried(settings, smtp):
+    settings.OUTBOX_STALE_SECONDS = settings.OUTBOX_QUEUED_GRACE_SECONDS = 0
+    smtp.recorder.drop_after_data = True
+    reply = _approved_reply(TicketFactory(), "Your parcel arrives on Friday.")
+
+    deliver_message(reply.pk)
+    outbox_sweep()
+    outbox_sweep()
+
+    assert len(smtp.received) == 1  # the server kept it; the worker never heard back
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.UNCONFIRMED
+    assert "SMTPServerDisconnected" in reply.delivery_error
+    assert reply.external_id in reply.delivery_error
 
 
 def test_unreachable_server_is_retried_then_failed_without_blocking_the_customer(

@@ -8,13 +8,16 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from supportdesk.mail import send_reply
 from supportdesk.models import Message
 from supportdesk.outbox import (
+    ClaimLost,
     customer_outbound_block,
     outbound_auto_send_allowed,
     outbox_claim,
     outbox_entry_fields,
     outbox_handover,
+    outbox_mark_sent,
     outbox_sweep,
 )
 from supportdesk.tasks import deliver_message
@@ -26,8 +29,9 @@ BODY = "Your parcel arrives on Friday."
 
 
 def _reply(**fields) -> Message:
+    fields.setdefault("ticket", TicketFactory())
     return MessageFactory(
-        ticket=TicketFactory(), direction=Message.Direction.OUTBOUND, body_text=BODY,
+        direction=Message.Direction.OUTBOUND, body_text=BODY,
         **{**outbox_entry_fields(), **fields},
     )  # fmt: skip
 
@@ -67,8 +71,7 @@ def test_a_dead_workers_claim_before_handover_is_sent_again(settings):
 
 def test_a_dead_workers_claim_after_handover_is_never_sent_again(settings, agent_client):
     reply = _reply()
-    outbox_claim(message_id=reply.pk)
-    outbox_handover(message_id=reply.pk)  # ... and the worker died during DATA
+    outbox_handover(message=outbox_claim(message_id=reply.pk))  # ... then died during DATA
 
     counts = outbox_sweep(now=_later(settings.OUTBOX_STALE_SECONDS + 1))
 
@@ -101,8 +104,7 @@ def test_each_approved_reply_gets_its_own_key_and_message_id():
 
 def _unconfirmed_reply() -> Message:
     reply = _reply()
-    outbox_claim(message_id=reply.pk)
-    outbox_handover(message_id=reply.pk)
+    outbox_handover(message=outbox_claim(message_id=reply.pk))
     outbox_sweep(now=_later(3600))
     return reply
 
@@ -173,3 +175,43 @@ def test_a_sending_reply_from_before_the_outbox_is_marked_unconfirmed_not_resent
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.UNCONFIRMED
     assert mail.outbox == []
+
+
+def test_a_slow_worker_whose_claim_was_requeued_sends_nothing(settings):
+    reply = _reply()
+    slow = outbox_claim(message_id=reply.pk)  # ... then stalls while connecting
+    outbox_sweep(now=_later(settings.OUTBOX_STALE_SECONDS + 1))  # re-queued and sent again
+    assert len(mail.outbox) == 1
+
+    with pytest.raises(ClaimLost):
+        send_reply(slow)  # the stalled worker wakes up
+
+    assert len(mail.outbox) == 1
+
+
+def test_a_slow_worker_that_was_marked_unconfirmed_still_records_the_delivery(settings):
+    reply = _reply()
+    slow = outbox_claim(message_id=reply.pk)
+    outbox_handover(message=slow)
+    outbox_sweep(now=_later(settings.OUTBOX_STALE_SECONDS + 1))  # thought dead: unconfirmed
+
+    outbox_mark_sent(
+        message_id=reply.pk, attempt=slow.delivery_attempts, provider_id=reply.external_id
+    )
+
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.SENT
+
+
+def test_an_automatic_reply_to_a_customer_whose_mail_bounces_is_not_sent(agent):
+    automatic = _reply(author_user=None)
+    customer_outbound_block(customer_id=automatic.ticket.customer_id, reason="bounce: 5.1.1")
+    by_hand = _reply(ticket=automatic.ticket, author_user=agent)
+
+    deliver_message(automatic.pk)
+    deliver_message(by_hand.pk)
+
+    automatic.refresh_from_db()
+    assert automatic.delivery_status == Message.Delivery.FAILED
+    assert "automatic replies to" in automatic.delivery_error
+    assert [m.body for m in mail.outbox] == [BODY]  # the agent's own reply still goes out
