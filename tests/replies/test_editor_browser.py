@@ -71,6 +71,16 @@ def test_agent_reads_a_source_and_regenerates_more_formal_by_keyboard(
     assert_not_reloaded(page)
     screenshot(page, "editor-regenerated-formal-shorter")
 
+    # An agent who edited the draft is asked before a regeneration replaces the edit.
+    page.locator("#draft-text").press("Control+End")
+    page.keyboard.type(" P.S. Call us any time.")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Add steps").press("Enter")
+    expect(page.locator("#draft-text")).to_have_value(re.compile(r"Call us any time\.$"))
+    assert questions == ["Regenerating replaces your edits to the draft. Continue?"]
+    expect(page.locator("#draft-panel")).not_to_contain_text("add steps")
+
 
 def test_needs_translation_banner_when_drafted_from_the_source_article(
     desk: Installation, desk_page: Page
