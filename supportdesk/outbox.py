@@ -4,9 +4,12 @@ A reply is written as a `queued` Message in the same transaction as the ticket's
 with an idempotency key and the Message-ID derived from it (`outbox_entry_fields`). After
 commit a task runs `supportdesk.tasks.deliver_message`, which goes through these states:
 
-    queued ──claim──▶ sending ──handover──▶ sending (handed over) ──▶ sent
+    queued ──claim──▶ sending ──handover──▶ sending (handed over) ──250──▶ sent
                          │                          │
-                         └── error ──▶ queued (retry) / failed      └── worker died ──▶ unconfirmed
+          refused/error ─┴─▶ queued (retry) / failed └─ no answer, worker died ─▶ unconfirmed
+
+Every transition is a conditional UPDATE on the row, and the handover and the marks also
+check the run's attempt number, so two runs never both believe they own a message.
 
 What a crash at each point does (the sweeper, `outbox_sweep`, finds the leftovers):
 
@@ -15,15 +18,22 @@ What a crash at each point does (the sweeper, `outbox_sweep`, finds the leftover
   the sweeper enqueues it again after OUTBOX_QUEUED_GRACE_SECONDS. The claim is a conditional
   UPDATE, so a duplicate task finds nothing to do.
 * after the claim, before the handover (connecting, EHLO, MAIL FROM, RCPT TO): the mail server
-  has not been given the message, so it cannot have been delivered. The stale claim is put
-  back to `queued` and sent again, with the same Message-ID.
-* after the handover (during DATA, or after the server's 250 but before `sent` is written):
-  the server may have accepted it. SMTP has no idempotency, so a retry could deliver it twice;
-  the sweeper marks it `unconfirmed` instead and never re-sends it on its own. The ticket shows
-  it, with the stored Message-ID an operator can look up in the mail server's log.
+  has not been given the message, so it cannot have been delivered. After
+  OUTBOX_STALE_SECONDS the claim is put back to `queued` and sent again, with the same
+  Message-ID. If the first worker was only slow, its handover finds the claim gone and it
+  stops (`ClaimLost`) before DATA.
+* after the handover (during DATA, or after the server's 250 but before `sent` is written),
+  or the connection dropped during DATA: the server may have accepted it. SMTP has no
+  idempotency, so a retry could deliver it twice; the message becomes `unconfirmed` and is
+  never re-sent on its own. The ticket shows it with the stored Message-ID to look up in the
+  mail server's log; an agent then marks it delivered or sends it again.
+* an error answer from the server (4xx/5xx to MAIL, RCPT or DATA): it does not have the
+  message. 4xx and connection errors are retried by the sweeper up to OUTBOX_MAX_ATTEMPTS;
+  a 5xx fails the reply and stops automatic sends to the customer.
 
-So: never sent twice by the system; sent exactly once unless the worker dies inside the
-handover window, in which case it is sent at most once and a person is told.
+So the system never sends a reply twice on its own; it sends it exactly once unless the
+worker dies (or the network fails) inside the DATA exchange, in which case it is sent at most
+once and a person is told.
 """
 
 from __future__ import annotations

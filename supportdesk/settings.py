@@ -3,7 +3,8 @@
 The embedded default (no variables set) runs on SQLite with the django-q2 ORM broker and a
 SQLite channel layer, so one machine needs nothing else. Production switches by env:
 DATABASE_URL, REDIS_URL (channel layer), TASK_BACKEND=celery (+ CELERY_BROKER_URL), EMAIL_URL,
-LLM_BASE_URL.
+LLM_BASE_URL. The outbox's timings: OUTBOX_STALE_SECONDS, OUTBOX_QUEUED_GRACE_SECONDS,
+OUTBOX_MAX_ATTEMPTS, EMAIL_TIMEOUT.
 """
 
 from __future__ import annotations
