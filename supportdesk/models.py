@@ -161,6 +161,7 @@ class Message(models.Model):
     # transaction; the e-mail's Message-ID is derived from it before anything is sent.
     idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker last claimed it (sending) or the sweeper last re-enqueued it (queued).
     claimed_at = models.DateTimeField(null=True, blank=True)
     # Set just before the point of no return (SMTP DATA): after it, a retry could duplicate.
     handed_over_at = models.DateTimeField(null=True, blank=True)

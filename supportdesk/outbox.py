@@ -271,6 +271,11 @@ def outbox_sweep(*, now=None) -> dict[str, int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:500]
     )
+    # Stamped, so a broker that is down for a while gets one task per message per grace
+    # period, not one per sweep.
+    Message.objects.filter(pk__in=waiting, delivery_status=Message.Delivery.QUEUED).update(
+        claimed_at=now
+    )
     for pk in waiting:
         enqueue(DELIVER_TASK, pk)
     return {"unconfirmed": unconfirmed, "requeued": requeued, "enqueued": len(waiting)}

@@ -215,3 +215,20 @@ def test_an_automatic_reply_to_a_customer_whose_mail_bounces_is_not_sent(agent):
     assert automatic.delivery_status == Message.Delivery.FAILED
     assert "automatic replies to" in automatic.delivery_error
     assert [m.body for m in mail.outbox] == [BODY]  # the agent's own reply still goes out
+
+
+def test_a_waiting_reply_is_enqueued_once_per_grace_period_not_on_every_sweep(
+    settings, monkeypatch
+):
+    settings.TASK_BACKEND = "q2"  # the broker takes the task; no worker runs it here
+    enqueued: list[int] = []
+    monkeypatch.setattr("supportdesk.outbox.enqueue", lambda task, pk: enqueued.append(pk))
+    reply = _reply()
+    grace = settings.OUTBOX_QUEUED_GRACE_SECONDS
+
+    outbox_sweep(now=_later(grace + 1))
+    outbox_sweep(now=_later(grace + 2))
+    assert enqueued == [reply.pk]
+
+    outbox_sweep(now=_later(2 * grace + 3))
+    assert enqueued == [reply.pk, reply.pk]
