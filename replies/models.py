@@ -23,8 +23,11 @@ class Draft(models.Model):
     text = models.TextField()
     language = models.CharField(max_length=35)
     cited_articles = models.ManyToManyField("knowledge.Article", blank=True, related_name="+")
-    # [{"article_id", "title", "language", "score"}] in citation order ([1], [2], …).
+    # [{"article_id", "title", "language", "score", "passage"}] in citation order ([1], [2], …);
+    # "passage" is the text the draft quotes, so agents can check it beside the draft.
     citations = models.JSONField(default=list)
+    # What the agent asked for when regenerating ("shorter", "formal", "steps"), in order.
+    instructions = models.JSONField(default=list, blank=True)
     grounded = models.BooleanField(default=False)
     needs_translation = models.BooleanField(default=False)
     confidence = models.FloatField(default=0.0)
@@ -46,3 +49,59 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft for ticket {self.ticket_id} ({self.status})"
+
+    @property
+    def instruction_labels(self) -> list[str]:
+        from replies.engine.types import INSTRUCTIONS
+
+        return [INSTRUCTIONS.get(i, i).lower() for i in self.instructions]
+
+    @property
+    def confidence_level(self) -> str:
+        """How far to trust the draft, in words an agent reads at a glance."""
+        if self.confidence >= 0.7:
+            return "high"
+        return "medium" if self.confidence >= 0.5 else "low"
+
+
+class ToneProfileSetting(models.Model):
+    """An admin's changes to the built-in tone profile of one locale. Only the sentences given
+    here replace the built-in ones; the rest stay as shipped."""
+
+    locale = models.CharField(max_length=35, unique=True, help_text="BCP 47, e.g. es or ja")
+    data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Sentences to replace, e.g. {"closing": "Un abrazo,", '
+        '"acknowledgements": {"neutral": "¡Gracias por escribir!"}}. Placeholders: {name} in '
+        "greeting, {title} in follow_up_intro, {brand} in signature and new_user_line.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["locale"]
+        verbose_name = "tone profile"
+
+    def __str__(self) -> str:
+        return f"Tone profile {self.locale}"
+
+
+class BrandVoice(models.Model):
+    """How every draft signs and sounds. One row; without it, BRAND_NAME and the everyday
+    register are used."""
+
+    brand_name = models.CharField(
+        max_length=80, blank=True, help_text="Shown in greetings and signatures."
+    )
+    formal_by_default = models.BooleanField(
+        default=False,
+        help_text="Write every draft in the formal register (Dear …, usted, 拝啓-style).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "brand voice"
+        verbose_name_plural = "brand voice"
+
+    def __str__(self) -> str:
+        return f"Brand voice ({self.brand_name or 'default name'})"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -12,11 +11,12 @@ from feedback.services import feedback_record, text_diff
 from knowledge.retrieval import best_passages
 from knowledge.selectors import kb_index
 from knowledge.services import faq_suggestion_create
-from replies.engine import LocalDraftEngine
-from replies.engine.types import DraftInput
+from replies.engine import LocalDraftEngine, profile_for
+from replies.engine.types import INSTRUCTIONS, DraftInput, DraftResult
 from replies.models import Draft
+from replies.selectors import brand_voice, tone_profiles
 from supportdesk.models import Customer, Message, Ticket
-from supportdesk.queue import enqueue_on_commit
+from supportdesk.outbox import outbox_enqueue_on_commit, outbox_entry_fields
 from supportdesk.services import ticket_touch
 from triage.models import TriageResult
 from triage.services import escalation_raise
@@ -54,34 +54,42 @@ def draft_create(*, message_id: int) -> Draft:
     if existing is not None:
         return existing
     message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    result, passages = _compose(message=message, instructions=())
+    return _draft_save(message=message, result=result, passages=passages)
+
+
+def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[DraftResult, list]:
     ticket = message.ticket
     triage = TriageResult.objects.filter(message=message).first()
     language = triage.language if triage else (ticket.language or "en")
     query = f"{ticket.subject}\n{message.body_text}"
     passages = best_passages(kb_index(), query, language, k=3)
+    # Replies sent before this message: a follow-up does not repeat them.
     previous = tuple(
-        ticket.messages.filter(direction=Message.Direction.OUTBOUND).values_list(
-            "body_text", flat=True
-        )
+        ticket.messages.filter(
+            direction=Message.Direction.OUTBOUND, created_at__lte=message.created_at
+        ).values_list("body_text", flat=True)
     )
-    result = LocalDraftEngine().draft(
-        DraftInput(
-            question=message.body_text,
-            subject=ticket.subject,
-            language=language,
-            customer_name=ticket.customer.display_name,
-            customer_tier=_customer_tier(ticket.customer, ticket),
-            emotion=_confident_emotion(triage),
-            passages=tuple(passages),
-            previous_replies=previous,
-            brand_name=settings.BRAND_NAME,
-        )
+    voice = brand_voice()
+    draft_input = DraftInput(
+        question=message.body_text,
+        subject=ticket.subject,
+        language=language,
+        customer_name=ticket.customer.display_name,
+        customer_tier=_customer_tier(ticket.customer, ticket),
+        emotion=_confident_emotion(triage),
+        passages=tuple(passages),
+        previous_replies=previous,
+        brand_name=voice.brand_name,
+        instructions=instructions,
+        formal=voice.formal,
     )
-    return _draft_save(message=message, result=result)
+    result = LocalDraftEngine().draft(draft_input, tone=profile_for(language, tone_profiles()))
+    return result, passages
 
 
 @transaction.atomic
-def _draft_save(*, message: Message, result) -> Draft:
+def _draft_save(*, message: Message, result: DraftResult, passages: list) -> Draft:
     ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
     existing = Draft.objects.filter(in_reply_to=message).first()
     if existing is not None:
@@ -89,22 +97,7 @@ def _draft_save(*, message: Message, result) -> Draft:
     Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(
         status=Draft.Status.SUPERSEDED
     )
-    draft = Draft.objects.create(
-        ticket=ticket,
-        in_reply_to=message,
-        text=result.text,
-        language=result.language,
-        citations=[
-            {"article_id": c.article_id, "title": c.title, "language": c.language, "score": c.score}
-            for c in result.citations
-        ],
-        grounded=result.grounded,
-        needs_translation=result.needs_translation,
-        confidence=result.confidence,
-        engine=result.engine,
-        engine_version=result.engine_version,
-    )
-    draft.cited_articles.set([c.article_id for c in result.citations])
+    draft = _draft_row(ticket=ticket, message=message, result=result, passages=passages)
     if not result.grounded:
         faq_suggestion_create(
             question=f"{ticket.subject}\n{message.body_text}"[:2000],
@@ -116,7 +109,70 @@ def _draft_save(*, message: Message, result) -> Draft:
     return draft
 
 
+def _draft_row(
+    *,
+    ticket: Ticket,
+    message: Message,
+    result: DraftResult,
+    passages: list,
+    instructions: tuple[str, ...] = (),
+) -> Draft:
+    quoted = {}
+    for passage in passages:  # best first: the passage the engine quoted for each article
+        quoted.setdefault(passage.article_id, passage.text)
+    draft = Draft.objects.create(
+        ticket=ticket,
+        in_reply_to=message,
+        text=result.text,
+        language=result.language,
+        citations=[
+            {
+                "article_id": c.article_id,
+                "title": c.title,
+                "language": c.language,
+                "score": c.score,
+                "passage": quoted.get(c.article_id, "")[:4000],
+            }
+            for c in result.citations
+        ],
+        instructions=list(instructions),
+        grounded=result.grounded,
+        needs_translation=result.needs_translation,
+        confidence=result.confidence,
+        engine=result.engine,
+        engine_version=result.engine_version,
+    )
+    draft.cited_articles.set([c.article_id for c in result.citations])
+    return draft
+
+
+@transaction.atomic
+def draft_regenerate(*, draft_id: int, actor: AbstractBaseUser, instruction: str) -> Draft:
+    """Write the draft again, with the agent's instruction added to any asked before
+    ("shorter", then "formal": both hold). The old draft is superseded, not deleted."""
+    if instruction not in INSTRUCTIONS:
+        choices = ", ".join(label.lower() for label in INSTRUCTIONS.values())
+        raise ValueError(f"Choose how to change the draft: {choices}.")
+    draft = Draft.objects.select_for_update().get(pk=draft_id)
+    if draft.status != Draft.Status.PROPOSED:
+        raise _already_decided(draft)
+    message = Message.objects.select_related("ticket__customer").get(pk=draft.in_reply_to_id)
+    instructions = tuple(dict.fromkeys([*draft.instructions, instruction]))
+    result, passages = _compose(message=message, instructions=instructions)
+    Draft.objects.filter(pk=draft.pk).update(status=Draft.Status.SUPERSEDED)
+    ticket = Ticket.objects.select_for_update().get(pk=draft.ticket_id)
+    new = _draft_row(
+        ticket=ticket, message=message, result=result, passages=passages,
+        instructions=instructions,
+    )  # fmt: skip
+    ticket_touch(ticket)
+    return new
+
+
 def _already_decided(draft: Draft) -> DraftAlreadyDecided:
+    # Read again: on PostgreSQL a row re-checked after waiting for a lock comes back with the
+    # new decided_by_id but the joined user of the old row version (none).
+    draft = Draft.objects.select_related("decided_by").get(pk=draft.pk)
     who = draft.decided_by.get_username() if draft.decided_by else "someone"
     when = (
         date_format(timezone.localtime(draft.decided_at), "DATETIME_FORMAT")
@@ -133,7 +189,7 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
 def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = None) -> Message:
     """Approve (text None or unchanged) or edit-and-send a draft. Exactly once: the draft row
     is locked and must still be proposed; the second of two concurrent approvals fails."""
-    draft = Draft.objects.select_for_update().select_related("decided_by").get(pk=draft_id)
+    draft = Draft.objects.select_for_update().get(pk=draft_id)
     if draft.status != Draft.Status.PROPOSED:
         raise _already_decided(draft)
     final = draft.text if text is None else text.strip()
@@ -170,13 +226,13 @@ def _outbound_queue(*, ticket: Ticket, actor: AbstractBaseUser, text: str) -> Me
         direction=Message.Direction.OUTBOUND,
         body_text=text,
         author_user=actor,
-        delivery_status=Message.Delivery.QUEUED,
+        **outbox_entry_fields(),
     )
     ticket.status = Ticket.Status.WAITING
     if ticket.assignee_id is None:
         ticket.assignee = actor
     ticket_touch(ticket, "status", "assignee")
-    enqueue_on_commit("supportdesk.tasks.deliver_message", outbound.pk)
+    outbox_enqueue_on_commit(outbound)
     return outbound
 
 
@@ -195,7 +251,7 @@ def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> 
 
 @transaction.atomic
 def draft_escalate(*, draft_id: int, actor: AbstractBaseUser, reason: str) -> Draft:
-    draft = Draft.objects.select_for_update().select_related("decided_by").get(pk=draft_id)
+    draft = Draft.objects.select_for_update().get(pk=draft_id)
     if draft.status != Draft.Status.PROPOSED:
         raise _already_decided(draft)
     draft.status = Draft.Status.ESCALATED

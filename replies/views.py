@@ -10,10 +10,17 @@ from replies.models import Draft
 from replies.services import (
     DraftAlreadyDecided,
     draft_escalate,
+    draft_regenerate,
     draft_send,
     reply_send_manual,
 )
-from supportdesk.models import Ticket
+from supportdesk.models import Message, Ticket
+from supportdesk.outbox import (
+    NotResendable,
+    customer_outbound_unblock,
+    outbox_confirm_delivered,
+    outbox_resend,
+)
 from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 
@@ -44,6 +51,21 @@ def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
+def regenerate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    draft = get_object_or_404(Draft, pk=pk)
+    try:
+        draft_regenerate(
+            draft_id=draft.pk, actor=request.user, instruction=request.POST.get("instruction", "")
+        )
+    except DraftAlreadyDecided as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
+    except ValueError as exc:
+        return _ticket_response(request, draft.ticket_id, error=str(exc), status=400)
+    return _ticket_response(request, draft.ticket_id)
+
+
+@agent_view
+@require_POST
 def escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=pk)
     try:
@@ -65,4 +87,33 @@ def reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except ValueError as exc:
         return _ticket_response(request, ticket.pk, error=str(exc), status=400)
+    return _ticket_response(request, ticket.pk)
+
+
+@agent_view
+@require_POST
+def outbound_action(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Resend a failed or unconfirmed reply, or confirm an unconfirmed one was delivered."""
+    message = get_object_or_404(Message, pk=pk, direction=Message.Direction.OUTBOUND)
+    action = request.POST.get("action")
+    try:
+        if action == "resend":
+            outbox_resend(message_id=message.pk)
+        elif action == "delivered":
+            outbox_confirm_delivered(message_id=message.pk)
+        else:
+            return _ticket_response(
+                request, message.ticket_id, error="Unknown delivery action.", status=400
+            )
+    except NotResendable as exc:
+        return _ticket_response(request, message.ticket_id, error=str(exc), status=409)
+    return _ticket_response(request, message.ticket_id)
+
+
+@agent_view
+@require_POST
+def allow_sending(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Lift the stop on sends to a ticket's customer (their address was fixed)."""
+    ticket = get_object_or_404(Ticket, pk=pk)
+    customer_outbound_unblock(customer_id=ticket.customer_id)
     return _ticket_response(request, ticket.pk)

@@ -21,6 +21,7 @@ from supportdesk.automail import acknowledgement_queue
 from supportdesk.email_in import ParsedEmail, auto_reply_allowed, parse_email, split_reply
 from supportdesk.html import sanitize_html
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import customer_outbound_block
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import customer_get_or_create, ticket_create, ticket_touch
 from supportdesk.threads import external_id_for, find_thread, referenced_ids
@@ -155,6 +156,7 @@ def _bounce(parsed: ParsedEmail, raw: bytes) -> IngestResult:
     outbound.delivery_status = Message.Delivery.FAILED
     outbound.delivery_error = _bounce_reason(raw, parsed)
     outbound.save(update_fields=["delivery_status", "delivery_error"])
+    customer_outbound_block(customer_id=outbound.ticket.customer_id, reason=outbound.delivery_error)
     realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=outbound.ticket_id)
     return IngestResult(outbound.ticket, outbound, False, False, True, False, "bounce")
 

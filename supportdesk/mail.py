@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import make_msgid, sanitize_address
 
 from supportdesk.models import Message
+from supportdesk.outbox import outbox_handover
 
 
 def reply_subject(subject: str, ticket_id: int) -> str:
@@ -18,7 +22,8 @@ def reply_subject(subject: str, ticket_id: int) -> str:
 
 
 def send_reply(message: Message) -> str:
-    """Send one outbound message. Returns the Message-ID it was sent with."""
+    """Send one outbound message. Returns the Message-ID it was sent with (the one stored
+    when it was queued, so a retry carries the same id)."""
     ticket = message.ticket
     inbound_ids = [
         mid
@@ -39,5 +44,51 @@ def send_reply(message: Message) -> str:
         to=[ticket.customer.email],
         headers=headers,
     )
-    email.send(fail_silently=False)
+    connection = get_connection(fail_silently=False)
+    if isinstance(connection, SMTPBackend):
+        _send_smtp(connection, email, message=message)
+    else:
+        outbox_handover(message=message)
+        connection.send_messages([email])
     return message_id
+
+
+def _send_smtp(backend: SMTPBackend, email: EmailMessage, *, message: Message) -> None:
+    """SMTP in steps, so the outbox knows whether the server was ever given the message:
+    connecting, MAIL FROM and RCPT TO can fail or die without anything being delivered; only
+    DATA hands it over. The handover is recorded (and committed) just before DATA."""
+    backend.open()
+    try:
+        smtp = backend.connection
+        smtp.ehlo_or_helo_if_needed()
+        sender = sanitize_address(email.from_email, email.encoding)
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused = {}
+        recipients = [sanitize_address(addr, email.encoding) for addr in email.recipients()]
+        for recipient in recipients:
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+        if len(refused) == len(recipients):
+            smtp.rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        outbox_handover(message=message)
+        code, reply = smtp.data(email.message().as_bytes(linesep="\r\n"))
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+    finally:
+        backend.close()
+
+
+def is_refusal(exc: Exception) -> bool:
+    """The server answered with an error: it does not have the message."""
+    return isinstance(exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
+
+
+def is_permanent_failure(exc: Exception) -> bool:
+    """A 5xx answer (address unknown, message refused): trying again will not help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500

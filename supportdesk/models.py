@@ -20,6 +20,10 @@ class Customer(models.Model):
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     is_vip = models.BooleanField("VIP", default=False, db_index=True)
     first_seen = models.DateTimeField(default=timezone.now)
+    # Set when mail to this customer bounced or was refused for good. Nothing is sent to them
+    # automatically while it is set; an agent can still reply by hand (and clear it).
+    outbound_blocked_at = models.DateTimeField(null=True, blank=True)
+    outbound_blocked_reason = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["email"]
@@ -150,6 +154,9 @@ class Message(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Handed to the mail server, but the worker died before hearing back: it may or may
+        # not have gone out, so it is never re-sent automatically (see supportdesk/outbox.py).
+        UNCONFIRMED = "unconfirmed", "Unconfirmed"
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
@@ -166,15 +173,31 @@ class Message(models.Model):
     # Message-ID for e-mail, the caller's id for API/Zendesk: one delivery, one message.
     external_id = models.CharField(max_length=255, blank=True)
     delivery_status = models.CharField(
-        max_length=10, choices=Delivery.choices, default=Delivery.NOT_APPLICABLE, blank=True
+        max_length=12, choices=Delivery.choices, default=Delivery.NOT_APPLICABLE, blank=True
     )
     delivery_error = models.TextField(blank=True)
+    # The outbox: one key per outbound message, written with the ticket state in one
+    # transaction; the e-mail's Message-ID is derived from it before anything is sent.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker last claimed it (sending) or the sweeper last re-enqueued it (queued).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set just before the point of no return (SMTP DATA): after it, a retry could duplicate.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_thread")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_thread"),
+            # The sweeper's scan: only messages still in flight are in this index.
+            models.Index(
+                fields=["delivery_status", "claimed_at"],
+                condition=Q(delivery_status__in=["queued", "sending"]),
+                name="message_outbox",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="message_external_id"

@@ -28,6 +28,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "triage.view_labelledexample",
         "triage.view_modelversion",
         "feedback.view_feedbackevent",
+        "replies.view_toneprofilesetting",
+        "replies.add_toneprofilesetting",
+        "replies.change_toneprofilesetting",
+        "replies.view_brandvoice",
+        "replies.add_brandvoice",
+        "replies.change_brandvoice",
     ],
 }
 

@@ -3,7 +3,8 @@
 The embedded default (no variables set) runs on SQLite with the django-q2 ORM broker and a
 SQLite channel layer, so one machine needs nothing else. Production switches by env:
 DATABASE_URL, REDIS_URL (channel layer), TASK_BACKEND=celery (+ CELERY_BROKER_URL), EMAIL_URL,
-LLM_BASE_URL.
+LLM_BASE_URL. The outbox's timings: OUTBOX_STALE_SECONDS, OUTBOX_QUEUED_GRACE_SECONDS,
+OUTBOX_MAX_ATTEMPTS, EMAIL_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -174,6 +175,15 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "sent-mail")
+# The outbox (supportdesk/outbox.py). A claim older than OUTBOX_STALE_SECONDS belongs to a
+# dead worker; EMAIL_TIMEOUT is kept well below it so a slow live worker is never mistaken
+# for a dead one. OUTBOX_QUEUED_GRACE_SECONDS: how long a queued message may wait for its
+# task before the sweeper enqueues it again (the enqueue after commit was lost).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
+OUTBOX_STALE_SECONDS = env.int("OUTBOX_STALE_SECONDS", default=300)
+OUTBOX_QUEUED_GRACE_SECONDS = env.int("OUTBOX_QUEUED_GRACE_SECONDS", default=120)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="supportdesk.local")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <support@example.com>")
 
 # Automatic mail (acknowledgements, automatic replies): at most AUTO_MAIL_LIMIT per recipient

@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import transaction
-from django.utils import timezone
-
-from supportdesk import realtime, zendesk
+from supportdesk import zendesk
 from supportdesk.automail import automatic_mail_deliver
-from supportdesk.mail import send_reply
+from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import ClaimLost, outbox_claim, outbox_mark_failed, outbox_mark_sent
 from supportdesk.services import ticket_flag_ai_failure
 
 logger = logging.getLogger(__name__)
@@ -36,30 +34,29 @@ def process_message(message_id: int) -> None:
 
 
 def deliver_message(message_id: int) -> None:
-    """Send a queued outbound message once. A second run finds it already claimed."""
-    claimed = Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.QUEUED).update(
-        delivery_status=Message.Delivery.SENDING
-    )
-    if not claimed:
+    """Send a queued outbound message once. A second run finds it already claimed; a crash
+    part-way is picked up by `outbox_sweep` (see supportdesk/outbox.py for each crash point)."""
+    message = outbox_claim(message_id=message_id)
+    if message is None:
         return
-    message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    attempt = message.delivery_attempts
+    sender = reply_sender(message.ticket)
     try:
-        message_id_header = reply_sender(message.ticket)(message)
+        provider_id = sender(message)
+    except ClaimLost:
+        logger.warning("delivery of message %s stopped: its claim was re-queued", message_id)
+        return
     except Exception as exc:
         logger.exception("delivery of message %s failed", message_id)
-        with transaction.atomic():
-            Message.objects.filter(pk=message_id).update(
-                delivery_status=Message.Delivery.FAILED, delivery_error=repr(exc)[:2000]
-            )
-            realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
-        return
-    with transaction.atomic():
-        Message.objects.filter(pk=message_id).update(
-            delivery_status=Message.Delivery.SENT,
-            sent_at=timezone.now(),
-            external_id=message_id_header,
+        outbox_mark_failed(
+            message_id=message_id,
+            attempt=attempt,
+            error=repr(exc),
+            refused=is_refusal(exc) or zendesk.is_refusal(exc),
+            permanent=is_permanent_failure(exc) or zendesk.is_permanent_failure(exc),
         )
-        realtime.broadcast(realtime.TICKET_UPDATED, ticket_id=message.ticket_id)
+        return
+    outbox_mark_sent(message_id=message_id, attempt=attempt, provider_id=provider_id)
 
 
 def reply_sender(ticket: Ticket) -> Callable[[Message], str]:

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import outbox_handover
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_create, ticket_touch
 
@@ -63,6 +64,18 @@ class ZendeskError(RuntimeError):
     def __init__(self, message: str, *, status: int = 0) -> None:
         super().__init__(message)
         self.status = status
+
+
+def is_refusal(exc: Exception) -> bool:
+    """Zendesk answered 4xx, or could not be connected to: it did not add the comment."""
+    if not isinstance(exc, ZendeskError):
+        return False
+    return 400 <= exc.status < 500 or isinstance(exc.__cause__, httpx.ConnectError)
+
+
+def is_permanent_failure(exc: Exception) -> bool:
+    """A 4xx other than a rate limit (bad credentials, closed ticket): retrying will not help."""
+    return isinstance(exc, ZendeskError) and 400 <= exc.status < 500 and exc.status != 429
 
 
 # -- in ----------------------------------------------------------------------------------------
@@ -236,6 +249,8 @@ def send_reply(message: Message) -> str:
     url = f"{settings.ZENDESK_URL}/api/v2/tickets/{ticket.zendesk_ticket_id}.json"
     payload = {"ticket": {"comment": {"body": message.body_text, "public": True}}}
     auth = (f"{settings.ZENDESK_EMAIL}/token", settings.ZENDESK_API_TOKEN)
+    # From here a dead worker's claim is never re-sent automatically: Zendesk may have the comment.
+    outbox_handover(message=message)
     with httpx.Client(auth=auth, timeout=settings.ZENDESK_TIMEOUT) as client:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:

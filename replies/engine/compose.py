@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from replies.engine.tone import ToneProfile, language_matches, profile_for
-from replies.engine.types import Citation, DraftInput, DraftResult, Passage
+from replies.engine.types import INSTRUCTIONS, Citation, DraftInput, DraftResult, Passage
 
 # A passage counts as already sent when this share of its sentences is in earlier replies
 # (agents often trim or reword one step, so "all of them" would miss real repeats).
@@ -28,6 +28,7 @@ _TAG_RE = re.compile(r"<[^>]*>")
 _LIST_ITEM_RE = re.compile(r"^\s*(?:\d{1,2}\s*[.)．、]|[-*•・])\s*")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _MARKER_RE = re.compile(r"\[\d+\]")
+_NUMBERED_RE = re.compile(r"^1\. ", re.MULTILINE)
 _NAME_JUNK_RE = re.compile(r"[<>{}\[\]\x00-\x1f\x7f]")
 
 
@@ -38,14 +39,20 @@ class LocalDraftEngine:
     version = "1"
 
     def draft(self, inp: DraftInput, *, tone: ToneProfile | None = None) -> DraftResult:
+        unknown = [i for i in inp.instructions if i not in INSTRUCTIONS]
+        if unknown:
+            raise ValueError(f"Unknown draft instruction: {unknown[0]!r}")
         tone = tone or profile_for(inp.language)
+        if inp.formal or "formal" in inp.instructions:
+            tone = tone.formal_variant()
+        shorter = "shorter" in inp.instructions
         brand = _clean_name(inp.brand_name) or "SupportDesk"
         previous = _normalise("\n".join(inp.previous_replies))
         sent = [p for p in inp.passages if previous and _already_sent(p, previous)]
         fresh = [p for p in inp.passages if p not in sent]
-        cited = _choose(fresh)
+        cited = _choose(fresh)[:1] if shorter else _choose(fresh)
 
-        body = _tier_lines(inp.customer_tier, tone, brand)
+        body = _tier_lines(inp.customer_tier, tone, brand, shorter=shorter)
         notes: list[str] = []
         if sent:
             body.append(_fill(tone.follow_up_intro, title=_plain(sent[0].title)))
@@ -60,11 +67,18 @@ class LocalDraftEngine:
             intro = tone.translation_note or intro
             notes.append("The cited article is not in the customer's language: translate it.")
         for number, passage in enumerate(cited, start=1):
-            steps = inp.customer_tier == "new" and number == 1
+            steps = ""
+            if number == 1 and "steps" in inp.instructions:
+                steps = "any"
+            elif number == 1 and inp.customer_tier == "new":
+                steps = "list"  # numbered only when the article itself lists steps
             lead = intro if number == 1 else tone.see_also
-            body.append(_answer_block(passage, number, tone, lead=lead, steps=steps))
+            block = _answer_block(passage, number, tone, lead=lead, steps=steps)
+            if steps == "any" and not _NUMBERED_RE.search(block):
+                notes.append("The source is a single statement: there are no steps to number.")
+            body.append(block)
 
-        text = _assemble(inp, tone, brand, body, cited, grounded=bool(cited))
+        text = _assemble(inp, tone, brand, body, cited, grounded=bool(cited), shorter=shorter)
         return DraftResult(
             text=text,
             language=inp.language,
@@ -93,10 +107,10 @@ def _choose(fresh: list[Passage]) -> list[Passage]:
     return chosen
 
 
-def _tier_lines(tier: str, tone: ToneProfile, brand: str) -> list[str]:
+def _tier_lines(tier: str, tone: ToneProfile, brand: str, *, shorter: bool) -> list[str]:
     if tier == "vip":
-        return [tone.vip_line]
-    if tier == "new":
+        return [tone.vip_line]  # kept when shorter: it tells the customer what to expect
+    if tier == "new" and not shorter:
         return [_fill(tone.new_user_line, brand=brand)]
     return []
 
@@ -109,11 +123,14 @@ def _assemble(
     cited: list[Passage],
     *,
     grounded: bool,
+    shorter: bool = False,
 ) -> str:
     name = _clean_name(inp.customer_name)
     greeting = _fill(tone.greeting, name=name) if name else tone.greeting_anonymous
-    parts = [greeting, tone.acknowledgement(inp.emotion), *body]
-    if grounded:
+    # Shorter keeps an apology to an angry customer; pleasantries and next steps go.
+    keep_ack = not shorter or inp.emotion == "angry"
+    parts = [greeting, tone.acknowledgement(inp.emotion) if keep_ack else "", *body]
+    if grounded and not shorter:
         # A holding reply has nothing to follow up on yet; the specialist sets next steps.
         parts.append(tone.next_steps)
     parts.append(f"{tone.closing}\n{_fill(tone.signature, brand=brand)}")
@@ -124,15 +141,16 @@ def _assemble(
 
 
 def _answer_block(
-    passage: Passage, number: int, tone: ToneProfile, *, lead: str, steps: bool
+    passage: Passage, number: int, tone: ToneProfile, *, lead: str, steps: str
 ) -> str:
     """The passage as the answer, with its citation marker after the last sentence.
 
-    New customers get numbered steps (the passage's own list, else its sentences); everyone
-    else gets the passage as written, which already reads as a direct answer."""
+    ``steps``: "list" numbers the passage's own list of steps (new customers: a policy
+    statement is not turned into steps); "any" also numbers its sentences (an agent asked
+    for steps); "" gives the passage as written, which already reads as a direct answer."""
     text = _plain(passage.text)
     if steps:
-        context, items, tail = _split_steps(text)
+        context, items, tail = _split_steps(text, sentences=steps == "any")
         if len(items) >= 2:
             numbered = "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
             # The plain intro is replaced by the steps intro; a translation note is kept.
@@ -142,7 +160,7 @@ def _answer_block(
     return _with_marker(f"{lead}\n{text}", number)
 
 
-def _split_steps(text: str) -> tuple[str, list[str], str]:
+def _split_steps(text: str, *, sentences: bool) -> tuple[str, list[str], str]:
     """(lead-in, steps, closing remark). A lead-in ending in a colon ("To cancel:") only
     announces the list, so it gives way to the profile's own steps introduction."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -152,7 +170,7 @@ def _split_steps(text: str) -> tuple[str, list[str], str]:
         items = [_LIST_ITEM_RE.sub("", lines[i]) for i in listed]
         tail = lines[listed[-1] + 1 :]
         return " ".join(lead), items, " ".join(tail)
-    return "", _sentences(" ".join(lines)), ""
+    return "", _sentences(" ".join(lines)) if sentences else [], ""
 
 
 def _sentences(text: str) -> list[str]:

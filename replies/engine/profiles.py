@@ -235,3 +235,101 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "idioma original:",
     },
 }
+
+# "More formal" (the agent's regenerate instruction, or the brand voice's default register):
+# sentences that replace the everyday ones. A locale whose everyday register is already
+# polite (ja keigo, zh-Hant 您) moves to letter-style business phrasing.
+FORMAL_DATA: dict[str, dict[str, Any]] = {
+    "en": {
+        "greeting": "Dear {name},",
+        "greeting_anonymous": "Dear customer,",
+        "acknowledgements": {
+            "angry": "Please accept our sincere apologies for the inconvenience. We will "
+            "resolve this as quickly as possible.",
+            "anxious": "Please be assured that this can be resolved; we will guide you through it.",
+            "confused": "Thank you for your question. Please find a clear explanation below.",
+            "sad": "We are sorry that you have had to deal with this.",
+            "positive": "Thank you very much for your kind words.",
+            "neutral": "Thank you for contacting us.",
+        },
+        "intro_answer": "Please find the relevant information below:",
+        "steps_intro": "Please follow the steps below:",
+        "next_steps": "Should anything remain unclear, please reply to this e-mail and we "
+        "will be glad to assist further.",
+        "new_user_line": "Welcome to {brand}.",
+        "closing": "Kind regards,",
+        "see_also": "You may also find the following helpful:",
+    },
+    "es": {
+        "greeting": "Estimado/a {name}:",
+        "greeting_anonymous": "Estimado/a cliente:",
+        "acknowledgements": {
+            "angry": "Lamentamos sinceramente las molestias ocasionadas. Trabajaremos para "
+            "resolverlo a la brevedad.",
+            "anxious": "Puede estar tranquilo/a: esto tiene solución y le guiaremos paso a paso.",
+            "confused": "Gracias por su consulta. A continuación le explicamos con claridad.",
+            "sad": "Lamentamos mucho la situación por la que está pasando.",
+            "positive": "Le agradecemos sinceramente sus amables palabras.",
+            "neutral": "Gracias por comunicarse con nosotros.",
+        },
+        "intro_answer": "A continuación, le compartimos la información:",
+        "steps_intro": "Le pedimos seguir estos pasos:",
+        "no_match": "Para brindarle una respuesta precisa, hemos remitido su mensaje a un "
+        "especialista de nuestro equipo, quien se comunicará con usted a la brevedad.",
+        "follow_up_intro": "Dado que los pasos de nuestro mensaje anterior (“{title}”) no "
+        "resolvieron la situación, no los repetiremos aquí.",
+        "next_steps": "Si tiene alguna duda, puede responder a este correo y con gusto le "
+        "ayudaremos.",
+        "vip_line": "Como cliente prioritario, su caso está siendo atendido por nuestro "
+        "equipo de atención preferente.",
+        "new_user_line": "Le damos la bienvenida a {brand}.",
+        "closing": "Atentamente,",
+        "see_also": "También puede resultarle útil:",
+        "translation_note": "Por el momento, esta guía no está disponible en español; se la "
+        "compartimos en su idioma original:",
+    },
+    "ja": {
+        "greeting": "{name} 様\n\n平素より格別のご高配を賜り、厚く御礼申し上げます。",
+        "greeting_anonymous": "お客様各位\n\n平素より格別のご高配を賜り、厚く御礼申し上げます。",
+        "next_steps": "ご不明な点がございましたら、本メールにご返信くださいますよう"
+        "お願い申し上げます。",
+        "closing": "今後とも何卒よろしくお願い申し上げます。",
+    },
+    "zh-Hant": {
+        "greeting": "敬愛的 {name} 您好：",
+        "greeting_anonymous": "敬愛的客戶您好：",
+        "acknowledgements": {"neutral": "感謝您撥冗來信。"},
+        "next_steps": "如有任何疑問，敬請回覆本函，我們將竭誠為您服務。",
+        "closing": "順頌 商祺",
+    },
+    "zh-Hans": {
+        "greeting": "尊敬的{name}，您好：",
+        "greeting_anonymous": "尊敬的客户，您好：",
+        "acknowledgements": {"neutral": "感谢您的来信。"},
+        "next_steps": "如有任何疑问，敬请回复本邮件，我们将竭诚为您服务。",
+        "closing": "此致\n敬礼",
+    },
+    "fr": {
+        "greeting": "Madame, Monsieur {name},",
+        "greeting_anonymous": "Madame, Monsieur,",
+        "next_steps": "Pour toute question complémentaire, nous vous invitons à répondre à "
+        "ce message.",
+        "closing": "Nous vous prions d'agréer nos salutations distinguées.",
+    },
+    "de": {
+        "greeting": "Sehr geehrte/r {name},",
+        "greeting_anonymous": "Sehr geehrte Damen und Herren,",
+        "next_steps": "Sollten noch Fragen offen sein, antworten Sie bitte auf diese E-Mail.",
+        "closing": "Mit freundlichen Grüßen",
+    },
+    "pt": {
+        "greeting": "Prezado(a) {name},",
+        "greeting_anonymous": "Prezado(a) cliente,",
+        "acknowledgements": {"neutral": "Agradecemos o seu contato."},
+        "next_steps": "Caso reste alguma dúvida, por gentileza responda a este e-mail.",
+        "closing": "Atenciosamente,",
+    },
+}
+
+for _locale, _formal in FORMAL_DATA.items():
+    PROFILE_DATA[_locale]["formal"] = _formal

@@ -9,7 +9,7 @@ built-in profile for its locale. Placeholders: ``{name}`` in ``greeting``, ``{ti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from replies.engine.profiles import PROFILE_DATA
@@ -37,6 +37,20 @@ class ToneProfile:
     sources_label: str = "Sources:"
     see_also: str = "This may help too:"
     translation_note: str = ""
+    # Overrides for the formal register (same keys as above, acknowledgements merged).
+    formal: dict[str, Any] = field(default_factory=dict)
+
+    def formal_variant(self) -> ToneProfile:
+        """The same profile in its formal register; unchanged if it has none."""
+        if not self.formal:
+            return self
+        known = {f.name for f in fields(self)} - {"locale", "formal"}
+        overrides = {k: v for k, v in self.formal.items() if k in known}
+        overrides["acknowledgements"] = {
+            **self.acknowledgements,
+            **dict(self.formal.get("acknowledgements") or {}),
+        }
+        return replace(self, **overrides, formal={})
 
     def acknowledgement(self, emotion: str) -> str:
         return self.acknowledgements.get(emotion) or self.acknowledgements.get("neutral", "")
@@ -60,6 +74,12 @@ class ToneProfile:
             **base["acknowledgements"],
             **dict(data.get("acknowledgements") or {}),
         }
+        values["formal"] = {**base.get("formal", {}), **dict(data.get("formal") or {})}
+        unknown_formal = set(values["formal"]) - known - {"locale", "formal"}
+        if unknown_formal:
+            raise ValueError(
+                f"Unknown formal tone profile fields: {', '.join(sorted(unknown_formal))}"
+            )
         return cls(**values)
 
 

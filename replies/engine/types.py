@@ -27,6 +27,17 @@ class DraftInput:
     passages: tuple[Passage, ...]  # best first; empty when nothing matched
     previous_replies: tuple[str, ...] = ()  # earlier outbound texts in this ticket
     brand_name: str = "SupportDesk"
+    # An agent's "regenerate" requests, each one of INSTRUCTIONS; empty for the usual draft.
+    instructions: tuple[str, ...] = ()
+    formal: bool = False  # the brand voice asks for the formal register by default
+
+
+# What an agent can ask of a regenerated draft.
+INSTRUCTIONS = {
+    "shorter": "Shorter",
+    "formal": "More formal",
+    "steps": "Add steps",
+}
 
 
 @dataclass(frozen=True)

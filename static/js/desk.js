@@ -48,6 +48,17 @@
     }
   });
 
+  // Regenerating writes a new draft: ask before throwing away the agent's own edits.
+  document.addEventListener("htmx:confirm", (event) => {
+    if (event.detail.elt.id !== "regenerate-form") return;
+    const editor = document.getElementById("draft-text");
+    if (!editor || editor.value === editor.dataset.original) return;
+    event.preventDefault();
+    if (window.confirm("Regenerating replaces your edits to the draft. Continue?")) {
+      event.detail.issueRequest(true);
+    }
+  });
+
   document.addEventListener("htmx:wsOpen", () => { document.body.dataset.live = "on"; });
   document.addEventListener("htmx:wsClose", () => { document.body.dataset.live = "off"; });
 })();

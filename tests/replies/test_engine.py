@@ -127,12 +127,95 @@ def test_vip_gets_the_priority_line() -> None:
     assert DEFAULT_PROFILES["en"].vip_line not in draft(customer_tier="paying").text
 
 
-def test_new_customer_gets_numbered_steps_from_sentences() -> None:
-    result = draft(language="ja", passages=(RENEWAL_JA,), customer_tier="new")
+def test_new_customer_gets_the_articles_own_steps_numbered() -> None:
+    result = draft(customer_tier="new")
 
+    assert "Here's how to do it, step by step:\n1. Sign in and open Settings." in result.text
+    assert "3. Click Cancel auto-renewal and confirm. [1]" in result.text
+    assert "Welcome to SupportDesk!" in result.text
+
+
+def test_new_customer_is_not_given_steps_an_article_does_not_have() -> None:
+    result = draft(passages=(REFUND_EN,), customer_tier="new")
+
+    assert not re.search(r"^1\. ", result.text, re.MULTILINE)
+    assert "Here's what you need to know:\nIf you were charged" in result.text
+
+
+def test_add_steps_numbers_the_sentences_of_a_procedure_in_keigo() -> None:
+    plain = draft(language="ja", passages=(RENEWAL_JA,))
+    result = draft(language="ja", passages=(RENEWAL_JA,), instructions=("steps",))
+
+    assert "1. " not in plain.text
     assert "1. ログインして「設定」を開きます。" in result.text
     assert "3. 「自動更新をキャンセル」をクリックして確定します。[1]" in result.text
-    assert "恐れ入りますが" in result.text
+    assert "恐れ入りますが、以下の手順をお試しいただけますでしょうか。" in result.text
+
+
+def test_add_steps_on_a_single_statement_says_there_is_nothing_to_number() -> None:
+    one = Passage(5, "Refund time", "Refunds arrive within 5 business days.", "en", 0.7)
+    result = draft(passages=(one,), instructions=("steps",))
+
+    assert "1. " not in result.text
+    assert any("no steps to number" in note for note in result.notes)
+
+
+def test_shorter_drops_pleasantries_and_see_also_but_keeps_the_cited_answer() -> None:
+    close_second = Passage(5, REFUND_EN.title, REFUND_EN.text, "en", 0.78)
+    usual = draft(passages=(RENEWAL_EN, close_second))
+    short = draft(passages=(RENEWAL_EN, close_second), instructions=("shorter",))
+
+    assert [c.article_id for c in usual.citations] == [1, 5]
+    assert len(short.text) < len(usual.text)
+    assert "Thanks for reaching out." not in short.text
+    assert "If anything is still unclear" not in short.text
+    assert "We refund the full amount" not in short.text
+    assert "Click Cancel auto-renewal and confirm. [1]" in short.text
+    assert [c.article_id for c in short.citations] == [1]
+    assert "[1] Cancel automatic renewal" in short.text
+
+
+def test_shorter_keeps_the_apology_to_an_angry_customer_and_the_vip_line() -> None:
+    short = draft(emotion="angry", customer_tier="vip", instructions=("shorter",))
+
+    assert DEFAULT_PROFILES["en"].acknowledgement("angry") in short.text
+    assert DEFAULT_PROFILES["en"].vip_line in short.text
+
+
+@pytest.mark.parametrize(
+    ("language", "passage", "everyday", "formal"),
+    [
+        ("en", RENEWAL_EN, "Hi Ana,", "Dear Ana,"),
+        ("es", PASSWORD_ES, "¡Hola Ana!", "Estimado/a Ana:"),
+        (
+            "ja",
+            RENEWAL_JA,
+            "今後ともよろしくお願いいたします。",
+            "何卒よろしくお願い申し上げます。",
+        ),
+        ("zh-Hant", RENEWAL_ZH, "敬祝 順心", "順頌 商祺"),
+    ],
+)
+def test_more_formal_switches_register_in_each_language(language, passage, everyday, formal):
+    usual = draft(language=language, passages=(passage,))
+    result = draft(language=language, passages=(passage,), instructions=("formal",))
+
+    assert everyday in usual.text and everyday not in result.text
+    assert formal in result.text
+    assert passage.text.splitlines()[0][:10] in result.text  # the same cited answer
+    assert result.citations == usual.citations
+
+
+def test_spanish_formal_register_uses_usted_not_tu() -> None:
+    result = draft(language="es", passages=(PASSWORD_ES,), instructions=("formal",))
+
+    assert "Gracias por comunicarse con nosotros." in result.text
+    assert "respóndeme" not in result.text and "le ayudaremos" in result.text
+
+
+def test_unknown_instruction_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown draft instruction"):
+        draft(instructions=("make it rhyme",))
 
 
 def test_paying_customer_gets_the_passage_directly() -> None:
@@ -261,3 +344,11 @@ def test_every_default_profile_is_complete() -> None:
             "neutral",
         }
         assert all(value for value in profile.to_dict().values())
+
+
+def test_instructions_combine_shorter_and_more_formal() -> None:
+    result = draft(instructions=("shorter", "formal"))
+
+    assert result.text.startswith("Dear Ana,")
+    assert "Thank you for contacting us." not in result.text  # shorter: no pleasantries
+    assert "Click Cancel auto-renewal and confirm. [1]" in result.text

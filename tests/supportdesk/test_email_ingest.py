@@ -14,6 +14,7 @@ from supportdesk import realtime
 from supportdesk.email_in import EmailParseError
 from supportdesk.intake import email_ingest
 from supportdesk.models import Customer, Message, Ticket
+from supportdesk.outbox import outbound_auto_send_allowed
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -274,6 +275,22 @@ def test_bounce_marks_the_outbound_message_failed_and_opens_no_ticket():
     assert Ticket.objects.count() == 1
     assert ticket.messages.count() == 2
     assert not Customer.objects.filter(email__startswith="mailer-daemon").exists()
+
+
+def test_bounce_stops_automatic_sends_and_shows_on_the_ticket(agent_client):
+    ticket, outbound = maria_ticket_with_reply()
+    Message.objects.filter(pk=outbound.pk).update(delivery_status=Message.Delivery.UNCONFIRMED)
+
+    email_ingest(raw=dsn("<reply-1@supportdesk.local>"))
+
+    outbound.refresh_from_db()
+    assert outbound.delivery_status == Message.Delivery.FAILED
+    ticket.customer.refresh_from_db()
+    assert not outbound_auto_send_allowed(ticket.customer)
+    page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f"Replies to {ticket.customer.email} are stopped since" in page
+    assert "5.1.1" in page
+    assert "was not delivered" in page
 
 
 def test_bounce_for_nothing_of_ours_is_dropped(caplog):

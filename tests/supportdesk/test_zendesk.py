@@ -16,10 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from replies.models import Draft
 from supportdesk import zendesk
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import outbox_sweep
 from supportdesk.tasks import deliver_message
 from tests.factories import ArticleFactory, MessageFactory, TicketFactory
 
@@ -166,7 +168,9 @@ def test_rate_limited_reply_waits_for_retry_after_then_goes_out(fake_zendesk, mo
     assert reply.delivery_status == Message.Delivery.SENT
 
 
-def test_a_rate_limit_longer_than_we_wait_fails_the_send_with_the_reason(fake_zendesk, monkeypatch):
+def test_a_rate_limit_longer_than_we_wait_puts_the_reply_back_in_the_queue(
+    fake_zendesk, monkeypatch
+):
     monkeypatch.setattr(zendesk, "sleep", lambda seconds: pytest.fail("must not wait"))
     fake_zendesk.script = [(429, {"Retry-After": "3600"}, {"error": "TooManyRequests"})]
     reply = zendesk_reply()
@@ -174,24 +178,37 @@ def test_a_rate_limit_longer_than_we_wait_fails_the_send_with_the_reason(fake_ze
     deliver_message(reply.pk)
 
     reply.refresh_from_db()
-    assert reply.delivery_status == Message.Delivery.FAILED
+    # Zendesk did not take it: the outbox sweeper tries again later.
+    assert reply.delivery_status == Message.Delivery.QUEUED
     assert "Zendesk answered 429" in reply.delivery_error
 
 
-def test_server_error_fails_the_send_once_without_a_retry_that_could_post_twice(fake_zendesk):
-    fake_zendesk.script = [(500, {}, {"error": "InternalError"})]
+def test_a_refusal_fails_the_send_for_good(fake_zendesk):
+    fake_zendesk.script = [(422, {}, {"error": "RecordInvalid"})]
     reply = zendesk_reply()
 
     deliver_message(reply.pk)
 
-    assert len(fake_zendesk.requests) == 1
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.FAILED
+    assert "Zendesk answered 422" in reply.delivery_error
+
+
+def test_server_error_is_unconfirmed_and_never_retried_so_it_cannot_post_twice(fake_zendesk):
+    fake_zendesk.script = [(500, {}, {"error": "InternalError"})]
+    reply = zendesk_reply()
+
+    deliver_message(reply.pk)
+    outbox_sweep(now=timezone.now() + timedelta(hours=1))
+
+    assert len(fake_zendesk.requests) == 1
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.UNCONFIRMED
     assert "Zendesk answered 500" in reply.delivery_error
     assert "InternalError" in reply.delivery_error
 
 
-def test_unreachable_zendesk_fails_the_send_with_the_reason(settings):
+def test_unreachable_zendesk_keeps_the_reply_queued_with_the_reason(settings):
     settings.ZENDESK_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     settings.ZENDESK_EMAIL, settings.ZENDESK_API_TOKEN = "agent@lumen.example", "tok"
     reply = zendesk_reply()
@@ -199,7 +216,8 @@ def test_unreachable_zendesk_fails_the_send_with_the_reason(settings):
     deliver_message(reply.pk)
 
     reply.refresh_from_db()
-    assert reply.delivery_status == Message.Delivery.FAILED
+    # Nothing reached Zendesk, so the outbox sweeper may safely try again.
+    assert reply.delivery_status == Message.Delivery.QUEUED
     assert "Zendesk unreachable" in reply.delivery_error
 
 

@@ -1,4 +1,5 @@
-"""Run the web server (daphne: HTTP + WebSockets) and the background worker together.
+"""Run the web server (daphne: HTTP + WebSockets), the background worker and the outbox
+sweeper together.
 
 Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
 """
@@ -33,7 +34,8 @@ class Command(BaseCommand):
                 worker += ["-B", "-s", str(settings.VAR_DIR / "celerybeat-schedule")]
         else:
             worker = [python, "manage.py", "qcluster"]
-        commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker]
+        sweeper = [python, "manage.py", "outbox_sweep", "--every", "60"]
+        commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker, sweeper]
         processes = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603 (our own argv)
         self.stdout.write(f"SupportDesk is running on http://{host}:{port}/  (Ctrl-C stops it)")
 

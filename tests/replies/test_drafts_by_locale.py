@@ -1,0 +1,191 @@
+"""Drafts from the demo knowledge base, per locale: the customer's language, the right article,
+the locale's tone; depth by customer; follow-ups; admin tone profiles and the brand voice."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from replies.engine import DEFAULT_PROFILES
+from replies.models import BrandVoice, Draft, ToneProfileSetting
+from replies.services import DraftAlreadyDecided, draft_create, draft_regenerate, draft_send
+from supportdesk.models import Message
+from tests.factories import CustomerFactory, MessageFactory, TriageResultFactory
+
+pytestmark = pytest.mark.django_db
+
+CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _ask(subject: str, body: str, language: str, **customer) -> Message:
+    message = MessageFactory(
+        ticket__subject=subject,
+        ticket__customer=CustomerFactory(name="Ana", plan="paying", **customer),
+        body_text=body,
+    )
+    TriageResultFactory(message=message, language=language)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "body", "article", "tone_marks"),
+    [
+        (
+            "en",
+            "Password",
+            "I forgot my password and the sign in page keeps rejecting me. How do I reset it?",
+            "account-access",
+            ("Hi Ana,", "Best regards,"),
+        ),
+        (
+            "zh-Hant",
+            "密碼問題",
+            "我忘記密碼了，要怎麼重設密碼？",
+            "account-access-zh-hant",
+            ("Ana 您好：", "敬祝 順心", "參考資料："),
+        ),
+        (
+            "ja",
+            "パスワード",
+            "パスワードを忘れてしまいました。再設定の方法を教えてください。",
+            "account-access-ja",
+            ("Ana 様", "誠にありがとうございます", "今後ともよろしくお願いいたします。"),
+        ),
+        (
+            "es",
+            "Contraseña",
+            "Olvidé mi contraseña y no puedo entrar. ¿Cómo la restablezco?",
+            "account-access-es",
+            ("¡Hola Ana!", "¡Saludos!", "respóndeme"),
+        ),
+    ],
+)
+def test_draft_speaks_the_customers_language_cites_the_right_article_and_follows_the_tone(
+    demo_kb, language, subject, body, article, tone_marks
+):
+    draft = draft_create(message_id=_ask(subject, body, language).pk)
+
+    assert draft.grounded and not draft.needs_translation
+    assert draft.language == language
+    assert draft.citations[0]["article_id"] == demo_kb[article].pk
+    assert draft.citations[0]["language"] == language
+    assert draft.citations[0]["passage"] and draft.citations[0]["passage"] in demo_kb[article].body
+    for mark in tone_marks:
+        assert mark in draft.text
+    if language in ("zh-Hant", "ja"):
+        assert CJK.search(draft.text.split("\n")[2])  # the body, not just the greeting
+    else:
+        assert not CJK.search(draft.text)
+
+
+def test_spanish_question_without_a_spanish_article_is_drafted_from_english_and_flagged(
+    demo_kb,
+):
+    message = _ask("Invoice", "Necesito descargar el invoice PDF de mi pedido", "es")
+
+    draft = draft_create(message_id=message.pk)
+
+    assert draft.needs_translation
+    assert draft.citations[0]["article_id"] == demo_kb["download-invoice"].pk
+    assert draft.text.startswith("¡Hola Ana!")
+    assert "Por ahora esta guía no está disponible en español" in draft.text
+
+
+def test_vip_gets_the_priority_line_and_new_customer_the_welcome(demo_kb):
+    vip = draft_create(
+        message_id=_ask("Password", "How do I reset my password?", "en", is_vip=True).pk
+    )
+    new = MessageFactory(
+        ticket__subject="Password",
+        ticket__customer=CustomerFactory(name="Bo", plan="free"),
+        body_text="How do I reset my password?",
+    )
+    TriageResultFactory(message=new, language="en")
+    new_draft = draft_create(message_id=new.pk)
+
+    assert DEFAULT_PROFILES["en"].vip_line in vip.text
+    assert "Welcome to Lumen!" in new_draft.text
+    assert re.search(r"^1\. On the sign-in page, select Forgot password\.", new_draft.text, re.M)
+
+
+def test_a_follow_up_in_the_same_ticket_does_not_repeat_the_first_answer(demo_kb, agent):
+    first = _ask("Password", "How do I reset my password?", "en")
+    sent = draft_send(draft_id=draft_create(message_id=first.pk).pk, actor=agent)
+    follow_up = MessageFactory(
+        ticket=first.ticket, body_text="I did that but the reset link never arrives."
+    )
+    TriageResultFactory(message=follow_up, language="en")
+
+    second = draft_create(message_id=follow_up.pk)
+
+    first_answer = "select Forgot password"
+    assert first_answer in sent.body_text
+    assert first_answer not in second.text
+    assert "I won't repeat them here" in second.text
+
+
+def test_regenerate_applies_each_instruction_and_keeps_the_earlier_ones(demo_kb, agent):
+    draft = draft_create(message_id=_ask("Password", "How do I reset my password?", "en").pk)
+
+    shorter = draft_regenerate(draft_id=draft.pk, actor=agent, instruction="shorter")
+    formal = draft_regenerate(draft_id=shorter.pk, actor=agent, instruction="formal")
+
+    assert len(shorter.text) < len(draft.text)
+    assert formal.text.startswith("Dear Ana,")
+    assert "Thank you for contacting us." not in formal.text  # still shorter
+    assert formal.instructions == ["shorter", "formal"]
+    assert formal.citations[0]["article_id"] == draft.citations[0]["article_id"]
+    statuses = dict(Draft.objects.values_list("pk", "status"))
+    assert statuses == {draft.pk: "superseded", shorter.pk: "superseded", formal.pk: "proposed"}
+
+
+def test_a_sent_draft_cannot_be_regenerated(demo_kb, agent, other_agent):
+    draft = draft_create(message_id=_ask("Password", "How do I reset my password?", "en").pk)
+    draft_send(draft_id=draft.pk, actor=other_agent)
+
+    with pytest.raises(DraftAlreadyDecided, match="already sent by bob"):
+        draft_regenerate(draft_id=draft.pk, actor=agent, instruction="shorter")
+
+
+def test_unknown_instruction_is_refused_with_the_choices(demo_kb, agent):
+    draft = draft_create(message_id=_ask("Password", "How do I reset my password?", "en").pk)
+
+    with pytest.raises(ValueError, match="shorter, more formal, add steps"):
+        draft_regenerate(draft_id=draft.pk, actor=agent, instruction="funnier")
+
+
+def test_an_admins_tone_profile_change_is_used_in_the_next_draft(demo_kb):
+    ToneProfileSetting.objects.create(
+        locale="es", data={"closing": "¡Un abrazo grande!", "greeting": "¡Buenas, {name}!"}
+    )
+
+    draft = draft_create(
+        message_id=_ask(
+            "Contraseña", "Olvidé mi contraseña y no puedo entrar. ¿Cómo la restablezco?", "es"
+        ).pk
+    )
+
+    assert draft.text.startswith("¡Buenas, Ana!")
+    assert "¡Un abrazo grande!" in draft.text
+    assert DEFAULT_PROFILES["es"].next_steps in draft.text  # the rest stays as shipped
+
+
+def test_brand_voice_renames_the_signature_and_can_make_every_draft_formal(demo_kb):
+    BrandVoice.objects.create(brand_name="Lumen Home", formal_by_default=True)
+
+    draft = draft_create(message_id=_ask("Password", "How do I reset my password?", "en").pk)
+
+    assert draft.text.startswith("Dear Ana,")
+    assert "The Lumen Home Support Team" in draft.text
+
+
+def test_admin_refuses_a_tone_profile_with_an_unknown_sentence(desk_admin_client):
+    response = desk_admin_client.post(
+        "/admin/replies/toneprofilesetting/add/",
+        {"locale": "en", "data": '{"closing": "Cheers,", "sign_off_joke": "ha"}'},
+    )
+
+    assert response.status_code == 200
+    assert "Unknown tone profile fields: sign_off_joke" in response.content.decode()
+    assert not ToneProfileSetting.objects.exists()
