@@ -28,6 +28,7 @@ from triage.engine import (
     train_category_model,
     train_emotion_model,
 )
+from triage.engine.decision import fit_offsets, macro_f1, shift
 from triage.engine.embed import E5Embedder, EmbeddingCache
 from triage.engine.features import shared
 
@@ -419,3 +420,36 @@ def test_e5_embeddings_are_normalised_and_cross_lingual() -> None:
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+# -- decision offsets ----------------------------------------------------------------------
+
+
+def test_offsets_recover_a_rare_class_the_most_likely_label_never_picks() -> None:
+    rng = np.random.default_rng(0)
+    truth = np.array([0] * 900 + [1] * 100)
+    # The rare class gets a clearly higher probability on its own rows, but never the highest.
+    rare = np.where(truth == 1, rng.uniform(0.3, 0.45, 1000), rng.uniform(0.0, 0.2, 1000))
+    probabilities = np.column_stack([1 - rare, rare])
+    assert macro_f1(truth, probabilities.argmax(axis=1), 2) < 0.5
+
+    offsets = fit_offsets(probabilities, truth)
+
+    shifted = shift(probabilities, offsets)
+    assert offsets[1] > offsets[0]
+    assert macro_f1(truth, shifted.argmax(axis=1), 2) > 0.95
+    assert np.allclose(shifted.sum(axis=1), 1.0)
+
+
+def test_emotion_model_chooses_offsets_on_its_held_out_slice() -> None:
+    rows = load_emotion_examples(EMOTION_DATA)
+    random.Random(5).shuffle(rows)
+    model = train_emotion_model(rows[:3000], holdout=0.2)
+
+    assert model.offsets is not None and len(model.offsets) == len(model.labels)
+    assert {"macro_f1", "macro_f1_without_offsets", "ece"} <= set(model.metrics)
+    text = ["I'm so worried my card was stolen, what do I do?"]
+    offsets, model.offsets = model.offsets, None
+    raw = model.probabilities(text)
+    model.offsets = offsets
+    assert np.allclose(model.probabilities(text), shift(raw, offsets))

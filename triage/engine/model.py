@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .decision import shift
 from .features import text_features  # noqa: F401  (re-exported: part of this module's API)
 
 Example = tuple[str, str]  # (text, label)
@@ -42,15 +43,19 @@ class TrainedModel:
     # probabilities are mixed in with weight 1 - `blend`.
     crosslingual: Any = None
     blend: float = 1.0
+    # Per-class log-offsets applied to the main reading before the best class is taken
+    # (`decision.shift`); None leaves the calibrated probabilities as they are.
+    offsets: Any = None
 
     def probabilities(self, texts: Sequence[str], *, cross_lingual: bool = False) -> np.ndarray:
         texts = list(texts)
         if self.crosslingual is None:
-            return self.pipeline.predict_proba(texts)
+            return shift(self.pipeline.predict_proba(texts), self.offsets)
         other = self.crosslingual.predict_proba(texts)
         if cross_lingual or self.blend <= 0:
             return other
-        return self.blend * self.pipeline.predict_proba(texts) + (1 - self.blend) * other
+        mixed = self.blend * self.pipeline.predict_proba(texts) + (1 - self.blend) * other
+        return shift(mixed, self.offsets)
 
     def predict_many(
         self, texts: Sequence[str], *, cross_lingual: bool = False
