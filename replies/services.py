@@ -12,7 +12,7 @@ from feedback.services import feedback_record, text_diff
 from knowledge.retrieval import best_passages
 from knowledge.selectors import kb_index
 from knowledge.services import faq_suggestion_create
-from replies.engine import LocalDraftEngine
+from replies.drafting import draft_compose
 from replies.engine.types import DraftInput
 from replies.models import Draft
 from supportdesk.models import Customer, Message, Ticket
@@ -64,8 +64,9 @@ def draft_create(*, message_id: int) -> Draft:
             "body_text", flat=True
         )
     )
-    result = LocalDraftEngine().draft(
-        DraftInput(
+    result = draft_compose(
+        ticket=ticket,
+        inp=DraftInput(
             question=message.body_text,
             subject=ticket.subject,
             language=language,
@@ -75,7 +76,7 @@ def draft_create(*, message_id: int) -> Draft:
             passages=tuple(passages),
             previous_replies=previous,
             brand_name=settings.BRAND_NAME,
-        )
+        ),
     )
     return _draft_save(message=message, result=result)
 
@@ -103,6 +104,7 @@ def _draft_save(*, message: Message, result) -> Draft:
         confidence=result.confidence,
         engine=result.engine,
         engine_version=result.engine_version,
+        promise_flags=list(result.promise_flags),
     )
     draft.cited_articles.set([c.article_id for c in result.citations])
     if not result.grounded:
@@ -111,6 +113,8 @@ def _draft_save(*, message: Message, result) -> Draft:
             language=result.language,
             source_ticket=ticket,
         )
+        ticket.needs_human = True
+    if result.promise_flags:  # an unbacked commitment is never sent without a human
         ticket.needs_human = True
     ticket_touch(ticket, "needs_human")
     return draft
