@@ -47,11 +47,11 @@ class Draft(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["ticket", "status", "-created_at"], name="draft_ticket")]
 
+    def __str__(self) -> str:
+        return f"Draft for ticket {self.ticket_id} ({self.status})"
+
     @property
     def blocks_auto_send(self) -> bool:
         """A draft may go out without a human only when grounded and promising nothing
         unbacked."""
         return bool(self.promise_flags) or not self.grounded
-
-    def __str__(self) -> str:
-        return f"Draft for ticket {self.ticket_id} ({self.status})"

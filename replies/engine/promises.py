@@ -105,7 +105,8 @@ _TERMS: dict[str, tuple[str, ...]] = {
 }
 # fmt: on
 _PATTERNS = {kind: re.compile("|".join(terms)) for kind, terms in _TERMS.items()}
-_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*(?:\s*\[\d+\])*")
+# A full stop ends a sentence only before a space or the end: "US$5.95" and "e.g." do not.
+_SENTENCE_RE = re.compile(r"(?:[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*(?:[ \t]*\[\d+\])*")
 _MARKER_RE = re.compile(r"\[(\d+)\]")
 _SOURCE_LINE_RE = re.compile(r"^\s*\[\d+\]\s")
 _CJK_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"兩": 2, "两": 2}
@@ -135,15 +136,15 @@ class Commitment:
 
 
 def fold(text: str) -> str:
-    """Lower case, compatibility forms folded, Latin accents dropped. Keeps every offset:
-    each character folds to exactly one character."""
+    """Lower case, compatibility forms folded, Latin accents dropped (kana keep their voicing
+    marks: ポ is not ホ). Keeps every offset: each character folds to exactly one character."""
     out = []
     for char in text:
-        folded = unicodedata.normalize("NFKC", char).casefold()
-        base = "".join(
-            c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c)
-        )
-        out.append(base[:1] if len(base) >= 1 else " ")
+        folded = unicodedata.normalize("NFKC", char).casefold() or " "
+        if ord(folded[0]) < 0x250:
+            decomposed = unicodedata.normalize("NFD", folded)
+            folded = "".join(c for c in decomposed if not unicodedata.combining(c)) or " "
+        out.append(folded[0])
     return "".join(out)
 
 
