@@ -63,7 +63,7 @@ ID_CUE_RE = re.compile(
 PHONE_RE = re.compile(
     r"(?<![\dA-Za-z+])(?:"
     r"\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}"  # international
-    r"|\(?0\d{1,4}\)?[\s.-]?\d{2,4}[\s.-]?\d{3,4}"  # national, trunk prefix 0
+    r"|\(?0\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}"  # national, trunk prefix 0
     r"|\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}"  # North American
     r"|1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}"  # mainland Chinese mobile
     r")(?!\d)"
