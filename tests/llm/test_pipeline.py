@@ -220,9 +220,11 @@ def test_a_draft_with_an_unbacked_promise_is_flagged_shown_and_needs_a_human(
     desk, llm, agent_client
 ):
     settings_row(use_for_triage=False)
+    backed = "Standard delivery takes 3–5 business days."
+    unbacked = "As an apology we will refund your shipping fee."
     llm.push(answer({"sentences": [
-        {"text": "Standard delivery takes 3–5 business days.", "source": "passage", "passages": [1]},
-        {"text": "As an apology we will refund your shipping fee.", "source": "courtesy", "passages": []},
+        {"text": backed, "source": "passage", "passages": [1]},
+        {"text": unbacked, "source": "courtesy", "passages": []},
     ]}))  # fmt: skip
     message = inbound()
     process_message(message.pk)

@@ -1,6 +1,9 @@
 """Redaction: personal data becomes stable placeholders before a model sees a text, and the
 originals come back in what the model writes."""
 
+# Sample texts read best whole, one per line.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import pytest
