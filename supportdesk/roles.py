@@ -27,6 +27,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "triage.view_labelledexample",
         "triage.view_modelversion",
         "feedback.view_feedbackevent",
+        "llm.view_llmsettings",
+        "llm.change_llmsettings",
+        "llm.view_llmcall",
     ],
 }
 

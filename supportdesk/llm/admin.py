@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -10,6 +11,7 @@ from supportdesk.llm.services import llm_connection_test
 
 @admin.register(LLMSettings)
 class LLMSettingsAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["__str__", "provider", "model", "effective", "today", "updated_at"]
     actions = ["test_connection"]
     fieldsets = [

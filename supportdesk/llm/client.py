@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -227,7 +228,8 @@ class LLMClient:
             raise _Retryable(error, None) from exc
         except openai.APIStatusError as exc:
             status = exc.status_code
-            message = f"HTTP {status}: {_short(exc.message)}"
+            detail = re.sub(r"^Error code: \d+ - ", "", str(exc.message))
+            message = f"HTTP {status}: {_short(detail)}"
             if status == 429 or status >= 500:
                 retry_after = _retry_after(exc.response.headers)
                 raise _Retryable(LLMUnavailable(message), retry_after) from exc

@@ -244,3 +244,26 @@ def test_a_backed_llm_draft_carries_no_flags(desk, llm):
     assert draft.promise_flags == [] and not draft.blocks_auto_send
     decision = RoutingDecision.objects.get(ticket_id=message.ticket_id)
     assert decision.action == RoutingDecision.Action.AUTO_REPLY
+
+
+def test_a_foreign_language_article_is_translated_in_the_locales_tone(stub_triage, demo_kb, llm):
+    """The demo KB has no German articles: the model is told to translate the English one, in
+    the German profile's register, and the draft is not marked untranslated."""
+    from replies.engine.tone import profile_for
+
+    stub_triage(category="delivery", language="de", engine="local", engine_version="v1")
+    settings_row(use_for_triage=False)
+    message = inbound(
+        "Wie lange dauert die Lieferung? How long does standard delivery take, delivery times?",
+        subject="Lieferzeiten",
+    )
+    process_message(message.pk)
+    request = llm.calls("draft")[0]
+    system = request.body["messages"][0]["content"]
+    assert "Write in German" in system
+    assert "translate what you use from them faithfully into German" in system
+    assert profile_for("de").intro_answer in system
+    draft = Draft.objects.get(in_reply_to=message)
+    assert draft.engine == "llm" and draft.language == "de"
+    assert draft.citations[0]["language"] == "en" and not draft.needs_translation
+    assert draft.text.startswith(profile_for("de").greeting.format(name="Ana Souza"))
