@@ -81,6 +81,6 @@ def llm_connection_test() -> str:
     )
     report = result.report
     return (
-        f"Connected to {runtime.config.provider} · {report.model}: answered in {report.latency_ms} ms "
-        f"({report.usage.total} tokens)."
+        f"Connected to {runtime.config.provider} · {report.model}: answered in "
+        f"{report.latency_ms} ms ({report.usage.total} tokens)."
     )
