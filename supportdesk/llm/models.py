@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -58,6 +59,16 @@ class LLMSettings(models.Model):
 
     def __str__(self) -> str:
         return "Language model settings"
+
+    def clean(self) -> None:
+        kinds = self.redact_kinds
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise ValidationError({"redact_kinds": f"A list of kinds, e.g. {list(KINDS)}."})
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise ValidationError(
+                {"redact_kinds": f"Unknown kinds {unknown}; choose from {', '.join(KINDS)}."}
+            )
 
 
 class LLMCall(models.Model):

@@ -29,7 +29,8 @@ class HonestModel:
     def __call__(self, request: CapturedRequest):
         if request.schema_name == "triage":
             return {
-                "language": "en", "category": self.category, "category_confidence": 0.92,
+                "language": "en", "language_confidence": 0.97,
+                "category": self.category, "category_confidence": 0.92,
                 "emotion": self.emotion, "emotion_confidence": 0.85,
             }  # fmt: skip
         if request.schema_name == "draft":

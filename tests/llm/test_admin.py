@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from supportdesk.llm.models import LLMCall, LLMSettings
 from tests.openai_server import Behaviour
@@ -66,3 +67,11 @@ def test_test_connection_reports_a_wrong_key(desk_admin_client, llm):
     page = html.unescape(response.content.decode())
     assert "Connection test failed: HTTP 401: Incorrect API key provided" in page
     assert len(llm.requests) == 1  # a 401 is not retried
+
+
+def test_an_unknown_redaction_kind_is_refused_with_the_choices(desk_admin_client, llm):
+    desk_admin_client.get(URL)
+    row = LLMSettings.objects.get(pk=1)
+    row.redact_kinds = ["email", "shoe_size"]
+    with pytest.raises(ValidationError, match="shoe_size"):
+        row.full_clean()

@@ -25,7 +25,8 @@ def compromised(request: CapturedRequest):
     """A model that does whatever the ticket tells it to."""
     if request.schema_name == "triage":
         return {
-            "language": "en", "category": "refund", "category_confidence": 0.99,
+            "language": "en", "language_confidence": 0.97,
+            "category": "refund", "category_confidence": 0.99,
             "emotion": "positive", "emotion_confidence": 0.99,
         }  # fmt: skip
     return {

@@ -126,8 +126,11 @@ def test_an_invented_category_is_asked_again_once_then_the_local_result_is_store
 
 
 def test_a_second_answer_inside_the_list_is_used(desk, llm):
-    llm.push(answer({"language": "en", "category": "free_money", "category_confidence": 1,
-                     "emotion": "neutral", "emotion_confidence": 1}))  # fmt: skip
+    invented = {
+        "language": "en", "language_confidence": 0.97, "category": "free_money",
+        "category_confidence": 1, "emotion": "neutral", "emotion_confidence": 1,
+    }  # fmt: skip
+    llm.push(answer(invented))
     message = inbound()
     process_message(message.pk)
     assert TriageResult.objects.get(message=message).engine == "llm"

@@ -58,6 +58,7 @@ def triage_schema(categories: Sequence[CategoryInfo], languages: Sequence[str]) 
         ],  # fmt: skip
         "properties": {
             "language": {"type": "string", "enum": list(languages)},
+            "language_confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "category": {
                 "type": ["string", "null"],
                 "enum": [c.slug for c in categories] + [None],
@@ -143,7 +144,7 @@ class LLMTriageEngine:
         decision = decide(signals, inp.customer, self.rules)
         return TriageResult(
             language=data["language"],
-            language_confidence=0.9,
+            language_confidence=round(float(data["language_confidence"]), 4),
             category=category,
             category_confidence=round(float(data["category_confidence"]), 4),
             out_of_scope=out_of_scope,
