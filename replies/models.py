@@ -33,6 +33,9 @@ class Draft(models.Model):
     confidence = models.FloatField(default=0.0)
     engine = models.CharField(max_length=40)
     engine_version = models.CharField(max_length=120)
+    # Commitments (refund, credit, discount, date, legal) no cited passage or allowed policy
+    # backs: [{"kind", "label", "text", "sentence", "before", "after", "start", "end"}].
+    promise_flags = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -49,6 +52,12 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft for ticket {self.ticket_id} ({self.status})"
+
+    @property
+    def blocks_auto_send(self) -> bool:
+        """A draft may go out without a human only when grounded and promising nothing
+        unbacked."""
+        return bool(self.promise_flags) or not self.grounded
 
     @property
     def instruction_labels(self) -> list[str]:

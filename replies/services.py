@@ -11,7 +11,8 @@ from feedback.services import feedback_record, text_diff
 from knowledge.retrieval import best_passages
 from knowledge.selectors import kb_index
 from knowledge.services import faq_suggestion_create
-from replies.engine import LocalDraftEngine, profile_for
+from replies.drafting import draft_compose
+from replies.engine import profile_for
 from replies.engine.types import INSTRUCTIONS, DraftInput, DraftResult
 from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
@@ -84,7 +85,8 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[DraftR
         instructions=instructions,
         formal=voice.formal,
     )
-    result = LocalDraftEngine().draft(draft_input, tone=profile_for(language, tone_profiles()))
+    tone = profile_for(language, tone_profiles())
+    result = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
     return result, passages
 
 
@@ -104,6 +106,8 @@ def _draft_save(*, message: Message, result: DraftResult, passages: list) -> Dra
             language=result.language,
             source_ticket=ticket,
         )
+        ticket.needs_human = True
+    if result.promise_flags:  # an unbacked commitment is never sent without a human
         ticket.needs_human = True
     ticket_touch(ticket, "needs_human")
     return draft
@@ -141,6 +145,7 @@ def _draft_row(
         confidence=result.confidence,
         engine=result.engine,
         engine_version=result.engine_version,
+        promise_flags=list(result.promise_flags),
     )
     draft.cited_articles.set([c.article_id for c in result.citations])
     return draft

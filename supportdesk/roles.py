@@ -34,6 +34,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "replies.view_brandvoice",
         "replies.add_brandvoice",
         "replies.change_brandvoice",
+        "llm.view_llmsettings",
+        "llm.change_llmsettings",
+        "llm.view_llmcall",
     ],
 }
 

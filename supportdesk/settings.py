@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "channels",
     "django_q",
     "supportdesk",
+    "supportdesk.llm",
     "triage",
     "replies",
     "knowledge",
@@ -261,6 +262,10 @@ LOW_CONFIDENCE = env.float("LOW_CONFIDENCE", default=0.5)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="")
+# Azure OpenAI instead of LLM_BASE_URL (the key is LLM_API_KEY); the admin may override these.
+AZURE_OPENAI_ENDPOINT = env.str("AZURE_OPENAI_ENDPOINT", default="")
+AZURE_OPENAI_API_VERSION = env.str("AZURE_OPENAI_API_VERSION", default="2024-10-21")
+AZURE_OPENAI_DEPLOYMENT = env.str("AZURE_OPENAI_DEPLOYMENT", default="")
 
 # --- Intake limits ----------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)

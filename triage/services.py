@@ -17,6 +17,7 @@ from supportdesk import realtime
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
+from triage.analysis import triage_analyse
 from triage.engine.types import CustomerContext, TriageInput
 from triage.models import (
     OUT_OF_SCOPE_LABEL,
@@ -67,8 +68,10 @@ def triage_message(*, message_id: int) -> TriageResult:
     ticket = message.ticket
     context = _customer_context(ticket)
     started = time.perf_counter()
-    analysis = get_triage_engine().analyse(
-        TriageInput(text=message.body_text, subject=ticket.subject, customer=context)
+    analysis = triage_analyse(
+        inp=TriageInput(text=message.body_text, subject=ticket.subject, customer=context),
+        ticket=ticket,
+        local_engine=get_triage_engine(),
     )
     latency_ms = round((time.perf_counter() - started) * 1000)
     return triage_apply(

@@ -59,3 +59,5 @@ class DraftResult:
     engine: str
     engine_version: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Unbacked commitments found by replies.engine.promises (PromiseFlag.as_dict() each).
+    promise_flags: tuple[dict, ...] = field(default_factory=tuple)

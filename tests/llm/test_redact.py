@@ -1,0 +1,79 @@
+"""Redaction: personal data becomes stable placeholders before a model sees a text, and the
+originals come back in what the model writes."""
+
+# Sample texts read best whole, one per line.
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+import pytest
+
+from supportdesk.llm.redact import Redactor, iban_valid, luhn_valid
+
+# (text, the personal values in it that must not survive redaction)
+SAMPLES = [
+    ("Write to jane.doe+orders@example.co.uk please", ["jane.doe+orders@example.co.uk"]),
+    ("Call me on +1 415-555-0199 or (415) 555 0123", ["415-555-0199", "555 0123"]),
+    ("Meine Nummer: +49 30 1234567, Karte 4111 1111 1111 1111", ["1234567", "4111 1111 1111 1111"]),
+    ("IBAN DE89 3704 0044 0532 0130 00 bitte", ["DE89 3704 0044 0532 0130 00"]),
+    ("Mi DNI es 12345678Z y vivo en Calle Mayor 12, Madrid", ["12345678Z", "Calle Mayor 12"]),
+    ("CPF 123.456.789-09, Rua Augusta 500, São Paulo", ["123.456.789-09", "Rua Augusta 500"]),
+    ("J'habite au 12 rue de la Paix, tél. 01 23 45 67 89", ["12 rue de la Paix", "01 23 45 67 89"]),
+    ("SSN 123-45-6789, 221B Baker Street", ["123-45-6789", "221B Baker Street"]),
+    ("我的電話是0987654321，卡號5500000000000004，身分證A123456789", ["0987654321", "5500000000000004", "A123456789"]),
+    ("地址：台北市信義區信義路五段7號，電郵abc.def@example.com謝謝", ["信義路五段7號", "abc.def@example.com"]),
+    ("东京的朋友说，上海市浦东新区世纪大道100号，手机13812345678", ["世纪大道100号", "13812345678"]),
+    ("東京都千代田区丸の内1-2-3に住んでいます。電話090-1234-5678", ["丸の内1-2-3", "090-1234-5678"]),
+    ("マイナンバー 1234 5678 9012 です", ["1234 5678 9012"]),
+    ("passport number X1234567 expires soon", ["X1234567"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "secrets"), SAMPLES)
+def test_personal_data_is_replaced_and_restored_exactly(text, secrets):
+    redactor = Redactor.for_customer()
+    redacted = redactor.redact(text)
+    for secret in secrets:
+        assert secret not in redacted
+    assert redactor.restore(redacted) == text
+
+
+def test_the_customers_own_name_and_address_are_redacted_wherever_they_appear():
+    redactor = Redactor.for_customer(name="Ana Souza", email="ana@lumen-mail.com")
+    redacted = redactor.redact("Hi, I'm Ana Souza. ANA@LUMEN-MAIL.COM is mine; Souza on the box.")
+    assert "Ana" not in redacted and "Souza" not in redacted and "lumen-mail" not in redacted
+    assert redacted.startswith("Hi, I'm <NAME_1>. <EMAIL_1> is mine; <NAME_2> on the box.")
+
+
+def test_a_cjk_name_is_found_inside_running_text():
+    redactor = Redactor.for_customer(name="王小明")
+    assert redactor.redact("您好，我是王小明，訂單有問題") == "您好，我是<NAME_1>，訂單有問題"
+
+
+def test_the_same_value_keeps_its_placeholder_and_different_values_get_new_ones():
+    redactor = Redactor.for_customer()
+    first = redactor.redact("a@example.com then b@example.com")
+    second = redactor.redact("again a@example.com")
+    assert first == "<EMAIL_1> then <EMAIL_2>"
+    assert second == "again <EMAIL_1>"
+    assert (
+        redactor.restore("Dear <EMAIL_2>, and < EMAIL_1 >")
+        == "Dear b@example.com, and a@example.com"
+    )
+
+
+def test_numbers_that_fail_their_checksum_or_are_dates_stay():
+    text = "Order 4111 1111 1111 1112 placed 2024-05-01, ref DE00 1234 5678 9012 3456 78"
+    assert Redactor.for_customer().redact(text) == text
+
+
+def test_only_the_configured_kinds_are_redacted():
+    redactor = Redactor.for_customer(name="Ana", email="", kinds=["email"])
+    assert redactor.redact("Ana, ana@x.org, +1 415-555-0199") == "Ana, <EMAIL_1>, +1 415-555-0199"
+
+
+def test_checksums():
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid(
+        "GB82 WEST 1234 5698 7654 33"
+    )
