@@ -26,6 +26,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "triage.change_category",
         "triage.view_labelledexample",
         "triage.view_modelversion",
+        "triage.view_routingrule",
+        "triage.add_routingrule",
+        "triage.change_routingrule",
+        "triage.delete_routingrule",
+        "triage.view_routingdecision",
         "feedback.view_feedbackevent",
     ],
 }

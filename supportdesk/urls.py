@@ -18,6 +18,7 @@ urlpatterns = [
     path("drafts/<int:pk>/send/", reply_views.send, name="draft-send"),
     path("drafts/<int:pk>/escalate/", reply_views.escalate, name="draft-escalate"),
     path("supervisor/", triage_views.supervisor, name="supervisor"),
+    path("supervisor/rules/", triage_views.routing_rules, name="routing-rules"),
     path("escalations/<int:pk>/acknowledge/", triage_views.acknowledge, name="escalation-ack"),
     path("contact/", views.contact, name="contact"),
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),

@@ -1,11 +1,15 @@
+from django import forms
 from django.contrib import admin
 
+from supportdesk.models import Customer, Ticket
+from triage.engine.types import EMOTIONS, URGENCIES
 from triage.models import (
     Category,
     Escalation,
     LabelledExample,
     ModelVersion,
     RoutingDecision,
+    RoutingRule,
     TriageResult,
 )
 
@@ -62,8 +66,97 @@ class TriageResultAdmin(ReadOnlyAdmin):
 
 @admin.register(RoutingDecision)
 class RoutingDecisionAdmin(ReadOnlyAdmin):
-    list_display = ["ticket", "action", "reasons", "created_at"]
-    list_filter = ["action"]
+    list_display = ["ticket", "action", "rule", "reasons", "created_at"]
+    list_filter = ["action", "rule"]
+    show_full_result_count = False
+
+
+class WordListField(forms.CharField):
+    """A list of words typed one per line or separated by commas."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [w.strip() for w in text.replace("\n", ",").split(",") if w.strip()]
+
+
+def _choices(values) -> list[tuple[str, str]]:
+    return [(v, v) for v in values]
+
+
+class RoutingRuleForm(forms.ModelForm):
+    plans = forms.MultipleChoiceField(
+        choices=Customer.Plan.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    emotions = forms.MultipleChoiceField(
+        choices=_choices(EMOTIONS), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    urgencies = forms.MultipleChoiceField(
+        choices=_choices(URGENCIES), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    channels = forms.MultipleChoiceField(
+        choices=Ticket.Channel.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    languages = WordListField(required=False, help_text="Language codes, e.g. en, de, zh.")
+    keywords = WordListField(
+        required=False, help_text="Fires when the subject or message contains any of them."
+    )
+
+    class Meta:
+        model = RoutingRule
+        exclude: list[str] = []
+
+    def clean(self):
+        data = super().clean()
+        for name in ("confidence_below", "confidence_at_least", "min_emotion_confidence"):
+            value = data.get(name)
+            if value is not None and not 0 <= value <= 1:
+                self.add_error(name, "Enter a confidence between 0 and 1.")
+        return data
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    form = RoutingRuleForm
+    list_display = ["position", "name", "enabled", "match", "action", "notify_supervisors"]
+    list_display_links = ["name"]
+    list_editable = ["position", "enabled"]
+    list_filter = ["enabled", "action"]
+    filter_horizontal = ["categories"]
+    fieldsets = [
+        (None, {"fields": ["name", "position", "enabled", "match", "stop_processing"]}),
+        (
+            "Conditions (empty means any)",
+            {
+                "fields": [
+                    "categories",
+                    "out_of_scope",
+                    "category_routine",
+                    "confidence_below",
+                    "confidence_at_least",
+                    "vip",
+                    "plans",
+                    "new_customer",
+                    "repeat_contact",
+                    "emotions",
+                    "min_emotion_confidence",
+                    "urgencies",
+                    "languages",
+                    "channels",
+                    "needs_human",
+                    "keywords",
+                ]
+            },
+        ),
+        (
+            "Actions",
+            {"fields": ["action", "notify_supervisors", "assign_agent", "set_urgency"]},
+        ),
+    ]
 
 
 @admin.register(Escalation)

@@ -117,16 +117,84 @@ class TriageResult(models.Model):
         return f"triage of message {self.message_id}"
 
 
+class RouteAction(models.TextChoices):
+    AUTO_SEND = "auto_send", "Auto-send the draft"
+    AUTO_REPLY = "auto_reply", "Auto-reply candidate"
+    HUMAN = "human", "Human agent"
+    SUPERVISOR = "supervisor", "Supervisor alert"
+
+
+class RoutingRule(models.Model):
+    """One ordered routing rule, edited in the admin. See triage.routing for the semantics."""
+
+    class Match(models.TextChoices):
+        ALL = "all", "All conditions"
+        ANY = "any", "Any condition"
+
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    name = models.CharField(max_length=120)
+    enabled = models.BooleanField(default=True)
+    match = models.CharField(max_length=3, choices=Match.choices, default=Match.ALL)
+    stop_processing = models.BooleanField(
+        default=True, help_text="When this rule fires, later rules are not evaluated."
+    )
+    # conditions: an empty value is no condition
+    categories = models.ManyToManyField(Category, blank=True, related_name="+")
+    out_of_scope = models.BooleanField(null=True, blank=True)
+    category_routine = models.BooleanField("routine category", null=True, blank=True)
+    confidence_below = models.FloatField(
+        "category confidence below", null=True, blank=True, help_text="0 to 1."
+    )
+    confidence_at_least = models.FloatField(
+        "category confidence at least", null=True, blank=True, help_text="0 to 1."
+    )
+    vip = models.BooleanField("VIP customer", null=True, blank=True)
+    plans = models.JSONField(default=list, blank=True)
+    new_customer = models.BooleanField(null=True, blank=True)
+    repeat_contact = models.BooleanField(null=True, blank=True)
+    emotions = models.JSONField(default=list, blank=True)
+    min_emotion_confidence = models.FloatField(null=True, blank=True, help_text="0 to 1.")
+    urgencies = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    needs_human = models.BooleanField("triage asks for a human", null=True, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    # actions
+    action = models.CharField(max_length=12, choices=RouteAction.choices, blank=True)
+    notify_supervisors = models.BooleanField(default=False)
+    assign_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_urgency = models.CharField(
+        max_length=8, blank=True, choices=[(u, u) for u in ("high", "medium", "low")]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["enabled", "position", "id"], name="routing_rule_order")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RoutingDecision(models.Model):
-    class Action(models.TextChoices):
-        AUTO_REPLY = "auto_reply", "Auto-reply candidate"
-        HUMAN = "human", "Human agent"
-        SUPERVISOR = "supervisor", "Supervisor alert"
+    Action = RouteAction
 
     ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="+")
     triage = models.ForeignKey(TriageResult, on_delete=models.CASCADE, related_name="+")
     action = models.CharField(max_length=12, choices=Action.choices)
     reasons = models.JSONField(default=list)
+    # [{"rule_id", "name", "action", "conditions": [...]}] in evaluation order.
+    fired_rules = models.JSONField(default=list)
+    rule = models.ForeignKey(
+        RoutingRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+        help_text="The rule that chose the action.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

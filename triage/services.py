@@ -29,6 +29,7 @@ from triage.models import (
 )
 from triage.registry import get_triage_engine
 from triage.routing import RouteInput, decide_route
+from triage.selectors import routing_rules_for_evaluation
 
 URGENCY_RANK = {
     "high": Ticket.Urgency.HIGH,
@@ -121,7 +122,9 @@ def route_ticket(
     *, ticket: Ticket, triage: TriageResult, context: CustomerContext, category: Category | None
 ) -> RoutingDecision:
     """Runs inside the caller's transaction, with the ticket row locked."""
+    message = triage.message
     route = decide_route(
+        routing_rules_for_evaluation(),
         RouteInput(
             category=triage.category,
             category_confidence=triage.category_confidence,
@@ -133,17 +136,37 @@ def route_ticket(
             needs_human=triage.needs_human,
             vip=context.vip,
             recent_contacts=context.recent_contacts,
+            language=triage.language,
+            channel=ticket.channel,
+            plan=context.plan,
+            new_customer=context.is_new,
+            text=f"{ticket.subject}\n{message.body_text}",
         ),
-        low_confidence=settings.LOW_CONFIDENCE,
     )
     decision = RoutingDecision.objects.create(
-        ticket=ticket, triage=triage, action=route.action, reasons=list(route.reasons)
+        ticket=ticket,
+        triage=triage,
+        action=route.action,
+        reasons=list(route.reasons),
+        fired_rules=route.fired_json,
+        rule_id=route.deciding_rule_id,
     )
-    if route.action == RoutingDecision.Action.SUPERVISOR:
-        escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
-    elif route.action == RoutingDecision.Action.HUMAN and not ticket.needs_human:
+    changed = []
+    if route.set_urgency in URGENCY_RANK and ticket.urgency != URGENCY_RANK[route.set_urgency]:
+        ticket.urgency = URGENCY_RANK[route.set_urgency]
+        changed.append("urgency")
+    if route.assign_agent_id and ticket.assignee_id is None:
+        ticket.assignee_id = route.assign_agent_id
+        changed.append("assignee")
+    if route.action in (RoutingDecision.Action.HUMAN, RoutingDecision.Action.SUPERVISOR) and (
+        not ticket.needs_human
+    ):
         ticket.needs_human = True
-        ticket_touch(ticket, "needs_human")
+        changed.append("needs_human")
+    if changed:
+        ticket_touch(ticket, *changed)
+    if route.notify_supervisors:
+        escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
     return decision
 
 

@@ -13,7 +13,7 @@ from supportdesk.models import Ticket
 from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from triage.models import Category, Escalation
-from triage.selectors import ESCALATION_PAGE, escalations_open
+from triage.selectors import ESCALATION_PAGE, escalations_open, routing_rules_listing
 from triage.services import escalation_acknowledge, triage_correct
 
 
@@ -51,6 +51,16 @@ def supervisor(request: HtmxHttpRequest) -> HttpResponse:
     context = {"escalations": list(escalations_open()[:ESCALATION_PAGE])}
     template = "supportdesk/supervisor.html"
     return render(request, f"{template}#escalation-list" if request.htmx else template, context)
+
+
+@supervisor_view
+def routing_rules(request: HtmxHttpRequest) -> HttpResponse:
+    """The routing rules in evaluation order, read-only; admins edit them in the admin."""
+    context = {
+        "rules": routing_rules_listing(),
+        "can_edit": request.user.has_perm("triage.change_routingrule"),
+    }
+    return render(request, "triage/routing_rules.html", context)
 
 
 @supervisor_view
