@@ -102,6 +102,9 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
         external_id=external_id,
     )
     changed = []
+    if ticket.status == Ticket.Status.SOLVED:
+        ticket.reopen_count += 1
+        changed.append("reopen_count")
     if ticket.status in _REOPEN:
         ticket.status = Ticket.Status.OPEN
         changed.append("status")

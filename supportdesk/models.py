@@ -83,6 +83,8 @@ class Ticket(models.Model):
     is_escalated = models.BooleanField(default=False)
     # An AI step failed: the ticket waits for a person to triage it by hand.
     needs_manual_triage = models.BooleanField(default=False)
+    # How often the customer wrote again after the ticket was solved (repeat contact).
+    reopen_count = models.PositiveIntegerField(default=0)
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     created_at = models.DateTimeField(default=timezone.now)

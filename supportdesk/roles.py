@@ -31,6 +31,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "triage.change_routingrule",
         "triage.delete_routingrule",
         "triage.view_routingdecision",
+        "triage.view_routingsettings",
+        "triage.add_routingsettings",
+        "triage.change_routingsettings",
         "feedback.view_feedbackevent",
     ],
 }

@@ -10,14 +10,15 @@ from triage.models import (
     ModelVersion,
     RoutingDecision,
     RoutingRule,
+    RoutingSettings,
     TriageResult,
 )
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "routine", "active"]
-    list_editable = ["routine", "active"]
+    list_display = ["name", "slug", "routine", "auto_send", "active"]
+    list_editable = ["routine", "auto_send", "active"]
     prepopulated_fields = {"slug": ["name"]}
 
 
@@ -162,3 +163,40 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 @admin.register(Escalation)
 class EscalationAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "reason", "created_at", "acknowledged_by", "acknowledged_at"]
+
+
+class RoutingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = RoutingSettings
+        fields = [
+            "auto_send_paused",
+            "auto_send_min_category_confidence",
+            "auto_send_min_draft_confidence",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for name in ("auto_send_min_category_confidence", "auto_send_min_draft_confidence"):
+            value = data.get(name)
+            if value is not None and not 0 <= value <= 1:
+                self.add_error(name, "Enter a confidence between 0 and 1.")
+        return data
+
+
+@admin.register(RoutingSettings)
+class RoutingSettingsAdmin(admin.ModelAdmin):
+    """One row: the list shows it, adding a second is refused."""
+
+    form = RoutingSettingsForm
+    list_display = [
+        "__str__",
+        "auto_send_paused",
+        "auto_send_min_category_confidence",
+        "auto_send_min_draft_confidence",
+    ]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not RoutingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -21,6 +21,11 @@ class Category(models.Model):
     routine = models.BooleanField(
         default=False, help_text="Calm customers asking this may get an automatic reply."
     )
+    auto_send = models.BooleanField(
+        default=False,
+        help_text="Drafts for this category may be sent without a person when a routing rule "
+        "says auto-send and every guardrail passes.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -178,6 +183,33 @@ class RoutingRule(models.Model):
         return self.name
 
 
+class RoutingSettings(models.Model):
+    """The desk-wide auto-send switches: one row, edited in the admin."""
+
+    auto_send_paused = models.BooleanField(
+        default=False,
+        help_text="Kill switch: no draft is sent automatically while this is on. "
+        "The AUTO_SEND_PAUSED environment variable pauses it too.",
+    )
+    auto_send_min_category_confidence = models.FloatField(
+        default=0.85, help_text="Triage must be at least this sure of the category (0 to 1)."
+    )
+    auto_send_min_draft_confidence = models.FloatField(
+        default=0.6, help_text="The draft engine must be at least this sure (0 to 1)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "routing settings"
+
+    def __str__(self) -> str:
+        return "Routing settings"
+
+    @classmethod
+    def current(cls) -> RoutingSettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
 class RoutingDecision(models.Model):
     Action = RouteAction
 
@@ -195,6 +227,13 @@ class RoutingDecision(models.Model):
         related_name="decisions",
         help_text="The rule that chose the action.",
     )
+    # Repeat contact when routed: earlier tickets of the customer in the window, and whether
+    # the customer had written again after the ticket was solved.
+    repeat_contacts = models.PositiveIntegerField(default=0)
+    reopened = models.BooleanField(default=False)
+    # The auto-send verdict: {"allowed", "blocked_by": [...], "message_id"}; empty until the
+    # draft was checked (only for routes that chose auto-send).
+    auto_send = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -115,6 +115,7 @@ def test_reply_with_changed_subject_threads_by_in_reply_to_and_reopens(
     assert (result.ticket.pk, result.created_ticket, result.duplicate) == (ticket.pk, False, False)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
+    assert ticket.reopen_count == 1  # a repeat contact for routing
     assert ticket.messages.count() == 3
     assert Ticket.objects.count() == 1
     assert (realtime.TICKET_UPDATED, ticket.pk) in sent_events
