@@ -121,11 +121,28 @@ def triage_apply(
     return result
 
 
+def _repeat_contacts(*, ticket: Ticket, category: Category | None) -> int:
+    """Earlier tickets of the same customer about the same category (or also without one)
+    within REPEAT_CONTACT_DAYS. Uses the (customer, created_at) index."""
+    since = ticket.created_at - timedelta(days=settings.REPEAT_CONTACT_DAYS)
+    return (
+        Ticket.objects.filter(
+            customer_id=ticket.customer_id,
+            created_at__gte=since,
+            created_at__lt=ticket.created_at,
+            category=category,
+        )
+        .exclude(pk=ticket.pk)
+        .count()
+    )
+
+
 def route_ticket(
     *, ticket: Ticket, triage: TriageResult, context: CustomerContext, category: Category | None
 ) -> RoutingDecision:
     """Runs inside the caller's transaction, with the ticket row locked."""
     message = triage.message
+    repeat_contacts = _repeat_contacts(ticket=ticket, category=category)
     route = decide_route(
         routing_rules_for_evaluation(),
         RouteInput(
@@ -138,7 +155,7 @@ def route_ticket(
             urgency=triage.urgency,
             needs_human=triage.needs_human,
             vip=context.vip,
-            recent_contacts=context.recent_contacts,
+            recent_contacts=repeat_contacts,
             language=triage.language,
             channel=ticket.channel,
             plan=context.plan,
@@ -154,7 +171,7 @@ def route_ticket(
         reasons=list(route.reasons),
         fired_rules=route.fired_json,
         rule_id=route.deciding_rule_id,
-        repeat_contacts=context.recent_contacts,
+        repeat_contacts=repeat_contacts,
         reopened=ticket.reopen_count > 0,
     )
     changed = []
