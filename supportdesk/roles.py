@@ -34,6 +34,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "triage.view_routingsettings",
         "triage.add_routingsettings",
         "triage.change_routingsettings",
+        "triage.view_team",
+        "triage.add_team",
+        "triage.change_team",
+        "triage.delete_team",
         "feedback.view_feedbackevent",
     ],
 }

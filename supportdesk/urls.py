@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/triage/", triage_views.correct, name="triage-correct"),
     path("tickets/<int:pk>/reply/", reply_views.reply, name="ticket-reply"),
     path("tickets/<int:pk>/retry/", views.ticket_retry_ai, name="ticket-retry"),
+    path("tickets/<int:pk>/assign/", triage_views.reassign, name="ticket-assign"),
     path("drafts/<int:pk>/send/", reply_views.send, name="draft-send"),
     path("drafts/<int:pk>/escalate/", reply_views.escalate, name="draft-escalate"),
     path("supervisor/", triage_views.supervisor, name="supervisor"),

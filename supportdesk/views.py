@@ -16,7 +16,7 @@ from supportdesk.forms import ContactForm, InboxFilterForm, TriageCorrectionForm
 from supportdesk.models import Ticket
 from supportdesk.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
 from triage.models import Category
-from triage.selectors import active_model_versions
+from triage.selectors import ASSIGNABLE_LIMIT, active_model_versions, assignable_agents
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -86,6 +86,7 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "draft": detail.draft,
         "correction_form": correction,
         "viewers": ticket_viewers(ticket_id=ticket.pk, exclude_user_id=user.pk),
+        "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
     }
 
 

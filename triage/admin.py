@@ -11,6 +11,7 @@ from triage.models import (
     RoutingDecision,
     RoutingRule,
     RoutingSettings,
+    Team,
     TriageResult,
 )
 
@@ -155,7 +156,16 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         ),
         (
             "Actions",
-            {"fields": ["action", "notify_supervisors", "assign_agent", "set_urgency"]},
+            {
+                "fields": [
+                    "action",
+                    "notify_supervisors",
+                    "assign_agent",
+                    "assign_team",
+                    "assign_matching_team",
+                    "set_urgency",
+                ]
+            },
         ),
     ]
 
@@ -200,3 +210,21 @@ class RoutingSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TeamForm(forms.ModelForm):
+    languages = WordListField(
+        required=False, help_text="Language codes the team answers in, e.g. en, de. Empty: any."
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "active", "strategy", "members", "categories", "languages"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
+    list_display = ["name", "active", "strategy", "languages"]
+    list_editable = ["active", "strategy"]
+    filter_horizontal = ["members", "categories"]

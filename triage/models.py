@@ -122,6 +122,47 @@ class TriageResult(models.Model):
         return f"triage of message {self.message_id}"
 
 
+class Team(models.Model):
+    """A queue of agents with the categories and languages it handles (empty: any)."""
+
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round robin"
+        LEAST_LOADED = "least_loaded", "Least loaded"
+
+    name = models.CharField(max_length=80, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    categories = models.ManyToManyField(Category, blank=True, related_name="teams")
+    languages = models.JSONField(default=list, blank=True)
+    strategy = models.CharField(
+        max_length=12, choices=Strategy.choices, default=Strategy.ROUND_ROBIN
+    )
+    active = models.BooleanField(default=True)
+    # Round-robin pointer: the member who got the team's previous ticket.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentSession(models.Model):
+    """One open desk socket (inbox, ticket or supervisor page): its user is online."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    connected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "connected_at"], name="agent_session_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} online since {self.connected_at}"
+
+
 class RouteAction(models.TextChoices):
     AUTO_SEND = "auto_send", "Auto-send the draft"
     AUTO_REPLY = "auto_reply", "Auto-reply candidate"
@@ -169,6 +210,19 @@ class RoutingRule(models.Model):
     notify_supervisors = models.BooleanField(default=False)
     assign_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assign_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An online member of this team gets the ticket.",
+    )
+    assign_matching_team = models.BooleanField(
+        default=False,
+        help_text="An online member of the team that handles the ticket's category and "
+        "language gets the ticket.",
     )
     set_urgency = models.CharField(
         max_length=8, blank=True, choices=[(u, u) for u in ("high", "medium", "low")]
@@ -234,6 +288,8 @@ class RoutingDecision(models.Model):
     # The auto-send verdict: {"allowed", "blocked_by": [...], "message_id"}; empty until the
     # draft was checked (only for routes that chose auto-send).
     auto_send = models.JSONField(default=dict, blank=True)
+    # {"team", "agent", "reason"} when a rule assigned the ticket.
+    assignment = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

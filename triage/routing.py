@@ -98,6 +98,8 @@ class Rule:
     # side effects
     notify_supervisors: bool = False
     assign_agent_id: int | None = None
+    assign_team_id: int | None = None
+    assign_matching_team: bool = False
     set_urgency: str = ""
 
 
@@ -124,6 +126,8 @@ class Route:
     deciding_rule_id: int | None = None
     notify_supervisors: bool = False
     assign_agent_id: int | None = None
+    assign_team_id: int | None = None
+    assign_matching_team: bool = False
     set_urgency: str = ""
     reasons: tuple[str, ...] = field(default=())
 
@@ -312,7 +316,10 @@ def rule_matches(rule: Rule, facts: RouteInput) -> tuple[str, ...] | None:
 def decide_route(rules: Iterable[Rule], facts: RouteInput) -> Route:
     fired: list[FiredRule] = []
     action, deciding = "", None
-    notify, assign_agent_id, set_urgency = False, None, ""
+    notify, set_urgency = False, ""
+    assign_agent_id: int | None = None
+    assign_team_id: int | None = None
+    assign_matching = False
     for rule in rules:
         conditions = rule_matches(rule, facts)
         if conditions is None:
@@ -321,7 +328,13 @@ def decide_route(rules: Iterable[Rule], facts: RouteInput) -> Route:
         if rule.action and not action:
             action, deciding = rule.action, rule.id
         notify = notify or rule.notify_supervisors
-        assign_agent_id = assign_agent_id or rule.assign_agent_id
+        if not (assign_agent_id or assign_team_id or assign_matching):
+            # The first rule that assigns decides who: an agent, a team or the matching team.
+            assign_agent_id = rule.assign_agent_id
+            assign_team_id = None if assign_agent_id else rule.assign_team_id
+            assign_matching = not (assign_agent_id or assign_team_id) and (
+                rule.assign_matching_team
+            )
         if rule.set_urgency and not set_urgency:
             # Later rules see the new urgency: "enterprise is urgent" feeds "urgent → alert".
             set_urgency = rule.set_urgency
@@ -340,6 +353,8 @@ def decide_route(rules: Iterable[Rule], facts: RouteInput) -> Route:
         deciding_rule_id=deciding,
         notify_supervisors=notify or action == SUPERVISOR,
         assign_agent_id=assign_agent_id,
+        assign_team_id=assign_team_id,
+        assign_matching_team=assign_matching,
         set_urgency=set_urgency,
         reasons=reasons,
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from triage.models import Escalation, ModelVersion, RoutingRule
+from supportdesk.models import Ticket
+from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
+from triage.assignment import TeamInfo
+from triage.models import AgentSession, Escalation, ModelVersion, RoutingRule, Team
 from triage.routing import Rule, rule_summary, seed_rules
 
 ESCALATION_PAGE = 50
@@ -54,6 +61,8 @@ def _rule_from_row(row: RoutingRule) -> Rule:
         keywords=tuple(row.keywords),
         notify_supervisors=row.notify_supervisors,
         assign_agent_id=row.assign_agent_id,
+        assign_team_id=row.assign_team_id,
+        assign_matching_team=row.assign_matching_team,
         set_urgency=row.set_urgency,
     )
 
@@ -79,5 +88,61 @@ class RuleListing:
 
 def routing_rules_listing() -> list[RuleListing]:
     """Every rule (enabled or not) with its conditions in words, for the read-only list."""
-    rows = RoutingRule.objects.prefetch_related("categories").select_related("assign_agent")
+    rows = RoutingRule.objects.prefetch_related("categories").select_related(
+        "assign_agent", "assign_team"
+    )
     return [RuleListing(row, rule_summary(_rule_from_row(row))) for row in rows]
+
+
+# A socket row older than this is a leftover of a crashed process, not an online agent.
+ONLINE_WINDOW = timedelta(hours=12)
+ASSIGNABLE_LIMIT = 500
+
+
+def teams_for_assignment() -> list[TeamInfo]:
+    teams = Team.objects.filter(active=True).prefetch_related("members", "categories")
+    return [
+        TeamInfo(
+            id=team.pk,
+            name=team.name,
+            strategy=team.strategy,
+            member_ids=tuple(sorted(m.pk for m in team.members.all() if m.is_active)),
+            languages=frozenset(team.languages),
+            categories=frozenset(c.slug for c in team.categories.all()),
+            last_assigned_id=team.last_assigned_id,
+        )
+        for team in teams
+    ]
+
+
+def agents_online(*, user_ids: Iterable[int]) -> frozenset[int]:
+    """Which of these users have a desk page open (inbox, ticket or supervisor socket)."""
+    fresh = timezone.now() - ONLINE_WINDOW
+    return frozenset(
+        AgentSession.objects.filter(user_id__in=list(user_ids), connected_at__gte=fresh)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def open_ticket_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
+    """Unsolved tickets per assignee (the ticket_mine index starts with assignee)."""
+    rows = (
+        Ticket.objects.filter(assignee_id__in=list(user_ids))
+        .exclude(status__in=[Ticket.Status.SOLVED, Ticket.Status.WAITING])
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["assignee_id"]: row["n"] for row in rows}
+
+
+def assignable_agents() -> QuerySet:
+    """Active people who work the inbox, by username."""
+    roles = [AGENT, SUPERVISOR, ADMIN]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name__in=roles) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,21 +18,30 @@ from supportdesk import realtime
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
+from triage.assignment import pick_agent, team_for
 from triage.engine.types import CustomerContext, TriageInput
 from triage.guardrails import AUTO_REPLY_WINDOW_HOURS, AutoSendFacts, autosend_check
 from triage.models import (
     OUT_OF_SCOPE_LABEL,
+    AgentSession,
     Category,
     Escalation,
     LabelledExample,
     RoutingDecision,
     RoutingSettings,
+    Team,
     TriageResult,
     example_text_hash,
 )
 from triage.registry import get_triage_engine
-from triage.routing import RouteInput, decide_route
-from triage.selectors import routing_rules_for_evaluation
+from triage.routing import Route, RouteInput, decide_route
+from triage.selectors import (
+    agents_online,
+    assignable_agents,
+    open_ticket_counts,
+    routing_rules_for_evaluation,
+    teams_for_assignment,
+)
 
 URGENCY_RANK = {
     "high": Ticket.Urgency.HIGH,
@@ -178,9 +187,13 @@ def route_ticket(
     if route.set_urgency in URGENCY_RANK and ticket.urgency != URGENCY_RANK[route.set_urgency]:
         ticket.urgency = URGENCY_RANK[route.set_urgency]
         changed.append("urgency")
-    if route.assign_agent_id and ticket.assignee_id is None:
-        ticket.assignee_id = route.assign_agent_id
-        changed.append("assignee")
+    if ticket.assignee_id is None and (
+        route.assign_agent_id or route.assign_team_id or route.assign_matching_team
+    ):
+        decision.assignment = _assign(ticket=ticket, route=route, triage=triage)
+        decision.save(update_fields=["assignment"])
+        if ticket.assignee_id is not None:
+            changed.append("assignee")
     if route.action in (RoutingDecision.Action.HUMAN, RoutingDecision.Action.SUPERVISOR) and (
         not ticket.needs_human
     ):
@@ -191,6 +204,74 @@ def route_ticket(
     if route.notify_supervisors:
         escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
     return decision
+
+
+def _assign(*, ticket: Ticket, route: Route, triage: TriageResult) -> dict:
+    """Pick the assignee a rule asked for. Runs inside route_ticket's transaction; locks the
+    team row so two tickets never read the same round-robin pointer."""
+    if route.assign_agent_id:
+        agent = get_user_model().objects.filter(pk=route.assign_agent_id, is_active=True).first()
+        if agent is None:
+            return {"team": "", "agent": "", "reason": "The rule's agent is inactive"}
+        ticket.assignee = agent
+        return {"team": "", "agent": agent.get_username(), "reason": "A rule names this agent"}
+    teams = teams_for_assignment()
+    if route.assign_team_id:
+        info = next((t for t in teams if t.id == route.assign_team_id), None)
+    else:
+        info = team_for(teams, category=triage.category, language=triage.language)
+    if info is None:
+        reason = "No active team handles this category and language"
+        return {"team": "", "agent": "", "reason": reason}
+    team = Team.objects.select_for_update().get(pk=info.id)
+    info = replace(info, last_assigned_id=team.last_assigned_id)
+    online = agents_online(user_ids=info.member_ids)
+    pick = pick_agent(info, online_ids=online, open_tickets=open_ticket_counts(user_ids=online))
+    username = ""
+    if pick.agent_id is not None:
+        ticket.assignee_id = pick.agent_id
+        team.last_assigned_id = pick.agent_id
+        team.save(update_fields=["last_assigned"])
+        username = get_user_model().objects.get(pk=pick.agent_id).get_username()
+    return {"team": team.name, "agent": username, "reason": pick.reason}
+
+
+@transaction.atomic
+def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int | None) -> Ticket:
+    """A person moves a ticket to someone else (or unassigns it). Recorded as feedback on the
+    routing decision, so rules whose assignments people keep changing show up."""
+    ticket = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket_id)
+    if ticket.assignee_id == assignee_id:
+        return ticket
+    assignee = None
+    if assignee_id is not None:
+        assignee = assignable_agents().filter(pk=assignee_id).first()
+        if assignee is None:
+            raise ValueError("That person cannot take tickets.")
+    before = {"assignee": ticket.assignee.get_username() if ticket.assignee else ""}
+    ticket.assignee = assignee
+    ticket_touch(ticket, "assignee")
+    decision = _latest_decision(ticket)
+    if decision is not None:
+        feedback_record(
+            kind="reassigned", actor=actor, ticket=ticket, routing=decision, before=before,
+            after={"assignee": assignee.get_username() if assignee else ""},
+        )  # fmt: skip
+    return ticket
+
+
+def _latest_decision(ticket: Ticket) -> RoutingDecision | None:
+    return RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+
+
+@transaction.atomic
+def agent_session_open(*, user_id: int, channel_name: str) -> None:
+    AgentSession.objects.update_or_create(channel_name=channel_name, defaults={"user_id": user_id})
+
+
+@transaction.atomic
+def agent_session_close(*, channel_name: str) -> None:
+    AgentSession.objects.filter(channel_name=channel_name).delete()
 
 
 AUTO_SEND_USERNAME = "auto-reply"

@@ -14,7 +14,7 @@ from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from triage.models import Category, Escalation
 from triage.selectors import ESCALATION_PAGE, escalations_open, routing_rules_listing
-from triage.services import escalation_acknowledge, triage_correct
+from triage.services import escalation_acknowledge, ticket_reassign, triage_correct
 
 
 def supervisor_view(view):
@@ -42,6 +42,25 @@ def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
     if status == 400:
         context["correction_form"] = form
+    return render(request, "supportdesk/ticket.html#ticket-summary", context, status=status)
+
+
+@agent_view
+@require_POST
+def reassign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    raw = request.POST.get("assignee", "")
+    status = 200
+    try:
+        assignee_id = int(raw) if raw else None
+        ticket_reassign(ticket_id=ticket.pk, actor=request.user, assignee_id=assignee_id)
+    except ValueError:
+        status = 400
+    if not request.htmx:
+        return htmx_redirect(request, f"/tickets/{ticket.pk}/")
+    context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
+    if status == 400:
+        context["assign_error"] = "Choose someone who works the inbox."
     return render(request, "supportdesk/ticket.html#ticket-summary", context, status=status)
 
 
