@@ -85,6 +85,12 @@ class Ticket(models.Model):
     needs_manual_triage = models.BooleanField(default=False)
     # How often the customer wrote again after the ticket was solved (repeat contact).
     reopen_count = models.PositiveIntegerField(default=0)
+    # Service-level timers, set when the ticket is routed (triage.sla explains the states).
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sla_state = models.CharField(max_length=10, blank=True)  # "" | ok | at_risk | breached
+    sla_due_at = models.DateTimeField(null=True, blank=True)  # the target the inbox counts down
+    sla_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     created_at = models.DateTimeField(default=timezone.now)

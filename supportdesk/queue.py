@@ -16,6 +16,7 @@ TASKS = (
     "supportdesk.tasks.process_message",
     "supportdesk.tasks.deliver_message",
     "triage.tasks.retrain_models",
+    "triage.tasks.sla_check",
 )
 
 

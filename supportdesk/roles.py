@@ -38,6 +38,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "triage.add_team",
         "triage.change_team",
         "triage.delete_team",
+        "triage.view_slapolicy",
+        "triage.add_slapolicy",
+        "triage.change_slapolicy",
         "feedback.view_feedbackevent",
     ],
 }

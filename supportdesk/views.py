@@ -87,6 +87,7 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "correction_form": correction,
         "viewers": ticket_viewers(ticket_id=ticket.pk, exclude_user_id=user.pk),
         "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
+        "can_supervise": user.has_perm("supportdesk.supervise"),
     }
 
 

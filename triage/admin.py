@@ -11,6 +11,7 @@ from triage.models import (
     RoutingDecision,
     RoutingRule,
     RoutingSettings,
+    SlaPolicy,
     Team,
     TriageResult,
 )
@@ -164,6 +165,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
                     "assign_team",
                     "assign_matching_team",
                     "set_urgency",
+                    "sla_policy",
                 ]
             },
         ),
@@ -228,3 +230,16 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "active", "strategy", "languages"]
     list_editable = ["active", "strategy"]
     filter_horizontal = ["members", "categories"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "urgency",
+        "plan",
+        "first_response_minutes",
+        "resolution_minutes",
+        "active",
+    ]
+    list_editable = ["first_response_minutes", "resolution_minutes", "active"]

@@ -163,6 +163,31 @@ class AgentSession(models.Model):
         return f"{self.user_id} online since {self.connected_at}"
 
 
+class SlaPolicy(models.Model):
+    """Service-level targets for tickets of an urgency and/or plan (empty: any)."""
+
+    name = models.CharField(max_length=80)
+    urgency = models.CharField(
+        max_length=8, blank=True, choices=[(u, u) for u in ("high", "medium", "low")]
+    )
+    plan = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("free", "Free"), ("paying", "Paying"), ("enterprise", "Enterprise")],
+    )
+    first_response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RouteAction(models.TextChoices):
     AUTO_SEND = "auto_send", "Auto-send the draft"
     AUTO_REPLY = "auto_reply", "Auto-reply candidate"
@@ -226,6 +251,14 @@ class RoutingRule(models.Model):
     )
     set_urgency = models.CharField(
         max_length=8, blank=True, choices=[(u, u) for u in ("high", "medium", "low")]
+    )
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Use these targets instead of the policy for the ticket's urgency and plan.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

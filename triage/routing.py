@@ -101,6 +101,7 @@ class Rule:
     assign_team_id: int | None = None
     assign_matching_team: bool = False
     set_urgency: str = ""
+    sla_policy_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Route:
     assign_team_id: int | None = None
     assign_matching_team: bool = False
     set_urgency: str = ""
+    sla_policy_id: int | None = None
     reasons: tuple[str, ...] = field(default=())
 
     @property
@@ -320,6 +322,7 @@ def decide_route(rules: Iterable[Rule], facts: RouteInput) -> Route:
     assign_agent_id: int | None = None
     assign_team_id: int | None = None
     assign_matching = False
+    sla_policy_id: int | None = None
     for rule in rules:
         conditions = rule_matches(rule, facts)
         if conditions is None:
@@ -335,6 +338,7 @@ def decide_route(rules: Iterable[Rule], facts: RouteInput) -> Route:
             assign_matching = not (assign_agent_id or assign_team_id) and (
                 rule.assign_matching_team
             )
+        sla_policy_id = sla_policy_id or rule.sla_policy_id
         if rule.set_urgency and not set_urgency:
             # Later rules see the new urgency: "enterprise is urgent" feeds "urgent → alert".
             set_urgency = rule.set_urgency
@@ -356,6 +360,7 @@ def decide_route(rules: Iterable[Rule], facts: RouteInput) -> Route:
         assign_team_id=assign_team_id,
         assign_matching_team=assign_matching,
         set_urgency=set_urgency,
+        sla_policy_id=sla_policy_id,
         reasons=reasons,
     )
 

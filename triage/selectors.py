@@ -14,8 +14,17 @@ from django.utils import timezone
 from supportdesk.models import Ticket
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
 from triage.assignment import TeamInfo
-from triage.models import AgentSession, Escalation, ModelVersion, RoutingRule, Team
+from triage.models import (
+    AgentSession,
+    Escalation,
+    ModelVersion,
+    RoutingDecision,
+    RoutingRule,
+    SlaPolicy,
+    Team,
+)
 from triage.routing import Rule, rule_summary, seed_rules
+from triage.sla import Policy
 
 ESCALATION_PAGE = 50
 
@@ -64,6 +73,7 @@ def _rule_from_row(row: RoutingRule) -> Rule:
         assign_team_id=row.assign_team_id,
         assign_matching_team=row.assign_matching_team,
         set_urgency=row.set_urgency,
+        sla_policy_id=row.sla_policy_id,
     )
 
 
@@ -146,3 +156,69 @@ def assignable_agents() -> QuerySet:
         .distinct()
         .order_by("username")
     )
+
+
+def sla_policies() -> list[Policy]:
+    return [
+        Policy(
+            id=p.pk,
+            name=p.name,
+            first_response=timedelta(minutes=p.first_response_minutes),
+            resolution=timedelta(minutes=p.resolution_minutes),
+            urgency=p.urgency,
+            plan=p.plan,
+        )
+        for p in SlaPolicy.objects.filter(active=True).order_by("id")
+    ]
+
+
+REPORT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class RuleOverrides:
+    rule_id: int | None
+    name: str
+    decisions: int
+    overrides: dict[str, int]
+
+    @property
+    def overridden(self) -> int:
+        return sum(self.overrides.values())
+
+    @property
+    def rate(self) -> float:
+        return self.overridden / self.decisions if self.decisions else 0.0
+
+
+def rule_override_report(*, days: int = REPORT_DAYS) -> list[RuleOverrides]:
+    """Per rule: how many tickets it decided in the last `days` days and how often people
+    overruled it (re-routed, reassigned, escalated, de-escalated). Two grouped queries."""
+    from feedback.models import FeedbackEvent
+    from triage.services import OVERRIDE_KINDS
+
+    since = timezone.now() - timedelta(days=days)
+    decided = dict(
+        RoutingDecision.objects.filter(created_at__gte=since)
+        .values_list("rule_id")
+        .annotate(n=Count("id"))
+        .values_list("rule_id", "n")
+    )
+    overrides: dict[int | None, dict[str, int]] = {}
+    rows = (
+        FeedbackEvent.objects.filter(
+            kind__in=OVERRIDE_KINDS, routing__isnull=False, routing__created_at__gte=since
+        )
+        .values("routing__rule_id", "kind")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        overrides.setdefault(row["routing__rule_id"], {})[row["kind"]] = row["n"]
+    names = dict(RoutingRule.objects.values_list("pk", "name"))
+    report = [
+        RuleOverrides(
+            rule_id, names.get(rule_id, "No rule (defaults)"), n, overrides.get(rule_id, {})
+        )
+        for rule_id, n in decided.items()
+    ]
+    return sorted(report, key=lambda r: (-r.rate, -r.decisions, r.name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,8 +40,11 @@ from triage.selectors import (
     assignable_agents,
     open_ticket_counts,
     routing_rules_for_evaluation,
+    sla_policies,
     teams_for_assignment,
 )
+from triage.sla import BREACHED, due_dates, next_check_at, policy_for, sla_status
+from triage.sla import Clock as SlaClock
 
 URGENCY_RANK = {
     "high": Ticket.Urgency.HIGH,
@@ -199,11 +202,98 @@ def route_ticket(
     ):
         ticket.needs_human = True
         changed.append("needs_human")
+    if ticket.first_response_due_at is None:
+        changed += _sla_start(ticket=ticket, route=route, plan=context.plan)
     if changed:
         ticket_touch(ticket, *changed)
+    if "sla_state" in changed and ticket.sla_state == BREACHED:  # routed after its due time
+        escalation_raise(ticket=ticket, reason="SLA breached before the ticket was routed")
     if route.notify_supervisors:
         escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
     return decision
+
+
+def _sla_start(*, ticket: Ticket, route: Route, plan: str) -> list[str]:
+    """Set the ticket's SLA timers from the rule's policy, else the policy for its urgency
+    and plan. Runs on the first routing only; returns the fields it changed."""
+    policies = sla_policies()
+    policy = next((p for p in policies if p.id == route.sla_policy_id), None)
+    if policy is None:
+        policy = policy_for(policies, urgency=ticket.urgency_label, plan=plan)
+    if policy is None:
+        return []
+    first_due, resolution_due = due_dates(policy, started_at=ticket.created_at)
+    clock = SlaClock(ticket.created_at, first_due, resolution_due)
+    now = timezone.now()
+    status = sla_status(clock, now=now)
+    ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
+    ticket.sla_state = status.state
+    ticket.sla_due_at = first_due
+    ticket.sla_next_check_at = next_check_at(clock, now=now) or now
+    return [
+        "first_response_due_at",
+        "resolution_due_at",
+        "sla_state",
+        "sla_due_at",
+        "sla_next_check_at",
+    ]
+
+
+SLA_BATCH = 200
+
+
+def sla_check(*, now: datetime | None = None) -> int:
+    """The periodic SLA pass: refresh every ticket whose next SLA moment has come. Each ticket
+    is its own transaction. Returns how many tickets were looked at."""
+    now = now or timezone.now()
+    seen = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(sla_next_check_at__lte=now)
+            .order_by("sla_next_check_at", "pk")
+            .values_list("pk", flat=True)[:SLA_BATCH]
+        )
+        for ticket_id in ids:
+            sla_refresh(ticket_id=ticket_id, now=now)
+        seen += len(ids)
+        if len(ids) < SLA_BATCH:
+            return seen
+
+
+@transaction.atomic
+def sla_refresh(*, ticket_id: int, now: datetime) -> str:
+    """Recompute one ticket's SLA state; a new breach raises an escalation. Returns the state."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    first_reply = (
+        Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    clock = SlaClock(
+        started_at=ticket.created_at,
+        first_response_due=ticket.first_response_due_at,
+        resolution_due=ticket.resolution_due_at,
+        first_response_at=first_reply,
+        solved=ticket.status == Ticket.Status.SOLVED,
+    )
+    status = sla_status(clock, now=now)
+    previous, previous_due = ticket.sla_state, ticket.sla_due_at
+    ticket.sla_next_check_at = next_check_at(clock, now=now)
+    if first_reply is None and ticket.first_response_due_at is not None:
+        ticket.sla_due_at = ticket.first_response_due_at
+    else:
+        ticket.sla_due_at = None if clock.solved else ticket.resolution_due_at
+    ticket.sla_state = status.state
+    fields = ["sla_next_check_at", "sla_due_at", "sla_state"]
+    if (status.state, ticket.sla_due_at) != (previous, previous_due):
+        ticket_touch(ticket, *fields)  # the inbox row shows the new state live
+    else:
+        # Nothing a person sees changed: no version bump that could clash with their edit.
+        ticket.save(update_fields=fields)
+    if status.state == BREACHED and previous != BREACHED:
+        escalation_raise(ticket=ticket, reason="SLA breached: " + "; ".join(status.reasons))
+    return status.state
 
 
 def _assign(*, ticket: Ticket, route: Route, triage: TriageResult) -> dict:
@@ -262,6 +352,77 @@ def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int
 
 def _latest_decision(ticket: Ticket) -> RoutingDecision | None:
     return RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+
+
+# Feedback kinds for people overruling a routing decision (the rule report counts them).
+OVERRIDE_KINDS = ("rerouted", "reassigned", "escalated", "deescalated")
+
+
+@transaction.atomic
+def routing_override(*, ticket_id: int, actor: AbstractBaseUser, action: str) -> Ticket:
+    """A supervisor re-routes a ticket: to a person, to supervisors, or back to a one-click
+    draft. Recorded against the routing decision it overrules."""
+    if action not in (
+        RoutingDecision.Action.AUTO_REPLY,
+        RoutingDecision.Action.HUMAN,
+        RoutingDecision.Action.SUPERVISOR,
+    ):
+        raise ValueError("Choose a route: auto-reply candidate, human agent or supervisor.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    decision = _latest_decision(ticket)
+    if decision is None:
+        raise ValueError("This ticket has not been routed yet.")
+    if action == RoutingDecision.Action.SUPERVISOR:
+        escalation_raise(ticket=ticket, reason=f"Re-routed by {actor.get_username()}", actor=actor)
+    else:
+        ticket.needs_human = action == RoutingDecision.Action.HUMAN
+        ticket_touch(ticket, "needs_human")
+    feedback_record(
+        kind="rerouted", actor=actor, ticket=ticket, routing=decision,
+        before={"action": decision.action}, after={"action": action},
+    )  # fmt: skip
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket_id: int, actor: AbstractBaseUser, reason: str) -> Escalation:
+    """A person raises a supervisor alert the rules did not."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Say why the ticket needs a supervisor.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    escalation = escalation_raise(
+        ticket=ticket, reason=f"{reason} (by {actor.get_username()})", actor=actor
+    )
+    decision = _latest_decision(ticket)
+    if decision is not None:
+        feedback_record(
+            kind="escalated", actor=actor, ticket=ticket, routing=decision,
+            before={"escalated": False}, after={"escalated": True}, note=reason,
+        )  # fmt: skip
+    return escalation
+
+
+@transaction.atomic
+def ticket_deescalate(*, ticket_id: int, actor: AbstractBaseUser) -> Ticket:
+    """A supervisor decides the ticket needs no supervisor: open alerts are acknowledged and
+    the ticket leaves the escalated queue."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if not ticket.is_escalated:
+        return ticket
+    Escalation.objects.filter(ticket=ticket, acknowledged_at__isnull=True).update(
+        acknowledged_by=actor, acknowledged_at=timezone.now()
+    )
+    ticket.is_escalated = False
+    ticket_touch(ticket, "is_escalated")
+    realtime.broadcast(realtime.ESCALATIONS_CHANGED, ticket_id=ticket.pk)
+    decision = _latest_decision(ticket)
+    if decision is not None:
+        feedback_record(
+            kind="deescalated", actor=actor, ticket=ticket, routing=decision,
+            before={"escalated": True}, after={"escalated": False},
+        )  # fmt: skip
+    return ticket
 
 
 @transaction.atomic
