@@ -208,3 +208,14 @@ def test_the_ticket_page_shows_the_rules_that_fired(agent_client, categories, st
     assert "Rules that fired" in html
     assert "Routine question, calm customer: draft for one-click approval" in html
     assert "Calm customer (neutral)" in html
+
+
+def test_the_admin_form_shows_a_rule_as_it_is_stored(desk_admin_client):
+    rule = RoutingRule.objects.get(position=10)
+    rule.keywords = ["lawyer", "chargeback"]
+    rule.save()
+
+    html = desk_admin_client.get(f"/admin/triage/routingrule/{rule.pk}/change/").content.decode()
+
+    assert 'value="angry" checked' in html.replace(' id="id_emotions_0"', "")
+    assert "lawyer, chargeback" in html
