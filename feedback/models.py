@@ -14,6 +14,9 @@ class FeedbackEvent(models.Model):
         DRAFT_EDITED = "draft_edited", "Draft edited, then sent"
         ESCALATED = "escalated", "Escalated to a supervisor"
         TRIAGE_CORRECTED = "triage_corrected", "Triage corrected"
+        REROUTED = "rerouted", "Routing overruled"
+        REASSIGNED = "reassigned", "Reassigned"
+        DEESCALATED = "deescalated", "De-escalated by a supervisor"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -26,13 +26,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from supportdesk.email_in.loops import is_automated_sender
-from supportdesk.mail import reply_subject
+from supportdesk.mail import AUTOMATIC_HEADERS, reply_subject
 from supportdesk.models import AutomaticMail, Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
 _COUNTED = (AutomaticMail.Status.QUEUED, AutomaticMail.Status.SENDING, AutomaticMail.Status.SENT)
 _TEMPLATES = {
     AutomaticMail.Kind.ACKNOWLEDGEMENT: "supportdesk/email/acknowledgement.txt",

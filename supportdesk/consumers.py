@@ -14,6 +14,7 @@ from supportdesk.forms import InboxFilterForm
 from supportdesk.models import Ticket
 from supportdesk.selectors import InboxFilters, ticket_detail, ticket_for_inbox_row
 from supportdesk.services import presence_join, presence_leave
+from triage.services import agent_session_close, agent_session_open
 
 FORBIDDEN = 4403
 
@@ -59,6 +60,11 @@ class DeskConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
         await self.accept()
+        # An open desk page means the agent is online and can be assigned tickets.
+        await database_sync_to_async(agent_session_open)(
+            user_id=self.user.pk, channel_name=self.channel_name
+        )
+        self.session_open = True
         if self.view == "ticket":
             await database_sync_to_async(presence_join)(
                 ticket_id=self.ticket_id, user_id=self.user.pk, channel_name=self.channel_name
@@ -69,6 +75,8 @@ class DeskConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "ticket_id", None) is not None:
             await database_sync_to_async(presence_leave)(channel_name=self.channel_name)
+        if getattr(self, "session_open", False):
+            await database_sync_to_async(agent_session_close)(channel_name=self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Clients send nothing that changes state here."""

@@ -71,6 +71,9 @@ def email_ingest(*, raw: bytes, channel: str = Ticket.Channel.EMAIL) -> IngestRe
         # then fails this savepoint only, and we answer with the row the other one stored.
         with transaction.atomic():
             ticket, message, created = _file(parsed, external_id, channel)
+            if not allowed:  # read by the auto-send guardrails: never answer a machine
+                message.automated_reason = reason[:200] or "automated mail"
+                message.save(update_fields=["automated_reason"])
     except IntegrityError:
         existing = Message.objects.select_related("ticket").filter(external_id=external_id).first()
         if existing is None:
@@ -116,6 +119,9 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
         external_id=external_id,
     )
     changed = []
+    if ticket.status == Ticket.Status.SOLVED:
+        ticket.reopen_count += 1
+        changed.append("reopen_count")
     if ticket.status in _REOPEN:
         ticket.status = Ticket.Status.OPEN
         changed.append("status")

@@ -12,6 +12,9 @@ from django.core.mail.message import make_msgid, sanitize_address
 from supportdesk.models import Message
 from supportdesk.outbox import outbox_handover
 
+# RFC 3834, and Exchange's own header: well-behaved responders stay quiet about our automatic mail.
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+
 
 def reply_subject(subject: str, ticket_id: int) -> str:
     # Collapse whitespace so no header can be injected through a customer's subject.
@@ -34,6 +37,8 @@ def send_reply(message: Message) -> str:
     ]
     message_id = message.external_id or make_msgid(domain="supportdesk.local")
     headers = {"Message-ID": message_id, "Auto-Submitted": "no"}
+    if message.automatic:  # sent by auto-send, without a person
+        headers.update(AUTOMATIC_HEADERS)
     if inbound_ids:
         headers["In-Reply-To"] = inbound_ids[-1]
         headers["References"] = " ".join(inbound_ids)

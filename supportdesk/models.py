@@ -87,6 +87,14 @@ class Ticket(models.Model):
     is_escalated = models.BooleanField(default=False)
     # An AI step failed: the ticket waits for a person to triage it by hand.
     needs_manual_triage = models.BooleanField(default=False)
+    # How often the customer wrote again after the ticket was solved (repeat contact).
+    reopen_count = models.PositiveIntegerField(default=0)
+    # Service-level timers, set when the ticket is routed (triage.sla explains the states).
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sla_state = models.CharField(max_length=10, blank=True)  # "" | ok | at_risk | breached
+    sla_due_at = models.DateTimeField(null=True, blank=True)  # the target the inbox counts down
+    sla_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     # The ticket's id in Zendesk when it came from there; replies go back through its API.
@@ -167,6 +175,10 @@ class Message(models.Model):
     # E-mail only: the quoted earlier mail and the signature that ``body_text`` (what triage
     # reads) leaves out, kept so nothing the customer sent is lost.
     body_quoted = models.TextField(blank=True)
+    # Inbound: why nothing automatic may answer it (an auto-reply, bulk or list mail, a no-reply
+    # sender); empty when a person wrote it. Outbound: sent without a person (auto-send).
+    automated_reason = models.CharField(max_length=200, blank=True)
+    automatic = models.BooleanField(default=False)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

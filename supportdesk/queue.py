@@ -18,6 +18,7 @@ TASKS = (
     "supportdesk.tasks.send_automatic_mail",
     "triage.tasks.retrain_models",
     "supportdesk.imap.imap_poll_task",
+    "triage.tasks.sla_check",
 )
 
 

@@ -259,6 +259,8 @@ REPEAT_CONTACT_DAYS = env.int("REPEAT_CONTACT_DAYS", default=7)
 # Agents' triage corrections retrain the category model in the background every N corrections.
 RETRAIN_EVERY = env.int("RETRAIN_EVERY", default=20)
 LOW_CONFIDENCE = env.float("LOW_CONFIDENCE", default=0.5)
+# Kill switch for automatic replies, beside the one in the admin's routing settings.
+AUTO_SEND_PAUSED = env.bool("AUTO_SEND_PAUSED", default=False)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="")

@@ -16,12 +16,12 @@ logger = logging.getLogger(__name__)
 
 
 def process_message(message_id: int) -> None:
-    """The AI pipeline for one inbound message: triage → routing → draft.
+    """The AI pipeline for one inbound message: triage → routing → draft → auto-send check.
 
     A failing step never loses the ticket: it is flagged for manual triage and stays in the inbox.
     """
     from replies.services import draft_create
-    from triage.services import triage_message
+    from triage.services import draft_auto_send, triage_message
 
     ticket_id = Message.objects.values_list("ticket_id", flat=True).get(pk=message_id)
     for step, run in (("triage", triage_message), ("draft", draft_create)):
@@ -31,6 +31,10 @@ def process_message(message_id: int) -> None:
             logger.exception("%s failed for message %s", step, message_id)
             ticket_flag_ai_failure(ticket_id=ticket_id, step=step, error=repr(exc))
             return
+    try:
+        draft_auto_send(message_id=message_id)
+    except Exception:  # the draft stays proposed: a person sends it
+        logger.exception("auto-send check failed for message %s", message_id)
 
 
 def deliver_message(message_id: int) -> None:

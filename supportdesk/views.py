@@ -23,7 +23,7 @@ from supportdesk.models import Ticket
 from supportdesk.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
 from supportdesk.webform import client_address, web_form_rate_limit_hit, web_ticket_submit
 from triage.models import Category
-from triage.selectors import active_model_versions
+from triage.selectors import ASSIGNABLE_LIMIT, active_model_versions, assignable_agents
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,8 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "draft": detail.draft,
         "correction_form": correction,
         "viewers": ticket_viewers(ticket_id=ticket.pk, exclude_user_id=user.pk),
+        "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
+        "can_supervise": user.has_perm("supportdesk.supervise"),
     }
 
 

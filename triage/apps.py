@@ -1,5 +1,27 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def ensure_sla_schedule(**kwargs: object) -> None:
+    """With the embedded django-q2 worker, check SLAs every minute. Safe to repeat."""
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name="sla_check",
+        defaults={
+            "func": "triage.tasks.sla_check",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
 
 
 class TriageConfig(AppConfig):
     name = "triage"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        if "django_q" in settings.INSTALLED_APPS:
+            post_migrate.connect(ensure_sla_schedule, dispatch_uid="triage.ensure_sla_schedule")

@@ -21,6 +21,11 @@ class Category(models.Model):
     routine = models.BooleanField(
         default=False, help_text="Calm customers asking this may get an automatic reply."
     )
+    auto_send = models.BooleanField(
+        default=False,
+        help_text="Drafts for this category may be sent without a person when a routing rule "
+        "says auto-send and every guardrail passes.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -117,16 +122,207 @@ class TriageResult(models.Model):
         return f"triage of message {self.message_id}"
 
 
+class Team(models.Model):
+    """A queue of agents with the categories and languages it handles (empty: any)."""
+
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round robin"
+        LEAST_LOADED = "least_loaded", "Least loaded"
+
+    name = models.CharField(max_length=80, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    categories = models.ManyToManyField(Category, blank=True, related_name="teams")
+    languages = models.JSONField(default=list, blank=True)
+    strategy = models.CharField(
+        max_length=12, choices=Strategy.choices, default=Strategy.ROUND_ROBIN
+    )
+    active = models.BooleanField(default=True)
+    # Round-robin pointer: the member who got the team's previous ticket.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentSession(models.Model):
+    """One open desk socket (inbox, ticket or supervisor page): its user is online."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    connected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "connected_at"], name="agent_session_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} online since {self.connected_at}"
+
+
+class SlaPolicy(models.Model):
+    """Service-level targets for tickets of an urgency and/or plan (empty: any)."""
+
+    name = models.CharField(max_length=80)
+    urgency = models.CharField(
+        max_length=8, blank=True, choices=[(u, u) for u in ("high", "medium", "low")]
+    )
+    plan = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("free", "Free"), ("paying", "Paying"), ("enterprise", "Enterprise")],
+    )
+    first_response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RouteAction(models.TextChoices):
+    AUTO_SEND = "auto_send", "Auto-send the draft"
+    AUTO_REPLY = "auto_reply", "Auto-reply candidate"
+    HUMAN = "human", "Human agent"
+    SUPERVISOR = "supervisor", "Supervisor alert"
+
+
+class RoutingRule(models.Model):
+    """One ordered routing rule, edited in the admin. See triage.routing for the semantics."""
+
+    class Match(models.TextChoices):
+        ALL = "all", "All conditions"
+        ANY = "any", "Any condition"
+
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    name = models.CharField(max_length=120)
+    enabled = models.BooleanField(default=True)
+    match = models.CharField(max_length=3, choices=Match.choices, default=Match.ALL)
+    stop_processing = models.BooleanField(
+        default=True, help_text="When this rule fires, later rules are not evaluated."
+    )
+    # conditions: an empty value is no condition
+    categories = models.ManyToManyField(Category, blank=True, related_name="+")
+    out_of_scope = models.BooleanField(null=True, blank=True)
+    category_routine = models.BooleanField("routine category", null=True, blank=True)
+    confidence_below = models.FloatField(
+        "category confidence below", null=True, blank=True, help_text="0 to 1."
+    )
+    confidence_at_least = models.FloatField(
+        "category confidence at least", null=True, blank=True, help_text="0 to 1."
+    )
+    vip = models.BooleanField("VIP customer", null=True, blank=True)
+    plans = models.JSONField(default=list, blank=True)
+    new_customer = models.BooleanField(null=True, blank=True)
+    repeat_contact = models.BooleanField(null=True, blank=True)
+    emotions = models.JSONField(default=list, blank=True)
+    min_emotion_confidence = models.FloatField(null=True, blank=True, help_text="0 to 1.")
+    urgencies = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    needs_human = models.BooleanField("triage asks for a human", null=True, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    # actions
+    action = models.CharField(max_length=12, choices=RouteAction.choices, blank=True)
+    notify_supervisors = models.BooleanField(default=False)
+    assign_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assign_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An online member of this team gets the ticket.",
+    )
+    assign_matching_team = models.BooleanField(
+        default=False,
+        help_text="An online member of the team that handles the ticket's category and "
+        "language gets the ticket.",
+    )
+    set_urgency = models.CharField(
+        max_length=8, blank=True, choices=[(u, u) for u in ("high", "medium", "low")]
+    )
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Use these targets instead of the policy for the ticket's urgency and plan.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["enabled", "position", "id"], name="routing_rule_order")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingSettings(models.Model):
+    """The desk-wide auto-send switches: one row, edited in the admin."""
+
+    auto_send_paused = models.BooleanField(
+        default=False,
+        help_text="Kill switch: no draft is sent automatically while this is on. "
+        "The AUTO_SEND_PAUSED environment variable pauses it too.",
+    )
+    auto_send_min_category_confidence = models.FloatField(
+        default=0.85, help_text="Triage must be at least this sure of the category (0 to 1)."
+    )
+    auto_send_min_draft_confidence = models.FloatField(
+        default=0.6, help_text="The draft engine must be at least this sure (0 to 1)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "routing settings"
+
+    def __str__(self) -> str:
+        return "Routing settings"
+
+    @classmethod
+    def current(cls) -> RoutingSettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
 class RoutingDecision(models.Model):
-    class Action(models.TextChoices):
-        AUTO_REPLY = "auto_reply", "Auto-reply candidate"
-        HUMAN = "human", "Human agent"
-        SUPERVISOR = "supervisor", "Supervisor alert"
+    Action = RouteAction
 
     ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="+")
     triage = models.ForeignKey(TriageResult, on_delete=models.CASCADE, related_name="+")
     action = models.CharField(max_length=12, choices=Action.choices)
     reasons = models.JSONField(default=list)
+    # [{"rule_id", "name", "action", "conditions": [...]}] in evaluation order.
+    fired_rules = models.JSONField(default=list)
+    rule = models.ForeignKey(
+        RoutingRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+        help_text="The rule that chose the action.",
+    )
+    # Repeat contact when routed: earlier tickets of the customer in the window, and whether
+    # the customer had written again after the ticket was solved.
+    repeat_contacts = models.PositiveIntegerField(default=0)
+    reopened = models.BooleanField(default=False)
+    # The auto-send verdict: {"allowed", "blocked_by": [...], "message_id"}; empty until the
+    # draft was checked (only for routes that chose auto-send).
+    auto_send = models.JSONField(default=dict, blank=True)
+    # {"team", "agent", "reason"} when a rule assigned the ticket.
+    assignment = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,32 +4,50 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from feedback.services import feedback_record
 from supportdesk import realtime
+from supportdesk.automail import automatic_mail_allowed
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import outbound_auto_send_allowed
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
 from triage.analysis import triage_analyse
+from triage.assignment import pick_agent, team_for
 from triage.engine.types import CustomerContext, TriageInput
+from triage.guardrails import AUTO_REPLY_WINDOW_HOURS, AutoSendFacts, autosend_check
 from triage.models import (
     OUT_OF_SCOPE_LABEL,
+    AgentSession,
     Category,
     Escalation,
     LabelledExample,
     RoutingDecision,
+    RoutingSettings,
+    Team,
     TriageResult,
     example_text_hash,
 )
 from triage.registry import get_triage_engine
-from triage.routing import RouteInput, decide_route
+from triage.routing import Route, RouteInput, decide_route
+from triage.selectors import (
+    agents_online,
+    assignable_agents,
+    open_ticket_counts,
+    routing_rules_for_evaluation,
+    sla_policies,
+    teams_for_assignment,
+)
+from triage.sla import BREACHED, due_dates, next_check_at, policy_for, sla_status
+from triage.sla import Clock as SlaClock
 
 URGENCY_RANK = {
     "high": Ticket.Urgency.HIGH,
@@ -120,11 +138,30 @@ def triage_apply(
     return result
 
 
+def _repeat_contacts(*, ticket: Ticket, category: Category | None) -> int:
+    """Earlier tickets of the same customer about the same category (or also without one)
+    within REPEAT_CONTACT_DAYS. Uses the (customer, created_at) index."""
+    since = ticket.created_at - timedelta(days=settings.REPEAT_CONTACT_DAYS)
+    return (
+        Ticket.objects.filter(
+            customer_id=ticket.customer_id,
+            created_at__gte=since,
+            created_at__lt=ticket.created_at,
+            category=category,
+        )
+        .exclude(pk=ticket.pk)
+        .count()
+    )
+
+
 def route_ticket(
     *, ticket: Ticket, triage: TriageResult, context: CustomerContext, category: Category | None
 ) -> RoutingDecision:
     """Runs inside the caller's transaction, with the ticket row locked."""
+    message = triage.message
+    repeat_contacts = _repeat_contacts(ticket=ticket, category=category)
     route = decide_route(
+        routing_rules_for_evaluation(),
         RouteInput(
             category=triage.category,
             category_confidence=triage.category_confidence,
@@ -135,19 +172,376 @@ def route_ticket(
             urgency=triage.urgency,
             needs_human=triage.needs_human,
             vip=context.vip,
-            recent_contacts=context.recent_contacts,
+            recent_contacts=repeat_contacts,
+            language=triage.language,
+            channel=ticket.channel,
+            plan=context.plan,
+            new_customer=context.is_new,
+            reopened=ticket.reopen_count > 0,
+            text=f"{ticket.subject}\n{message.body_text}",
         ),
-        low_confidence=settings.LOW_CONFIDENCE,
     )
     decision = RoutingDecision.objects.create(
-        ticket=ticket, triage=triage, action=route.action, reasons=list(route.reasons)
+        ticket=ticket,
+        triage=triage,
+        action=route.action,
+        reasons=list(route.reasons),
+        fired_rules=route.fired_json,
+        rule_id=route.deciding_rule_id,
+        repeat_contacts=repeat_contacts,
+        reopened=ticket.reopen_count > 0,
     )
-    if route.action == RoutingDecision.Action.SUPERVISOR:
-        escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
-    elif route.action == RoutingDecision.Action.HUMAN and not ticket.needs_human:
+    changed = []
+    if route.set_urgency in URGENCY_RANK and ticket.urgency != URGENCY_RANK[route.set_urgency]:
+        ticket.urgency = URGENCY_RANK[route.set_urgency]
+        changed.append("urgency")
+    if ticket.assignee_id is None and (
+        route.assign_agent_id or route.assign_team_id or route.assign_matching_team
+    ):
+        decision.assignment = _assign(ticket=ticket, route=route, triage=triage)
+        decision.save(update_fields=["assignment"])
+        if ticket.assignee_id is not None:
+            changed.append("assignee")
+    if route.action in (RoutingDecision.Action.HUMAN, RoutingDecision.Action.SUPERVISOR) and (
+        not ticket.needs_human
+    ):
         ticket.needs_human = True
-        ticket_touch(ticket, "needs_human")
+        changed.append("needs_human")
+    if ticket.first_response_due_at is None:
+        changed += _sla_start(ticket=ticket, route=route, plan=context.plan)
+    if changed:
+        ticket_touch(ticket, *changed)
+    if "sla_state" in changed and ticket.sla_state == BREACHED:  # routed after its due time
+        escalation_raise(ticket=ticket, reason="SLA breached before the ticket was routed")
+    if route.notify_supervisors:
+        escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
     return decision
+
+
+def _sla_start(*, ticket: Ticket, route: Route, plan: str) -> list[str]:
+    """Set the ticket's SLA timers from the rule's policy, else the policy for its urgency
+    and plan. Runs on the first routing only; returns the fields it changed."""
+    policies = sla_policies()
+    policy = next((p for p in policies if p.id == route.sla_policy_id), None)
+    if policy is None:
+        policy = policy_for(policies, urgency=ticket.urgency_label, plan=plan)
+    if policy is None:
+        return []
+    first_due, resolution_due = due_dates(policy, started_at=ticket.created_at)
+    clock = SlaClock(ticket.created_at, first_due, resolution_due)
+    now = timezone.now()
+    status = sla_status(clock, now=now)
+    ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
+    ticket.sla_state = status.state
+    ticket.sla_due_at = first_due
+    ticket.sla_next_check_at = next_check_at(clock, now=now) or now
+    return [
+        "first_response_due_at",
+        "resolution_due_at",
+        "sla_state",
+        "sla_due_at",
+        "sla_next_check_at",
+    ]
+
+
+SLA_BATCH = 200
+
+
+def sla_check(*, now: datetime | None = None) -> int:
+    """The periodic SLA pass: refresh every ticket whose next SLA moment has come. Each ticket
+    is its own transaction. Returns how many tickets were looked at."""
+    now = now or timezone.now()
+    seen = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(sla_next_check_at__lte=now)
+            .order_by("sla_next_check_at", "pk")
+            .values_list("pk", flat=True)[:SLA_BATCH]
+        )
+        for ticket_id in ids:
+            sla_refresh(ticket_id=ticket_id, now=now)
+        seen += len(ids)
+        if len(ids) < SLA_BATCH:
+            return seen
+
+
+@transaction.atomic
+def sla_refresh(*, ticket_id: int, now: datetime) -> str:
+    """Recompute one ticket's SLA state; a new breach raises an escalation. Returns the state."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    first_reply = (
+        Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    clock = SlaClock(
+        started_at=ticket.created_at,
+        first_response_due=ticket.first_response_due_at,
+        resolution_due=ticket.resolution_due_at,
+        first_response_at=first_reply,
+        solved=ticket.status == Ticket.Status.SOLVED,
+    )
+    status = sla_status(clock, now=now)
+    previous, previous_due = ticket.sla_state, ticket.sla_due_at
+    ticket.sla_next_check_at = next_check_at(clock, now=now)
+    if first_reply is None and ticket.first_response_due_at is not None:
+        ticket.sla_due_at = ticket.first_response_due_at
+    else:
+        ticket.sla_due_at = None if clock.solved else ticket.resolution_due_at
+    ticket.sla_state = status.state
+    fields = ["sla_next_check_at", "sla_due_at", "sla_state"]
+    if (status.state, ticket.sla_due_at) != (previous, previous_due):
+        ticket_touch(ticket, *fields)  # the inbox row shows the new state live
+    else:
+        # Nothing a person sees changed: no version bump that could clash with their edit.
+        ticket.save(update_fields=fields)
+    if status.state == BREACHED and previous != BREACHED:
+        escalation_raise(ticket=ticket, reason="SLA breached: " + "; ".join(status.reasons))
+    return status.state
+
+
+def _assign(*, ticket: Ticket, route: Route, triage: TriageResult) -> dict:
+    """Pick the assignee a rule asked for. Runs inside route_ticket's transaction; locks the
+    team row so two tickets never read the same round-robin pointer."""
+    if route.assign_agent_id:
+        agent = get_user_model().objects.filter(pk=route.assign_agent_id, is_active=True).first()
+        if agent is None:
+            return {"team": "", "agent": "", "reason": "The rule's agent is inactive"}
+        ticket.assignee = agent
+        return {"team": "", "agent": agent.get_username(), "reason": "A rule names this agent"}
+    teams = teams_for_assignment()
+    if route.assign_team_id:
+        info = next((t for t in teams if t.id == route.assign_team_id), None)
+    else:
+        info = team_for(teams, category=triage.category, language=triage.language)
+    if info is None:
+        reason = "No active team handles this category and language"
+        return {"team": "", "agent": "", "reason": reason}
+    team = Team.objects.select_for_update().get(pk=info.id)
+    info = replace(info, last_assigned_id=team.last_assigned_id)
+    online = agents_online(user_ids=info.member_ids)
+    pick = pick_agent(info, online_ids=online, open_tickets=open_ticket_counts(user_ids=online))
+    username = ""
+    if pick.agent_id is not None:
+        ticket.assignee_id = pick.agent_id
+        team.last_assigned_id = pick.agent_id
+        team.save(update_fields=["last_assigned"])
+        username = get_user_model().objects.get(pk=pick.agent_id).get_username()
+    return {"team": team.name, "agent": username, "reason": pick.reason}
+
+
+@transaction.atomic
+def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int | None) -> Ticket:
+    """A person moves a ticket to someone else (or unassigns it). Recorded as feedback on the
+    routing decision, so rules whose assignments people keep changing show up."""
+    ticket = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket_id)
+    if ticket.assignee_id == assignee_id:
+        return ticket
+    assignee = None
+    if assignee_id is not None:
+        assignee = assignable_agents().filter(pk=assignee_id).first()
+        if assignee is None:
+            raise ValueError("That person cannot take tickets.")
+    before = {"assignee": ticket.assignee.get_username() if ticket.assignee else ""}
+    ticket.assignee = assignee
+    ticket_touch(ticket, "assignee")
+    decision = _latest_decision(ticket)
+    if decision is not None:
+        feedback_record(
+            kind="reassigned", actor=actor, ticket=ticket, routing=decision, before=before,
+            after={"assignee": assignee.get_username() if assignee else ""},
+        )  # fmt: skip
+    return ticket
+
+
+def _latest_decision(ticket: Ticket) -> RoutingDecision | None:
+    return RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+
+
+# Feedback kinds for people overruling a routing decision (the rule report counts them).
+OVERRIDE_KINDS = ("rerouted", "reassigned", "escalated", "deescalated")
+
+
+@transaction.atomic
+def routing_override(*, ticket_id: int, actor: AbstractBaseUser, action: str) -> Ticket:
+    """A supervisor re-routes a ticket: to a person, to supervisors, or back to a one-click
+    draft. Recorded against the routing decision it overrules."""
+    if action not in (
+        RoutingDecision.Action.AUTO_REPLY,
+        RoutingDecision.Action.HUMAN,
+        RoutingDecision.Action.SUPERVISOR,
+    ):
+        raise ValueError("Choose a route: auto-reply candidate, human agent or supervisor.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    decision = _latest_decision(ticket)
+    if decision is None:
+        raise ValueError("This ticket has not been routed yet.")
+    if action == RoutingDecision.Action.SUPERVISOR:
+        escalation_raise(ticket=ticket, reason=f"Re-routed by {actor.get_username()}", actor=actor)
+    else:
+        ticket.needs_human = action == RoutingDecision.Action.HUMAN
+        ticket_touch(ticket, "needs_human")
+    feedback_record(
+        kind="rerouted", actor=actor, ticket=ticket, routing=decision,
+        before={"action": decision.action}, after={"action": action},
+    )  # fmt: skip
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket_id: int, actor: AbstractBaseUser, reason: str) -> Escalation:
+    """A person raises a supervisor alert the rules did not."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Say why the ticket needs a supervisor.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    escalation = escalation_raise(
+        ticket=ticket, reason=f"{reason} (by {actor.get_username()})", actor=actor
+    )
+    decision = _latest_decision(ticket)
+    if decision is not None:
+        feedback_record(
+            kind="escalated", actor=actor, ticket=ticket, routing=decision,
+            before={"escalated": False}, after={"escalated": True}, note=reason,
+        )  # fmt: skip
+    return escalation
+
+
+@transaction.atomic
+def ticket_deescalate(*, ticket_id: int, actor: AbstractBaseUser) -> Ticket:
+    """A supervisor decides the ticket needs no supervisor: open alerts are acknowledged and
+    the ticket leaves the escalated queue."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if not ticket.is_escalated:
+        return ticket
+    Escalation.objects.filter(ticket=ticket, acknowledged_at__isnull=True).update(
+        acknowledged_by=actor, acknowledged_at=timezone.now()
+    )
+    ticket.is_escalated = False
+    ticket_touch(ticket, "is_escalated")
+    realtime.broadcast(realtime.ESCALATIONS_CHANGED, ticket_id=ticket.pk)
+    decision = _latest_decision(ticket)
+    if decision is not None:
+        feedback_record(
+            kind="deescalated", actor=actor, ticket=ticket, routing=decision,
+            before={"escalated": True}, after={"escalated": False},
+        )  # fmt: skip
+    return ticket
+
+
+@transaction.atomic
+def agent_session_open(*, user_id: int, channel_name: str) -> None:
+    AgentSession.objects.update_or_create(channel_name=channel_name, defaults={"user_id": user_id})
+
+
+@transaction.atomic
+def agent_session_close(*, channel_name: str) -> None:
+    AgentSession.objects.filter(channel_name=channel_name).delete()
+
+
+AUTO_SEND_USERNAME = "auto-reply"
+
+
+def auto_send_user() -> AbstractBaseUser:
+    """The account automatic replies are sent as. It cannot sign in."""
+    user, created = get_user_model().objects.get_or_create(
+        username=AUTO_SEND_USERNAME, defaults={"is_active": False, "first_name": "Automatic"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def draft_auto_send(*, message_id: int) -> Message | None:
+    """After the draft for a message is written: when the routing rules chose auto-send, check
+    the guardrails and, if every one passes, send the draft through the normal send path (the
+    outbox delivers it). The verdict is stored on the routing decision either way. Safe to
+    call twice: a decision is checked once."""
+    # replies.services imports this module; importing it here keeps the dependency one-way.
+    from replies.models import Draft
+    from replies.services import draft_send
+
+    decision = (
+        RoutingDecision.objects.select_for_update()
+        .select_related("triage")
+        .filter(triage__message_id=message_id)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if decision is None or decision.action != RoutingDecision.Action.AUTO_SEND:
+        return None
+    if decision.auto_send:
+        return None
+    # Lock order draft → ticket, as draft_send does: no deadlock with an agent's approval.
+    draft = Draft.objects.select_for_update().filter(in_reply_to_id=message_id).first()
+    if draft is None or draft.status != Draft.Status.PROPOSED:
+        return None
+    ticket = (
+        Ticket.objects.select_for_update().select_related("category").get(pk=decision.ticket_id)
+    )
+    config = RoutingSettings.current()
+    robot = auto_send_user()
+    since = timezone.now() - timedelta(hours=AUTO_REPLY_WINDOW_HOURS)
+    triage = decision.triage
+    verdict = autosend_check(
+        AutoSendFacts(
+            route_action=decision.action,
+            paused=config.auto_send_paused or settings.AUTO_SEND_PAUSED,
+            category_enabled=bool(ticket.category and ticket.category.auto_send),
+            category_confidence=triage.category_confidence,
+            min_category_confidence=config.auto_send_min_category_confidence,
+            draft_confidence=draft.confidence,
+            min_draft_confidence=config.auto_send_min_draft_confidence,
+            emotion=ticket.emotion,
+            draft_grounded=draft.grounded,
+            draft_citations=len(draft.citations or []),
+            draft_needs_translation=draft.needs_translation,
+            promise_flags=tuple(getattr(draft, "promise_flags", None) or ()),
+            repeat_contact=decision.repeat_contacts > 0 or decision.reopened,
+            auto_replies_in_window=Message.objects.filter(
+                ticket=ticket,
+                direction=Message.Direction.OUTBOUND,
+                author_user=robot,
+                created_at__gte=since,
+            ).count(),
+            escalated=ticket.is_escalated
+            or Escalation.objects.filter(ticket=ticket, acknowledged_at__isnull=True).exists(),
+            customer_unreachable=not outbound_auto_send_allowed(ticket.customer),
+            mail_loop_block=_mail_loop_block(message_id=message_id, ticket=ticket),
+        )
+    )
+    outcome = verdict.as_json()
+    sent = None
+    if verdict.allowed:
+        assignee_before = ticket.assignee_id
+        sent = draft_send(draft_id=draft.pk, actor=robot)
+        # Marked before commit, so the worker sends it as automatic mail (Auto-Submitted).
+        sent.automatic = True
+        sent.save(update_fields=["automatic"])
+        outcome["message_id"] = sent.pk
+        ticket.refresh_from_db()
+        if ticket.assignee_id != assignee_before:
+            # The robot answered; a customer's next message should reach a person's queue.
+            ticket.assignee_id = assignee_before
+            ticket_touch(ticket, "assignee")
+    else:
+        ticket_touch(ticket)  # the ticket page shows why it was held back
+    decision.auto_send = outcome
+    decision.save(update_fields=["auto_send"])
+    return sent
+
+
+def _mail_loop_block(*, message_id: int, ticket: Ticket) -> str:
+    """Why an automatic reply must not go out: the message came from a machine, or the
+    customer's address is a no-reply one, or the automatic-mail limit is reached."""
+    automated = Message.objects.values_list("automated_reason", flat=True).get(pk=message_id)
+    if automated:
+        return f"the message is automated ({automated})"
+    allowed, reason = automatic_mail_allowed(ticket=ticket, recipient=ticket.customer.email)
+    return "" if allowed else reason
 
 
 def escalation_raise(

@@ -13,8 +13,20 @@ from supportdesk.models import Ticket
 from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from triage.models import Category, Escalation
-from triage.selectors import ESCALATION_PAGE, escalations_open
-from triage.services import escalation_acknowledge, triage_correct
+from triage.selectors import (
+    ESCALATION_PAGE,
+    escalations_open,
+    routing_rules_listing,
+    rule_override_report,
+)
+from triage.services import (
+    escalation_acknowledge,
+    routing_override,
+    ticket_deescalate,
+    ticket_escalate,
+    ticket_reassign,
+    triage_correct,
+)
 
 
 def supervisor_view(view):
@@ -45,12 +57,86 @@ def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "supportdesk/ticket.html#ticket-summary", context, status=status)
 
 
+@agent_view
+@require_POST
+def reassign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    raw = request.POST.get("assignee", "")
+    status = 200
+    try:
+        assignee_id = int(raw) if raw else None
+        ticket_reassign(ticket_id=ticket.pk, actor=request.user, assignee_id=assignee_id)
+    except ValueError:
+        status = 400
+    if not request.htmx:
+        return htmx_redirect(request, f"/tickets/{ticket.pk}/")
+    context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
+    if status == 400:
+        context["assign_error"] = "Choose someone who works the inbox."
+    return render(request, "supportdesk/ticket.html#ticket-summary", context, status=status)
+
+
+def _summary(request: HtmxHttpRequest, ticket: Ticket, error: str = "") -> HttpResponse:
+    if not request.htmx:
+        return htmx_redirect(request, f"/tickets/{ticket.pk}/")
+    context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
+    context["routing_error"] = error
+    return render(
+        request, "supportdesk/ticket.html#ticket-summary", context, status=400 if error else 200
+    )
+
+
+@supervisor_view
+@require_POST
+def reroute(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    try:
+        routing_override(
+            ticket_id=ticket.pk, actor=request.user, action=request.POST.get("action", "")
+        )
+    except ValueError as exc:
+        return _summary(request, ticket, str(exc))
+    return _summary(request, ticket)
+
+
+@agent_view
+@require_POST
+def escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    try:
+        ticket_escalate(
+            ticket_id=ticket.pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValueError as exc:
+        return _summary(request, ticket, str(exc))
+    return _summary(request, ticket)
+
+
+@supervisor_view
+@require_POST
+def deescalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    ticket_deescalate(ticket_id=ticket.pk, actor=request.user)
+    return _summary(request, ticket)
+
+
 @supervisor_view
 @vary_on_headers("HX-Request")
 def supervisor(request: HtmxHttpRequest) -> HttpResponse:
     context = {"escalations": list(escalations_open()[:ESCALATION_PAGE])}
     template = "supportdesk/supervisor.html"
     return render(request, f"{template}#escalation-list" if request.htmx else template, context)
+
+
+@supervisor_view
+def routing_rules(request: HtmxHttpRequest) -> HttpResponse:
+    """The routing rules in evaluation order, read-only; admins edit them in the admin."""
+    context = {
+        "rules": routing_rules_listing(),
+        "report": rule_override_report(),
+        "can_edit": request.user.has_perm("triage.change_routingrule"),
+    }
+    return render(request, "triage/routing_rules.html", context)
 
 
 @supervisor_view

@@ -62,3 +62,21 @@
   document.addEventListener("htmx:wsOpen", () => { document.body.dataset.live = "on"; });
   document.addEventListener("htmx:wsClose", () => { document.body.dataset.live = "off"; });
 })();
+
+// SLA countdowns in inbox rows: the server renders them; this keeps them ticking between updates.
+(() => {
+  "use strict";
+  function label(ms) {
+    const minutes = Math.round(Math.abs(ms) / 60000);
+    const text = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+    return ms > 0 ? `due in ${text}` : `overdue ${text}`;
+  }
+  function tick() {
+    document.querySelectorAll("time[data-countdown]").forEach((el) => {
+      const due = Date.parse(el.getAttribute("datetime"));
+      if (!Number.isNaN(due)) el.textContent = label(due - Date.now());
+    });
+  }
+  setInterval(tick, 30000);
+  document.addEventListener("htmx:afterSettle", tick);
+})();

@@ -145,3 +145,17 @@ def test_supervisor_sees_an_angry_vip_live_and_takes_it(
         "result = [e.ticket.assignee.username, e.acknowledged_by.username]"
     )
     assert taken == ["supervisor", "supervisor"]
+
+    # The ticket explains itself: the rule that fired and the conditions that matched.
+    desk_page.goto(f"{live_desk.base_url}/tickets/{ticket['id']}/")
+    fired = desk_page.locator(".fired-rules li").first
+    expect(fired).to_contain_text("VIP, angry or urgent: alert a supervisor")
+    expect(fired).to_contain_text("VIP customer")
+    expect(desk_page.get_by_label("Assigned to")).to_have_value(
+        str(
+            live_desk.orm(
+                "from django.contrib.auth.models import User\n"
+                "result = User.objects.get(username='supervisor').pk"
+            )
+        )
+    )

@@ -116,6 +116,7 @@ def test_reply_with_changed_subject_threads_by_in_reply_to_and_reopens(
     assert (result.ticket.pk, result.created_ticket, result.duplicate) == (ticket.pk, False, False)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
+    assert ticket.reopen_count == 1  # a repeat contact for routing
     assert ticket.messages.count() == 3
     assert Ticket.objects.count() == 1
     assert (realtime.TICKET_UPDATED, ticket.pk) in sent_events
@@ -245,6 +246,16 @@ def test_auto_replies_are_recorded_as_not_allowed():
 
     assert result.auto_reply_allowed is False
     assert result.auto_reply_reason
+    # Stored with the message, so the auto-send guardrails never answer it later.
+    result.message.refresh_from_db()
+    assert result.message.automated_reason == result.auto_reply_reason[:200]
+
+
+def test_a_person_s_mail_has_no_automated_reason():
+    result = email_ingest(raw=(MAIL / "utf8_plain.eml").read_bytes())
+
+    assert result.auto_reply_allowed is True
+    assert Message.objects.get(pk=result.message.pk).automated_reason == ""
 
 
 def test_no_email_at_all_saves_nothing():

@@ -100,9 +100,10 @@ def test_high_urgency_is_escalated(new_message, stub_triage):
     assert Escalation.objects.get(ticket=ticket).reason == "High urgency"
 
 
-def test_repeat_contact_goes_to_a_human_with_the_reason(new_message, stub_triage):
+def test_repeat_contact_goes_to_a_human_with_the_reason(new_message, stub_triage, categories):
     TicketFactory(
         customer=new_message.ticket.customer,
+        category=categories["delivery"],
         created_at=new_message.ticket.created_at - timedelta(days=2),
     )
     stub_triage()
@@ -113,13 +114,32 @@ def test_repeat_contact_goes_to_a_human_with_the_reason(new_message, stub_triage
     decision = RoutingDecision.objects.get(ticket=ticket)
     assert decision.action == RoutingDecision.Action.HUMAN
     assert decision.reasons == ["Repeat contact: 1 earlier ticket(s) recently"]
+    assert decision.repeat_contacts == 1
     assert ticket.needs_human
     assert not ticket.is_escalated
 
 
-def test_old_tickets_do_not_count_as_repeat_contact(new_message, stub_triage, settings):
+def test_a_recent_ticket_about_another_category_is_no_repeat_contact(
+    new_message, stub_triage, categories
+):
+    other = next(c for slug, c in categories.items() if slug != "delivery")
     TicketFactory(
         customer=new_message.ticket.customer,
+        category=other,
+        created_at=new_message.ticket.created_at - timedelta(days=1),
+    )
+    stub_triage()
+
+    triage_message(message_id=new_message.pk)
+
+    decision = RoutingDecision.objects.get(ticket_id=new_message.ticket_id)
+    assert (decision.action, decision.repeat_contacts) == (RoutingDecision.Action.AUTO_REPLY, 0)
+
+
+def test_old_tickets_do_not_count_as_repeat_contact(new_message, stub_triage, settings, categories):
+    TicketFactory(
+        customer=new_message.ticket.customer,
+        category=categories["delivery"],
         created_at=timezone.now() - timedelta(days=settings.REPEAT_CONTACT_DAYS + 1),
     )
     stub_triage()

@@ -1,0 +1,250 @@
+"""SLA timers on a frozen clock: every check gets `now` explicitly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from supportdesk import realtime
+from supportdesk.models import Message, Ticket
+from tests.factories import CustomerFactory, MessageFactory, TicketFactory
+from triage.models import Escalation, RoutingRule, SlaPolicy
+from triage.services import sla_check, triage_message
+from triage.sla import (
+    AT_RISK,
+    BREACHED,
+    OK,
+    Clock,
+    Policy,
+    next_check_at,
+    policy_for,
+    sla_status,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+POLICIES = [
+    Policy(1, "Any", 8 * HOUR, 72 * HOUR),
+    Policy(2, "High", HOUR, 8 * HOUR, urgency="high"),
+    Policy(3, "Enterprise", HOUR, 12 * HOUR, plan="enterprise"),
+    Policy(4, "Enterprise high", timedelta(minutes=15), 4 * HOUR, "high", "enterprise"),
+]
+
+
+@pytest.mark.parametrize(
+    ("urgency", "plan", "name"),
+    [
+        ("low", "free", "Any"),
+        ("high", "free", "High"),
+        ("low", "enterprise", "Enterprise"),
+        ("high", "enterprise", "Enterprise high"),
+    ],
+)
+def test_the_most_specific_policy_applies(urgency, plan, name):
+    assert policy_for(POLICIES, urgency=urgency, plan=plan).name == name
+
+
+def _clock(**changes):
+    base = {"started_at": T0, "first_response_due": T0 + HOUR, "resolution_due": T0 + 8 * HOUR}
+    return Clock(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("minutes", "state"),
+    [(0, OK), (47, OK), (49, AT_RISK), (59, AT_RISK), (60, BREACHED), (300, BREACHED)],
+)
+def test_first_response_turns_at_risk_in_its_last_fifth_and_breached_when_due(minutes, state):
+    assert sla_status(_clock(), now=T0 + timedelta(minutes=minutes)).state == state
+
+
+def test_an_answer_in_time_stops_the_first_response_timer():
+    clock = _clock(first_response_at=T0 + timedelta(minutes=30))
+
+    status = sla_status(clock, now=T0 + 2 * HOUR)
+
+    assert status.state == OK
+    assert next_check_at(clock, now=T0 + 2 * HOUR) == T0 + 8 * HOUR - 96 * timedelta(minutes=1)
+
+
+def test_a_late_answer_stays_breached():
+    status = sla_status(_clock(first_response_at=T0 + 2 * HOUR), now=T0 + 3 * HOUR)
+
+    assert (status.state, status.reasons) == (BREACHED, ("First response was late",))
+
+
+def test_breach_says_by_how_much():
+    status = sla_status(_clock(), now=T0 + HOUR + timedelta(minutes=75))
+
+    assert status.reasons == ("First response overdue by 1 h 15 min",)
+
+
+def test_solved_tickets_stop_the_resolution_timer():
+    clock = _clock(first_response_at=T0 + timedelta(minutes=5), solved=True)
+
+    assert sla_status(clock, now=T0 + 100 * HOUR).state == OK
+    assert next_check_at(clock, now=T0 + 100 * HOUR) is None
+
+
+def test_next_check_is_the_next_moment_a_state_can_change():
+    clock = _clock()
+
+    assert next_check_at(clock, now=T0) == T0 + timedelta(minutes=48)
+    assert next_check_at(clock, now=T0 + timedelta(minutes=48)) == T0 + HOUR
+    assert next_check_at(clock, now=T0 + HOUR) == T0 + 8 * HOUR - 96 * timedelta(minutes=1)
+
+
+# -- on tickets --------------------------------------------------------------------------------
+# Routing starts the timers at the real time; the checks then get `now` explicitly. Tickets
+# are created at the start of the current minute, so "T + 50 min" is always in the future.
+
+NOW = datetime.now(tz=UTC).replace(second=0, microsecond=0)
+
+
+def _routed(stub_triage, *, urgency="high", customer=None, created_at=NOW):
+    stub_triage(category="delivery", emotion="neutral", urgency=urgency)
+    ticket = TicketFactory(
+        status=Ticket.Status.NEW, created_at=created_at, customer=customer or CustomerFactory()
+    )
+    triage_message(message_id=MessageFactory(ticket=ticket).pk)
+    ticket.refresh_from_db()
+    return ticket
+
+
+@pytest.mark.django_db
+def test_routing_sets_due_dates_by_urgency_and_plan(categories, stub_triage):
+    high = _routed(stub_triage, urgency="high")
+    enterprise = _routed(stub_triage, urgency="low", customer=CustomerFactory(plan="enterprise"))
+
+    assert (high.first_response_due_at, high.resolution_due_at) == (NOW + HOUR, NOW + 8 * HOUR)
+    assert enterprise.first_response_due_at == NOW + HOUR
+    assert enterprise.resolution_due_at == NOW + 12 * HOUR
+
+
+@pytest.mark.django_db
+def test_a_rule_can_name_the_sla_policy(categories, stub_triage):
+    vip_policy = SlaPolicy.objects.create(
+        name="VIP", first_response_minutes=10, resolution_minutes=120
+    )
+    RoutingRule.objects.create(
+        position=1, name="VIP SLA", vip=True, sla_policy=vip_policy, stop_processing=False
+    )
+
+    ticket = _routed(stub_triage, urgency="low", customer=CustomerFactory(is_vip=True))
+
+    assert ticket.first_response_due_at == NOW + timedelta(minutes=10)
+
+
+@pytest.mark.django_db
+def test_the_periodic_check_marks_at_risk_then_breached_and_alerts_once(
+    categories, stub_triage, sent_events, django_capture_on_commit_callbacks
+):
+    ticket = _routed(stub_triage, urgency="high")
+    Escalation.objects.all().delete()  # the seed rules already alert on high urgency
+    Ticket.objects.filter(pk=ticket.pk).update(is_escalated=False)
+
+    assert sla_check(now=NOW + timedelta(minutes=40)) == 0  # nothing due: nothing read
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == OK
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_check(now=NOW + timedelta(minutes=50))
+    ticket.refresh_from_db()
+    assert ticket.sla_state == AT_RISK
+    assert (realtime.TICKET_UPDATED, ticket.pk) in sent_events
+    assert not Escalation.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_check(now=NOW + HOUR + timedelta(minutes=5))
+    ticket.refresh_from_db()
+    assert ticket.sla_state == BREACHED
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert escalation.reason == "SLA breached: First response overdue by 5 min"
+    assert (realtime.ESCALATIONS_CHANGED, ticket.pk) in sent_events
+
+    sla_check(now=NOW + 7 * HOUR)
+    sla_check(now=NOW + 9 * HOUR)
+    assert Escalation.objects.filter(ticket=ticket).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reply_in_time_moves_the_countdown_to_resolution(categories, stub_triage, agent):
+    ticket = _routed(stub_triage, urgency="high")
+    Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.OUTBOUND,
+        body_text="On it.",
+        author_user=agent,
+        created_at=NOW + timedelta(minutes=20),
+    )
+
+    sla_check(now=NOW + HOUR + timedelta(minutes=1))
+
+    ticket.refresh_from_db()
+    assert ticket.sla_state == OK
+    assert ticket.sla_due_at == NOW + 8 * HOUR
+
+
+@pytest.mark.django_db
+def test_the_inbox_row_counts_down_and_shows_a_breach(categories, stub_triage, agent_client):
+    ticket = _routed(stub_triage, urgency="high", created_at=datetime.now(tz=UTC))
+
+    html = agent_client.get("/inbox/").content.decode()
+    assert "sla sla-ok" in html and "data-countdown" in html and "due in" in html
+
+    sla_check(now=datetime.now(tz=UTC) + 2 * HOUR)
+    html = agent_client.get("/inbox/").content.decode()
+    assert f'id="ticket-{ticket.pk}"' in html
+    assert "sla-breached" in html and "SLA breached" in html
+
+
+@pytest.mark.django_db
+def test_a_ticket_routed_after_its_due_time_is_breached_at_once(categories, stub_triage):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _routed(stub_triage, urgency="high", created_at=datetime.now(tz=UTC) - 2 * HOUR)
+    out = StringIO()
+
+    call_command("sla_check", stdout=out)
+
+    ticket = Ticket.objects.get()
+    assert ticket.sla_state == BREACHED
+    assert Escalation.objects.filter(
+        ticket=ticket, reason="SLA breached before the ticket was routed"
+    ).exists()
+    assert out.getvalue().strip() == "Checked 0 ticket(s)."  # next moment: resolution at risk
+
+    call_command("sla_check", stdout=out)  # nothing more is due yet
+    assert Escalation.objects.filter(ticket=ticket, reason__startswith="SLA").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_command_refreshes_tickets_whose_moment_has_come(categories, stub_triage):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ticket = _routed(stub_triage, urgency="high", created_at=datetime.now(tz=UTC))
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_next_check_at=datetime.now(tz=UTC) - timedelta(minutes=1)
+    )
+    out = StringIO()
+
+    call_command("sla_check", stdout=out)
+
+    assert out.getvalue().strip() == "Checked 1 ticket(s)."
+    assert Ticket.objects.get(pk=ticket.pk).sla_next_check_at > datetime.now(tz=UTC)
+
+
+@pytest.mark.django_db
+def test_the_embedded_worker_checks_slas_every_minute():
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="sla_check")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "triage.tasks.sla_check",
+        Schedule.MINUTES,
+        1,
+    )
