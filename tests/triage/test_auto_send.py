@@ -83,8 +83,9 @@ def test_an_auto_reply_from_a_machine_is_never_answered_automatically(
     Message.objects.filter(pk=message.pk).update(automated_reason="Auto-Submitted: auto-replied")
 
     assert draft_auto_send(message_id=message.pk) is None
-    assert "Mail-loop guard: the message is automated (Auto-Submitted: auto-replied)" in (
-        _decision(message).auto_send["blocked_by"]
+    assert (
+        "Mail-loop guard: the message is automated (Auto-Submitted: auto-replied)"
+        in (_decision(message).auto_send["blocked_by"])
     )
     assert mail.outbox == []
 
@@ -96,8 +97,9 @@ def test_no_automatic_reply_to_a_customer_whose_mail_bounced(auto_send_delivery,
     customer.save()
 
     assert draft_auto_send(message_id=message.pk) is None
-    assert "Replies to this customer bounced: automatic sends are stopped" in (
-        _decision(message).auto_send["blocked_by"]
+    assert (
+        "Replies to this customer bounced: automatic sends are stopped"
+        in (_decision(message).auto_send["blocked_by"])
     )
 
 
