@@ -27,8 +27,3 @@ def _task_runner(name: str) -> Callable[..., object]:
 
 for _name in TASKS:
     app.task(name=_name)(_task_runner(_name))
-
-# Periodic work, for `celery -A supportdesk beat` (or a worker started with -B).
-app.conf.beat_schedule = {
-    "sla-check": {"task": "triage.tasks.sla_check", "schedule": 60.0},
-}

@@ -236,18 +236,15 @@ IMAP_SECURITY = env.str("IMAP_SECURITY", default="ssl")  # ssl | starttls | none
 IMAP_POLL_MINUTES = env.int("IMAP_POLL_MINUTES", default=1)
 IMAP_BATCH = env.int("IMAP_BATCH", default=50)  # messages per poll
 IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30)
-# TASK_BACKEND=celery: `celery beat` (or `worker -B`) runs the poll; q2 gets a Schedule row.
-CELERY_BEAT_SCHEDULE = (
-    {
-        "imap-poll": {
-            "task": "supportdesk.imap.imap_poll_task",
-            "schedule": IMAP_POLL_MINUTES * 60.0,
-            "options": {"expires": IMAP_POLL_MINUTES * 60.0},
-        }
+# Periodic work for TASK_BACKEND=celery (`celery beat`, or a worker started with -B); with
+# django-q2 the same tasks get Schedule rows after migrate.
+CELERY_BEAT_SCHEDULE = {"sla-check": {"task": "triage.tasks.sla_check", "schedule": 60.0}}
+if IMAP_URL or IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["imap-poll"] = {
+        "task": "supportdesk.imap.imap_poll_task",
+        "schedule": IMAP_POLL_MINUTES * 60.0,
+        "options": {"expires": IMAP_POLL_MINUTES * 60.0},
     }
-    if IMAP_URL or IMAP_HOST
-    else {}
-)
 
 # --- AI ---------------------------------------------------------------------------------
 # Languages the installation serves; language detection only chooses among these.

@@ -388,3 +388,4 @@ def test_celery_beat_gets_the_poll_when_imap_is_configured():
     beat = json.loads(out.strip().splitlines()[-1])
     assert beat["imap-poll"]["task"] == "supportdesk.imap.imap_poll_task"
     assert beat["imap-poll"]["schedule"] == 120.0
+    assert beat["sla-check"]["task"] == "triage.tasks.sla_check"  # always scheduled

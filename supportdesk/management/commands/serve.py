@@ -30,7 +30,8 @@ class Command(BaseCommand):
             worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
                       "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "2"]  # fmt: skip
             if settings.CELERY_BEAT_SCHEDULE:
-                # Embedded beat for the scheduled IMAP poll; run one `celery beat` when scaling.
+                # Embedded beat for the periodic tasks (SLA check, IMAP poll); run one `celery beat`
+                # of its own when scaling to several workers.
                 worker += ["-B", "-s", str(settings.VAR_DIR / "celerybeat-schedule")]
         else:
             worker = [python, "manage.py", "qcluster"]
