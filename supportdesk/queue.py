@@ -19,6 +19,7 @@ TASKS = (
     "triage.tasks.retrain_models",
     "supportdesk.imap.imap_poll_task",
     "triage.tasks.sla_check",
+    "triage.tasks.escalation_notify",
 )
 
 

@@ -185,6 +185,8 @@ OUTBOX_STALE_SECONDS = env.int("OUTBOX_STALE_SECONDS", default=300)
 OUTBOX_QUEUED_GRACE_SECONDS = env.int("OUTBOX_QUEUED_GRACE_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
 OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="supportdesk.local")
+# Where this desk is reached, for links in e-mails to staff (no trailing slash).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <support@example.com>")
 
 # Automatic mail (acknowledgements, automatic replies): at most AUTO_MAIL_LIMIT per recipient

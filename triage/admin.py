@@ -184,7 +184,9 @@ class RoutingSettingsForm(forms.ModelForm):
             "auto_send_paused",
             "auto_send_min_category_confidence",
             "auto_send_min_draft_confidence",
+            "on_duty_supervisors",
         ]
+        widgets = {"on_duty_supervisors": forms.CheckboxSelectMultiple}
 
     def clean(self):
         data = super().clean()

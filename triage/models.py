@@ -284,6 +284,12 @@ class RoutingSettings(models.Model):
     auto_send_min_draft_confidence = models.FloatField(
         default=0.6, help_text="The draft engine must be at least this sure (0 to 1)."
     )
+    on_duty_supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Supervisors on duty: each gets an e-mail for every high-urgency escalation.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -346,6 +352,8 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # When on-duty supervisors were e-mailed about it (high urgency only); set once.
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

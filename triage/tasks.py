@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from triage.services import escalation_notify as escalation_notify_service
 from triage.services import sla_check as sla_check_service
 from triage.training import model_train
 
@@ -13,3 +14,8 @@ def retrain_models(target: str = "category") -> None:
 def sla_check() -> None:
     """Runs every minute (django-q2 schedule or Celery beat): SLA at-risk and breach states."""
     sla_check_service()
+
+
+def escalation_notify(escalation_id: int) -> None:
+    """E-mail the on-duty supervisors about one high-urgency escalation."""
+    escalation_notify_service(escalation_id=escalation_id)

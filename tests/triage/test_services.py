@@ -276,3 +276,51 @@ def test_confirming_the_labels_as_they_are_records_nothing(agent, categories):
     assert Ticket.objects.get(pk=triage.ticket_id).version == version
     assert not FeedbackEvent.objects.exists()
     assert not LabelledExample.objects.exists()
+
+
+def test_a_high_urgency_escalation_emails_the_on_duty_supervisors_once(
+    new_message, stub_triage, supervisor, agent, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from triage.models import RoutingSettings
+    from triage.services import escalation_notify
+
+    supervisor.email = "sam@lumen.example"
+    supervisor.save()
+    agent.email = "alice@lumen.example"  # on the list by mistake: not a supervisor
+    agent.save()
+    RoutingSettings.current().on_duty_supervisors.set([supervisor, agent])
+    stub_triage(urgency="high", urgency_reasons=("Mentions a chargeback",))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        triage_message(message_id=new_message.pk)
+
+    escalation = Escalation.objects.get(ticket_id=new_message.ticket_id)
+    assert [m.to for m in mail.outbox] == [["sam@lumen.example"]]
+    sent = mail.outbox[0]
+    assert sent.subject.startswith(f"High-urgency escalation #{new_message.ticket_id}: ")
+    assert "High urgency" in sent.body
+    assert f"/tickets/{new_message.ticket_id}/" in sent.body
+    assert escalation.notified_at is not None
+    assert escalation_notify(escalation_id=escalation.pk) == 0  # a retried task sends nothing
+    assert len(mail.outbox) == 1
+
+
+def test_escalations_that_are_not_high_urgency_send_no_email(
+    new_message, stub_triage, supervisor, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from triage.models import RoutingSettings
+
+    supervisor.email = "sam@lumen.example"
+    supervisor.save()
+    RoutingSettings.current().on_duty_supervisors.set([supervisor])
+    stub_triage(emotion="angry", emotion_confidence=0.9, urgency="medium")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        triage_message(message_id=new_message.pk)
+
+    assert Escalation.objects.filter(ticket_id=new_message.ticket_id).exists()
+    assert mail.outbox == []
