@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from supportdesk.email_in.loops import is_automated_sender
-from supportdesk.mail import AUTOMATIC_HEADERS, reply_subject
+from supportdesk.mail import AUTOMATIC_HEADERS, reply_subject, subject_header
 from supportdesk.models import AutomaticMail, Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 
@@ -168,7 +168,7 @@ def automatic_email(mail: AutomaticMail, *, message_id: str) -> EmailMessage:
         {"ticket": ticket, "customer": ticket.customer, "brand": settings.BRAND_NAME},
     )
     return EmailMessage(
-        subject=reply_subject(ticket.subject, ticket.pk),
+        subject=subject_header(reply_subject(ticket.subject, ticket.pk)),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[mail.recipient],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import smtplib
+from email.header import Header
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid, sanitize_address
 
+from supportdesk.email_in.decode import clean_header
 from supportdesk.models import Message
 from supportdesk.outbox import outbox_handover
 
@@ -17,11 +19,21 @@ AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress
 
 
 def reply_subject(subject: str, ticket_id: int) -> str:
-    # Collapse whitespace so no header can be injected through a customer's subject.
-    clean = " ".join(subject.split())
+    # One line without control characters (NUL included), so no header can be injected
+    # through a customer's subject.
+    clean = clean_header(subject)
     tag = f"[#{ticket_id}]"
     base = clean if clean.lower().startswith("re:") else f"Re: {clean}"
     return base if tag in base else f"{base} {tag}"
+
+
+def subject_header(subject: str) -> str:
+    """The Subject value to hand to ``EmailMessage``. Text that looks like an RFC 2047
+    encoded-word (``=?UTF-8?Q?=0A?=``) would be decoded by the recipient's mail client, line
+    breaks and all; such a subject is sent encoded as a whole, so it reads exactly as written."""
+    if "=?" not in subject:
+        return subject
+    return Header(subject, "utf-8", header_name="Subject").encode(linesep="")
 
 
 def send_reply(message: Message) -> str:
@@ -43,7 +55,7 @@ def send_reply(message: Message) -> str:
         headers["In-Reply-To"] = inbound_ids[-1]
         headers["References"] = " ".join(inbound_ids)
     email = EmailMessage(
-        subject=reply_subject(ticket.subject, ticket.pk),
+        subject=subject_header(reply_subject(ticket.subject, ticket.pk)),
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[ticket.customer.email],

@@ -40,6 +40,7 @@ _COMMON_HAN = set(
     "总總何电電数數安少报報才结結反受目太量再感建务務做接必场場件计計管期市直资資您请請谢謝订"
     "訂单單货貨款退收寄帐帳户戶号號码碼买買卖賣账網网站送付商品注文届確認申願致返金様客購購入"
 )
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)(?:\?=|\?$|$)")
 
 
@@ -66,9 +67,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         return ""
     for name in _candidates(data, declared):
         try:
-            return data.decode(name)
+            text = data.decode(name)
         except (UnicodeError, LookupError, ValueError, TypeError):
             continue
+        if not _SURROGATE.search(text):  # UTF-7 decodes "+2AA-" to one; no database stores it
+            return text
     return data.decode(_guess(data) or "cp1252", errors="replace")
 
 

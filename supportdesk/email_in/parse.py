@@ -122,7 +122,7 @@ def _build(msg: Message) -> ParsedEmail:
 
     def walk(part: Message, depth: int) -> None:
         defects.extend(type(defect).__name__ for defect in part.defects)
-        ctype = part.get_content_type()
+        ctype = clean_header(part.get_content_type())
         if depth > MAX_DEPTH:
             defects.append("NestingTooDeep")
             return
@@ -175,7 +175,7 @@ def _build(msg: Message) -> ParsedEmail:
 def _result(msg: Message, body: _Body, defects: list[str]) -> ParsedEmail:
     def header(name: str) -> str:
         values = [v for k, v in msg.raw_items() if k.lower() == name]
-        return " ".join(decode_header_value(values[0]).split()) if values else ""
+        return clean_header(decode_header_value(values[0])) if values else ""
 
     def addresses(name: str) -> list[tuple[str, str]]:
         values = [
@@ -184,8 +184,8 @@ def _result(msg: Message, body: _Body, defects: list[str]) -> ParsedEmail:
         found = []
         for display, address in getaddresses(values):
             address = address.strip().strip("<>").lower()
-            if address and not any(ch.isspace() for ch in address):
-                found.append((" ".join(decode_header_value(display).split()), address))
+            if address and all(ch.isprintable() and not ch.isspace() for ch in address):
+                found.append((clean_header(decode_header_value(display)), address))
         return found
 
     senders = addresses("from") or addresses("sender")
@@ -214,7 +214,7 @@ def _result(msg: Message, body: _Body, defects: list[str]) -> ParsedEmail:
         x_autoreply=header("x-autoreply"),
         x_autorespond=header("x-autorespond"),
         return_path=return_path,
-        content_type=msg.get_content_type() if msg.keys() else "text/plain",
+        content_type=clean_header(msg.get_content_type()) if msg.keys() else "text/plain",
         is_bounce=body.is_report or bool(_BOUNCE_SENDERS.match(from_address)),
         defects=tuple(dict.fromkeys(defects)),
     )
