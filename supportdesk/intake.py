@@ -17,8 +17,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from supportdesk import realtime
+from supportdesk.attachments import message_attachments_store
 from supportdesk.automail import acknowledgement_queue
-from supportdesk.email_in import ParsedEmail, auto_reply_allowed, parse_email, split_reply
+from supportdesk.email_in import (
+    Attachment,
+    ParsedEmail,
+    auto_reply_allowed,
+    parse_email,
+    split_reply,
+)
 from supportdesk.html import sanitize_html
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import customer_outbound_block
@@ -30,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 _SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
 _REOPEN = (Ticket.Status.SOLVED, Ticket.Status.WAITING)
+FULL_TEXT_NAME = "full-message-text.txt"
 _HEADER_ID = re.compile(rb"^Message-ID:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -71,6 +79,7 @@ def email_ingest(*, raw: bytes, channel: str = Ticket.Channel.EMAIL) -> IngestRe
         # then fails this savepoint only, and we answer with the row the other one stored.
         with transaction.atomic():
             ticket, message, created = _file(parsed, external_id, channel)
+            _keep_attachments(parsed, message)
             if not allowed:  # read by the auto-send guardrails: never answer a machine
                 message.automated_reason = reason[:200] or "automated mail"
                 message.save(update_fields=["automated_reason"])
@@ -96,6 +105,8 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
     body_quoted = "\n\n".join(
         part for part in _in_mail_order(parsed.text, quoted, signature) if part
     )
+    # Over-long text is stored cut and flagged, never refused (see _keep_attachments).
+    (new_text, body_quoted, html), truncated = _cut(new_text, body_quoted, parsed.html)
     customer = customer_get_or_create(email=parsed.from_address, name=parsed.from_name)
     ticket = find_thread(parsed=parsed, customer=customer)
     if ticket is None:
@@ -104,19 +115,24 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
             subject=(parsed.subject or "(no subject)")[:_SUBJECT_MAX],
             body=new_text,
             channel=channel,
-            body_html=parsed.html,
+            body_html=html,
             external_id=external_id,
             body_quoted=body_quoted,
         )
-        return ticket, ticket.messages.get(), True
+        message = ticket.messages.get()
+        if truncated:
+            message.truncated = True
+            message.save(update_fields=["truncated"])
+        return ticket, message, True
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     message = Message.objects.create(
         ticket=ticket,
         direction=Message.Direction.INBOUND,
         body_text=new_text.strip(),
-        body_html=sanitize_html(parsed.html) if parsed.html else "",
+        body_html=sanitize_html(html) if html else "",
         body_quoted=body_quoted,
         external_id=external_id,
+        truncated=truncated,
     )
     changed = []
     if ticket.status == Ticket.Status.SOLVED:
@@ -128,6 +144,21 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
     ticket_touch(ticket, *changed)  # broadcasts TICKET_UPDATED after commit
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return ticket, message, False
+
+
+def _cut(*texts: str) -> tuple[tuple[str, ...], bool]:
+    limit = settings.MESSAGE_TEXT_MAX_CHARS
+    return tuple(text[:limit] for text in texts), any(len(text) > limit for text in texts)
+
+
+def _keep_attachments(parsed: ParsedEmail, message: Message) -> None:
+    """The mail's files, plus the full text of a message whose stored text was cut."""
+    attachments = list(parsed.attachments)
+    if message.truncated:
+        full = parsed.text.encode()
+        attachments.insert(0, Attachment(FULL_TEXT_NAME, "text/plain", len(full), full))
+    if attachments:
+        message_attachments_store(message=message, attachments=attachments)
 
 
 def _in_mail_order(text: str, quoted: str, signature: str) -> list[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -179,6 +182,8 @@ class Message(models.Model):
     # sender); empty when a person wrote it. Outbound: sent without a person (auto-send).
     automated_reason = models.CharField(max_length=200, blank=True)
     automatic = models.BooleanField(default=False)
+    # The text was longer than MESSAGE_TEXT_MAX_CHARS and is stored cut (the ticket page says so).
+    truncated = models.BooleanField(default=False)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -224,6 +229,41 @@ class Message(models.Model):
         if self.direction == self.Direction.INBOUND:
             return self.ticket.customer.display_name
         return self.author_user.get_username() if self.author_user else "SupportDesk"
+
+
+def attachment_storage() -> FileSystemStorage:
+    """Attachment files live outside static/media URLs: only the download view serves them."""
+    return FileSystemStorage(location=settings.ATTACHMENTS_DIR, base_url=None)
+
+
+def _attachment_path(instance: MessageAttachment, filename: str) -> str:
+    # Never the sender's file name on disk: a random name, sharded by month.
+    return timezone.now().strftime(f"%Y/%m/{uuid.uuid4().hex}")
+
+
+class MessageAttachment(models.Model):
+    """A file that came with a message, or the record of one that was not kept (over a limit)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)  # sanitised, shown and used for downloads only
+    content_type = models.CharField(max_length=255, blank=True)  # as declared by the sender
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True)
+    file = models.FileField(
+        storage=attachment_storage, upload_to=_attachment_path, max_length=255, blank=True
+    )
+    not_kept_reason = models.CharField(max_length=200, blank=True)  # set when there is no file
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def kept(self) -> bool:
+        return bool(self.file)
 
 
 class AutomaticMail(models.Model):

@@ -144,6 +144,7 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
     thread = list(
         Message.objects.filter(ticket=ticket)
         .select_related("author_user")
+        .prefetch_related("attachments")
         .order_by("-created_at", "-pk")[: THREAD_LIMIT + 1]
     )
     earlier = 0

@@ -213,6 +213,15 @@ ZENDESK_TIMEOUT = env.float("ZENDESK_TIMEOUT", default=15)
 # --- Inbound e-mail ---------------------------------------------------------------------
 # Largest raw message accepted over HTTP (raw MIME endpoint and provider webhooks).
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# Attachments of inbound mail, stored under ATTACHMENTS_DIR (default VAR_DIR/attachments). One
+# over a limit is not stored but listed on the ticket as "not kept" with the reason.
+ATTACHMENTS_DIR = Path(env.str("ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments")))
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)  # per file
+ATTACHMENTS_MAX_TOTAL_BYTES = env.int("ATTACHMENTS_MAX_TOTAL_BYTES", default=25 * 1024 * 1024)
+ATTACHMENTS_MAX_COUNT = env.int("ATTACHMENTS_MAX_COUNT", default=20)  # stored per message
+# Longer message text is stored cut to this length and flagged (the full text is kept as an
+# attachment when the limits allow), never rejected.
+MESSAGE_TEXT_MAX_CHARS = env.int("MESSAGE_TEXT_MAX_CHARS", default=100_000)
 # Provider inbound webhooks (django-anymail). They stay off (503) until the shared basic-auth
 # secret is set; "user:password", comma-separated to accept several while rotating.
 ANYMAIL = {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("drafts/<int:pk>/send/", reply_views.send, name="draft-send"),
     path("drafts/<int:pk>/escalate/", reply_views.escalate, name="draft-escalate"),
     path("drafts/<int:pk>/regenerate/", reply_views.regenerate, name="draft-regenerate"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("messages/<int:pk>/delivery/", reply_views.outbound_action, name="outbound-action"),
     path("tickets/<int:pk>/allow-sending/", reply_views.allow_sending, name="allow-sending"),
     path("supervisor/", triage_views.supervisor, name="supervisor"),

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from supportdesk import services, zendesk
 from supportdesk.forms import ContactForm, InboxFilterForm, TriageCorrectionForm
-from supportdesk.models import Ticket
+from supportdesk.models import MessageAttachment, Ticket
 from supportdesk.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
 from supportdesk.webform import client_address, web_form_rate_limit_hit, web_ticket_submit
 from triage.models import Category
@@ -98,6 +99,34 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
         "can_supervise": user.has_perm("supportdesk.supervise"),
     }
+
+
+@agent_view
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A stored attachment, always as a download of opaque bytes.
+
+    Whatever the sender declared (HTML, SVG, scripts …), the browser gets
+    ``application/octet-stream``, ``Content-Disposition: attachment`` and ``nosniff``, so a
+    customer's file never renders or runs in the desk's origin.
+    """
+    attachment = get_object_or_404(MessageAttachment.objects.exclude(file=""), pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The attachment's file is missing") from None
+    response = FileResponse(handle, content_type="application/octet-stream")
+    response["Content-Disposition"] = _attachment_disposition(attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _attachment_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback for old clients, the exact UTF-8 name for the rest."""
+    fallback = "".join(ch if " " <= ch < "\x7f" and ch not in '"\\' else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @agent_view

@@ -8,7 +8,7 @@ all raises ``EmailParseError``. Pure stdlib + nh3: no ORM, no settings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
@@ -43,6 +43,9 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    # The decoded content (a forwarded message: its MIME bytes). Left out of repr and equality
+    # so logs and comparisons stay about what the file is, not megabytes of it.
+    data: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,8 @@ def _build(msg: Message) -> ParsedEmail:
         ):
             state["report"] = True
         if ctype.startswith("message/"):
-            attachments.append(
-                Attachment(_filename(part) or f"{ctype[8:]}.eml", ctype, _size(part))
-            )
+            name = _filename(part) or f"{ctype[8:]}.eml"
+            attachments.append(Attachment(name, ctype, _size(part), _message_bytes(part)))
             return
         if part.is_multipart():
             for sub in part.get_payload():
@@ -150,7 +152,8 @@ def _build(msg: Message) -> ParsedEmail:
             ctype = "text/plain"
         name = _filename(part)
         if part.get_content_disposition() == "attachment" or name or not ctype.startswith("text/"):
-            attachments.append(Attachment(name, ctype, _size(part)))
+            data = _payload(part)
+            attachments.append(Attachment(name, ctype, len(data), data))
         elif ctype in ("text/html", "text/plain"):
             body = decode_bytes(_payload(part), _charset(part))
             if ctype == "text/html":
@@ -160,7 +163,8 @@ def _build(msg: Message) -> ParsedEmail:
                 delsp = str(part.get_param("delsp", "")).lower() == "yes"
                 plain.append(unflow(body, delsp=delsp) if flowed else body)
         else:  # text/calendar, text/csv … without a name are still files, not the message
-            attachments.append(Attachment("", ctype, _size(part)))
+            data = _payload(part)
+            attachments.append(Attachment("", ctype, len(data), data))
 
     walk(msg, 0)
     text = "\n\n".join(part.strip("\r\n") for part in plain)
@@ -243,6 +247,17 @@ def _payload(part: Message) -> bytes:
     except (ValueError, TypeError, LookupError):
         payload = None
     return payload if isinstance(payload, bytes) else b""
+
+
+def _message_bytes(part: Message) -> bytes:
+    """An attached message/* part as the bytes a mail client would open."""
+    inner = part.get_payload()
+    try:
+        if isinstance(inner, list):
+            return b"".join(sub.as_bytes() for sub in inner if isinstance(sub, Message))
+        return _payload(part)
+    except Exception:  # a broken forwarded mail loses its file, never the message around it
+        return b""
 
 
 def _size(part: Message) -> int:
