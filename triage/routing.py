@@ -188,12 +188,17 @@ def _confidence_at_least(rule: Rule, f: RouteInput) -> str | None | bool:
     return None
 
 
-def _vip(rule: Rule, f: RouteInput) -> str | None | bool:
-    if rule.vip is None:
+def _yes_no(wanted: bool | None, actual: bool, yes: str, no: str) -> str | None | bool:
+    """A yes/no condition: False when the rule does not ask, None when it does not match."""
+    if wanted is None:
         return False
-    if f.vip != rule.vip:
+    if actual != wanted:
         return None
-    return "VIP customer" if f.vip else "Not a VIP customer"
+    return yes if actual else no
+
+
+def _vip(rule: Rule, f: RouteInput) -> str | None | bool:
+    return _yes_no(rule.vip, f.vip, "VIP customer", "Not a VIP customer")
 
 
 def _plans(rule: Rule, f: RouteInput) -> str | None | bool:
@@ -203,11 +208,7 @@ def _plans(rule: Rule, f: RouteInput) -> str | None | bool:
 
 
 def _new_customer(rule: Rule, f: RouteInput) -> str | None | bool:
-    if rule.new_customer is None:
-        return False
-    if f.new_customer != rule.new_customer:
-        return None
-    return "New customer" if f.new_customer else "Returning customer"
+    return _yes_no(rule.new_customer, f.new_customer, "New customer", "Returning customer")
 
 
 def _repeat_contact(rule: Rule, f: RouteInput) -> str | None | bool:
@@ -263,11 +264,12 @@ def _channel(rule: Rule, f: RouteInput) -> str | None | bool:
 
 
 def _needs_human(rule: Rule, f: RouteInput) -> str | None | bool:
-    if rule.needs_human is None:
-        return False
-    if f.needs_human != rule.needs_human:
-        return None
-    return "Triage asked for a human" if f.needs_human else "Triage saw no need for a human"
+    return _yes_no(
+        rule.needs_human,
+        f.needs_human,
+        "Triage asked for a human",
+        "Triage saw no need for a human",
+    )
 
 
 def _keywords(rule: Rule, f: RouteInput) -> str | None | bool:
