@@ -39,7 +39,7 @@ urlpatterns = [
         path(f"inbound/{provider}/", inbound.provider_webhook(provider), name=f"inbound-{provider}")
         for provider in inbound.PROVIDERS
     ],
-    re_path(r"^api/v1/(?P<path>.*)$", api.not_found, name="api-not-found"),
+    re_path(r"^api/v1/(?P<path>[\s\S]*)$", api.not_found, name="api-not-found"),
     path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk-webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -72,6 +72,13 @@ def test_any_other_api_path_is_a_json_404(client):
         assert response.json() == {"error": f"No API endpoint at {path}."}
 
 
+def test_a_path_with_a_line_break_is_a_json_404_too(client):
+    response = client.get("/api/v1/tickets/%0Aabc/messages")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
 def test_a_ticket_id_beyond_64_bits_is_404(client, agent):
     token = api_token_create(user=agent)
     huge = 2**63
