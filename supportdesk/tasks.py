@@ -21,7 +21,8 @@ def process_message(message_id: int) -> None:
     A failing step never loses the ticket: it is flagged for manual triage and stays in the inbox.
     """
     from replies.services import draft_create
-    from triage.services import draft_auto_send, triage_message
+    from triage.autosend import draft_auto_send
+    from triage.services import triage_message
 
     ticket_id = Message.objects.values_list("ticket_id", flat=True).get(pk=message_id)
     for step, run in (("triage", triage_message), ("draft", draft_create)):

@@ -13,8 +13,9 @@ from feedback.models import FeedbackEvent
 from replies.models import Draft
 from supportdesk.models import Message, Ticket
 from tests.factories import DraftFactory, EscalationFactory, MessageFactory, TicketFactory
+from triage.autosend import AUTO_SEND_USERNAME, auto_send_user, draft_auto_send
 from triage.models import RoutingDecision, RoutingRule, RoutingSettings
-from triage.services import AUTO_SEND_USERNAME, auto_send_user, draft_auto_send, triage_message
+from triage.services import triage_message
 
 pytestmark = pytest.mark.django_db
 
