@@ -19,8 +19,8 @@ from replies.selectors import brand_voice, tone_profiles
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox import outbox_enqueue_on_commit, outbox_entry_fields
 from supportdesk.services import ticket_touch
+from triage.escalations import escalation_raise
 from triage.models import TriageResult
-from triage.services import escalation_raise
 
 
 class DraftAlreadyDecided(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triage.services import escalation_notify as escalation_notify_service
+from triage.escalations import escalation_notify as escalation_notify_service
 from triage.services import sla_check as sla_check_service
 from triage.training import model_train
 

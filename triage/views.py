@@ -12,6 +12,7 @@ from supportdesk.forms import TriageCorrectionForm
 from supportdesk.models import Ticket
 from supportdesk.selectors import ticket_detail
 from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
+from triage.escalations import escalation_acknowledge
 from triage.models import Category, Escalation
 from triage.selectors import (
     ESCALATION_PAGE,
@@ -20,7 +21,6 @@ from triage.selectors import (
     rule_override_report,
 )
 from triage.services import (
-    escalation_acknowledge,
     routing_override,
     ticket_deescalate,
     ticket_escalate,

@@ -16,7 +16,8 @@ from supportdesk.asgi import application
 from supportdesk.models import Presence, Ticket
 from supportdesk.services import ticket_create
 from tests.factories import CustomerFactory, DraftFactory, TicketFactory, TriageResultFactory
-from triage.services import escalation_raise, triage_correct
+from triage.escalations import escalation_raise
+from triage.services import triage_correct
 
 # Consumers read through their own threads and connections: rows must really be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

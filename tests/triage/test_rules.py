@@ -191,6 +191,8 @@ def test_supervisors_read_the_rules_but_cannot_edit_them(supervisor_client):
     assert "VIP, angry or urgent: alert a supervisor" in html
     assert "customer is angry (confidence at least 50%)" in html
     assert "Edit the rules" not in html
+    assert "<title>Routing rules · SupportDesk</title>" in html
+    assert html.count('id="override-report-title"') == 1
     assert supervisor_client.get("/admin/triage/routingrule/").status_code == 302
 
 

@@ -17,9 +17,10 @@ from tests.factories import (
     TicketFactory,
     TriageResultFactory,
 )
+from triage.escalations import escalation_acknowledge
 from triage.models import Escalation, LabelledExample, RoutingDecision, TriageResult
 from triage.selectors import escalations_open
-from triage.services import escalation_acknowledge, triage_correct, triage_message
+from triage.services import triage_correct, triage_message
 
 pytestmark = pytest.mark.django_db
 
@@ -283,8 +284,8 @@ def test_a_high_urgency_escalation_emails_the_on_duty_supervisors_once(
 ):
     from django.core import mail
 
+    from triage.escalations import escalation_notify
     from triage.models import RoutingSettings
-    from triage.services import escalation_notify
 
     supervisor.email = "sam@lumen.example"
     supervisor.save()
