@@ -80,3 +80,16 @@
   setInterval(tick, 30000);
   document.addEventListener("htmx:afterSettle", tick);
 })();
+
+// The socket re-sends the draft panel when the draft changes. When this page already shows that
+// draft (its own request swapped it in first), skip the copy: replacing the editor again could
+// swallow the agent's next click or keystroke.
+document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || target.id !== "draft-panel") return;
+  const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+  const state = incoming && incoming.dataset.draft;
+  if (state && state !== "-" && state === target.dataset.draft) {
+    event.preventDefault();
+  }
+});
