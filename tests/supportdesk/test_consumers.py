@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ARRIVE = 5.0  # seconds to wait for a frame that must come
 QUIET = 0.6  # seconds of silence that count as "nothing more is coming"
+# Seconds a consumer gets to run its disconnect handler (database writes) on a loaded machine.
+HANG_UP = 10.0
 
 
 def _socket(path: str, client: Client | None = None) -> WebsocketCommunicator:
@@ -58,12 +60,18 @@ async def _drain(socket: WebsocketCommunicator) -> list[str]:
     return frames
 
 
+async def _hang_up(socket: WebsocketCommunicator) -> None:
+    """End the connection as a server does, refused or not: the consumer gets its
+    websocket.disconnect and stops its channel-layer reader itself. Leaving it running for
+    asyncio.run to cancel could hang the test on the Redis reader's cancellation."""
+    await socket.disconnect(timeout=HANG_UP)
+
+
 def _connect_result(path: str, client: Client | None = None):
     async def attempt():
         socket = _socket(path, client)
         result = await socket.connect()
-        if result[0]:
-            await socket.disconnect()
+        await _hang_up(socket)
         return result
 
     return async_to_sync(attempt)()
@@ -97,6 +105,7 @@ def test_socket_from_a_foreign_origin_is_refused(agent_client):
             ],
         )
         connected, _ = await socket.connect()
+        await _hang_up(socket)
         return connected
 
     assert async_to_sync(attempt)() is False
@@ -130,7 +139,7 @@ def test_inbox_socket_receives_the_row_of_a_new_ticket(agent_client, stub_triage
         # With TASK_BACKEND=sync the pipeline's updates may arrive first; the new row is the
         # frame that prepends to the list.
         frames = await _until(socket, "afterbegin:#ticket-rows")
-        await socket.disconnect()
+        await _hang_up(socket)
         return ticket, frames
 
     ticket, frames = async_to_sync(scenario)()
@@ -151,7 +160,7 @@ def test_inbox_socket_only_sends_rows_that_match_its_filters(agent_client, stub_
         ticket = await database_sync_to_async(_new_ticket)()
         frames = await _until(socket, f'id="ticket-{ticket.pk}"')
         frames += await _drain(socket)
-        await socket.disconnect()
+        await _hang_up(socket)
         return ticket, frames
 
     ticket, frames = async_to_sync(scenario)()
@@ -170,7 +179,7 @@ def test_inbox_row_is_replaced_in_place_when_triage_labels_the_ticket(
         assert (await socket.connect())[0]
         ticket = await database_sync_to_async(_new_ticket)()
         frames = await _until(socket, 'hx-swap-oob="true"')
-        await socket.disconnect()
+        await _hang_up(socket)
         return ticket, frames
 
     ticket, frames = async_to_sync(scenario)()
@@ -198,9 +207,9 @@ def test_ticket_socket_shows_who_else_is_viewing(agent_client, other_agent_clien
         bob = _socket(path, other_agent_client)
         assert (await bob.connect())[0]
         joined = await _until(alice, "bob")
-        await bob.disconnect()
+        await _hang_up(bob)
         left = await _until(alice, 'id="viewers"')
-        await alice.disconnect()
+        await _hang_up(alice)
         return joined[-1], left[-1]
 
     joined, left = async_to_sync(scenario)()
@@ -233,7 +242,7 @@ def test_ticket_socket_refreshes_summary_but_keeps_the_editor_until_the_draft_ch
         corrected = await _until(socket, 'id="ticket-summary"')
         await database_sync_to_async(draft_send)(draft_id=draft.pk, actor=other_agent)
         sent = await _until(socket, 'id="draft-panel"')
-        await socket.disconnect()
+        await _hang_up(socket)
         return corrected, sent
 
     corrected, sent = async_to_sync(scenario)()
@@ -263,7 +272,7 @@ def test_supervisor_socket_receives_the_new_escalation_and_badge(supervisor_clie
         assert (await socket.connect())[0]
         await database_sync_to_async(escalate)()
         frames = await _until(socket, 'id="escalation-list"')
-        await socket.disconnect()
+        await _hang_up(socket)
         return frames[-1]
 
     frame = async_to_sync(scenario)()

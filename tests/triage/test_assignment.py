@@ -172,7 +172,7 @@ def test_an_open_desk_socket_makes_the_agent_online(agent_client, agent):
         connected, _ = await socket.connect()
         assert connected
         while_open = await _online(agent.pk)
-        await socket.disconnect()
+        await socket.disconnect(timeout=10)
         return while_open, await _online(agent.pk)
 
     from channels.db import database_sync_to_async
