@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from triage.engine import (
     EMOTIONS,
@@ -19,6 +20,7 @@ from triage.engine import (
     TriageInput,
     decide,
     detect_language,
+    kernel,
     load_emotion_examples,
     load_local_engine,
     load_model,
@@ -28,6 +30,7 @@ from triage.engine import (
     train_category_model,
     train_emotion_model,
 )
+from triage.engine.calibrate import TemperatureSVC
 from triage.engine.decision import fit_offsets, macro_f1, shift
 from triage.engine.embed import E5Embedder, EmbeddingCache
 from triage.engine.features import shared
@@ -393,6 +396,55 @@ def test_hybrid_category_model_round_trips_through_the_store(tmp_path: Path) -> 
         )
     )
     assert after.confidence == pytest.approx(before.confidence, abs=1e-3)
+
+
+def _clustered(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each label is two paraphrase clusters on opposite sides of the origin: no hyperplane
+    separates the labels, closeness does."""
+    centres = {
+        "billing": np.array([np.eye(8)[0], -np.eye(8)[0]]),
+        "shipping": np.array([np.eye(8)[1], -np.eye(8)[1]]),
+    }
+    rows, labels = [], []
+    for label, pair in centres.items():
+        for i in range(n):
+            vector = pair[i % 2] + rng.normal(0, 0.15, 8)
+            rows.append(vector / np.linalg.norm(vector))
+            labels.append(label)
+    # Features as HybridFeatures lays them out: a TF-IDF block (empty here), then the vector.
+    matrix = sparse.hstack([sparse.csr_matrix((len(rows), 5)), sparse.csr_matrix(np.array(rows))])
+    return matrix.tocsr(), np.array(labels)
+
+
+def test_kernel_model_learns_a_category_whose_examples_lie_in_separate_clusters() -> None:
+    rng = np.random.default_rng(0)
+    train_x, train_y = _clustered(rng, 60)
+    test_x, test_y = _clustered(rng, 40)
+
+    model = kernel.KernelRidgeClassifier(embed_dim=8).fit(train_x, train_y)
+    linear = TemperatureSVC().fit(train_x, train_y)
+
+    assert (model.predict(test_x) == test_y).mean() > 0.95
+    assert (linear.predict(test_x) == test_y).mean() < 0.75
+    probabilities = model.predict_proba(test_x)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_category_model_with_embeddings_uses_the_kernel_up_to_its_row_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = WordHashEmbedder()
+    shared.register(embedder)
+    cache = EmbeddingCache.under(tmp_path, embedder)
+    small = train_category_model(_toy_examples(), oos_label="other", embeddings=cache)
+    assert isinstance(small.pipeline.named_steps["classify"], kernel.KernelRidgeClassifier)
+    # A message unlike every example is out of scope, not forced into a category.
+    assert small.predict("zebra quantum violin marmalade").out_of_scope
+
+    monkeypatch.setattr(kernel, "MAX_ROWS", len(_toy_examples()) - 1)
+    large = train_category_model(_toy_examples(), oos_label="other", embeddings=cache)
+    assert isinstance(large.pipeline.named_steps["classify"], TemperatureSVC)
+    assert large.predict("I was billed twice, refund the duplicate charge").label == "billing"
 
 
 def test_emotion_model_reads_other_languages_with_its_embedding_head(tmp_path: Path) -> None:

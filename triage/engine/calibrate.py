@@ -1,4 +1,4 @@
-"""A linear SVM whose scores become probabilities by temperature scaling.
+"""Classifier scores that become probabilities by temperature scaling (a linear SVM here).
 
 One parameter (the temperature) cannot overfit a small held-out slice and keeps the SVM's
 ranking; the caller fits it on scores the SVM did not train on (`fit_temperature`), then refits
@@ -25,23 +25,19 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class TemperatureSVC(BaseEstimator, ClassifierMixin):
-    def __init__(self, *, C: float = 1.0, temperature: float = 0.1, seed: int = 0) -> None:
-        self.C = C
-        self.temperature = temperature
-        self.seed = seed
+class TemperatureMixin:
+    """Probabilities = softmax(scores / temperature) for a classifier with `scores(X)`,
+    `classes_` and a `temperature` attribute."""
 
-    def fit(self, X: Any, y: Any) -> TemperatureSVC:
-        self.svc_ = LinearSVC(C=self.C, random_state=self.seed).fit(X, y)
-        self.classes_ = self.svc_.classes_
-        return self
+    classes_: np.ndarray
+    temperature: float
 
     def scores(self, X: Any) -> np.ndarray:
-        raw = self.svc_.decision_function(X)
-        return np.column_stack([-raw, raw]) if raw.ndim == 1 else raw
+        raise NotImplementedError
 
     def fit_temperature(self, X: Any, y: Any) -> float:
-        """Choose the temperature that minimises log-loss on (X, y), rows the SVM did not see."""
+        """Choose the temperature that minimises log-loss on (X, y), rows the model did not
+        learn from."""
         scores = self.scores(X)
         index = {label: i for i, label in enumerate(self.classes_)}
         known = np.array([label in index for label in y])
@@ -63,3 +59,19 @@ class TemperatureSVC(BaseEstimator, ClassifierMixin):
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[self.scores(X).argmax(axis=1)]
+
+
+class TemperatureSVC(TemperatureMixin, BaseEstimator, ClassifierMixin):
+    def __init__(self, *, C: float = 1.0, temperature: float = 0.1, seed: int = 0) -> None:
+        self.C = C
+        self.temperature = temperature
+        self.seed = seed
+
+    def fit(self, X: Any, y: Any) -> TemperatureSVC:
+        self.svc_ = LinearSVC(C=self.C, random_state=self.seed).fit(X, y)
+        self.classes_ = self.svc_.classes_
+        return self
+
+    def scores(self, X: Any) -> np.ndarray:
+        raw = self.svc_.decision_function(X)
+        return np.column_stack([-raw, raw]) if raw.ndim == 1 else raw
