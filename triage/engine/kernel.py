@@ -24,6 +24,7 @@ import numpy as np
 import scipy.linalg
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
+from threadpoolctl import ThreadpoolController
 
 from .calibrate import TemperatureMixin
 
@@ -36,6 +37,10 @@ BLOCK = 1000
 GAMMA = 5.0
 TFIDF_WEIGHT = 0.25
 ALPHA = 0.2
+# Scoring runs between calls into the e5 engine, whose OpenMP threads spin for a while after
+# each message; multi-threaded BLAS fighting them for the two cores took one message from 27 to
+# 60 ms (p50). One BLAS thread scores a message in ~2 ms.
+_threads = ThreadpoolController()
 
 
 class KernelRidgeClassifier(TemperatureMixin, BaseEstimator, ClassifierMixin):
@@ -85,7 +90,7 @@ class KernelRidgeClassifier(TemperatureMixin, BaseEstimator, ClassifierMixin):
             raise ValueError(f"kernel model is limited to {MAX_ROWS} examples, got {n}")
         self.vectors_ = vectors
         self.norms_ = (vectors * vectors).sum(axis=1)
-        self.words_ = words
+        # Only the transpose is kept: scoring multiplies new rows by it.
         self.words_t_ = words.T.tocsr()
         gram = np.empty((n, n), dtype=np.float32)
         for start in range(0, n, BLOCK):
@@ -101,6 +106,10 @@ class KernelRidgeClassifier(TemperatureMixin, BaseEstimator, ClassifierMixin):
         return self
 
     def scores(self, X: Any) -> np.ndarray:
+        with _threads.limit(limits=1, user_api="blas"):
+            return self._scores(X)
+
+    def _scores(self, X: Any) -> np.ndarray:
         words, vectors = self._split(X)
         out = np.empty((words.shape[0], len(self.classes_)), dtype=np.float32)
         block = np.empty((min(BLOCK, words.shape[0]), len(self.norms_)), dtype=np.float32)
@@ -110,14 +119,3 @@ class KernelRidgeClassifier(TemperatureMixin, BaseEstimator, ClassifierMixin):
             self._kernel(words[start:stop], vectors[start:stop], rows)
             out[start:stop] = rows @ self.weights_
         return out.astype(np.float64)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The transposed copy is rebuilt on load rather than stored twice.
-        state = dict(self.__dict__)
-        state.pop("words_t_", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if "words_" in state:
-            self.words_t_ = state["words_"].T.tocsr()
