@@ -173,3 +173,38 @@ def test_agents_corrections_change_the_next_model_version(agent, settings, tmp_p
     # The running engine picks the new version up and answers the way agents taught it.
     result = get_triage_engine().analyse(TriageInput(text="ribbon and card please"))
     assert result.category == "gift_wrap"
+
+
+def test_triage_file_reads_emotion_even_when_only_categories_were_trained(
+    tmp_path, settings, monkeypatch
+):
+    """Emotion ships trained: `train_models --target category` alone is enough to triage."""
+    from triage import registry, training
+    from triage.models import ModelVersion
+
+    monkeypatch.setenv("SUPPORTDESK_EMBEDDINGS", "off")  # small TF-IDF models: a fast test
+    settings.MODELS_DIR = tmp_path / "models"
+    registry._cached = None
+    bundled = training.EMOTION_DATA.read_text(encoding="utf-8").splitlines()
+    small = tmp_path / "emotions.tsv"  # a slice of the bundled file keeps training quick
+    small.write_text("\n".join(bundled[:1500]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(training, "EMOTION_DATA", small)
+    source = tmp_path / "examples.csv"
+    source.write_text(
+        "text,intent\n"
+        + "".join(f"where is my card number {i},card_arrival\n" for i in range(8))
+        + "".join(f"how do I top up account {i},top_up\n" for i in range(8)),
+        encoding="utf-8",
+    )
+    call_command("import_examples", str(source), "--label-column", "intent")
+    call_command("train_models", "--target", "category")
+    assert not ModelVersion.objects.filter(target="emotion").exists()
+    rows = tmp_path / "in.csv"
+    rows.write_text("text\nThank you so much, this is wonderful!\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+
+    call_command("triage_file", "--input", str(rows), "--output", str(out))
+
+    assert ModelVersion.objects.filter(target="emotion", is_active=True).exists()
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["emotion"] == "positive" and result["emotion_confidence"] > 0
