@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from replies.engine.compose import _clean_name, _fill, _plain
 from replies.engine.tone import ToneProfile, language_matches, profile_for
-from replies.engine.types import Citation, DraftInput, DraftResult
+from replies.engine.types import INSTRUCTIONS, Citation, DraftInput, DraftResult
 from supportdesk.llm.client import CallReport, LLMClient, LLMInvalidOutput
 from supportdesk.llm.redact import PLACEHOLDER_RE, Redactor
 
@@ -51,7 +51,14 @@ Rules:
 5. Write in {language}, in the register of these example lines from our style guide:
    {style}
    Do not write a greeting, sign-off or list of sources: they are added for you.
-{translation}Answer only with JSON matching the schema."""
+{translation}{requests}Answer only with JSON matching the schema."""
+
+# What each of an agent's "regenerate" requests asks of the model (`types.INSTRUCTIONS`).
+REQUESTS = {
+    "shorter": "Keep the answer to the one or two sentences the customer most needs.",
+    "formal": "Use a more formal, respectful register than the example lines.",
+    "steps": "Give the procedure as one sentence per step, in order; they are numbered for you.",
+}
 
 
 def draft_schema(passage_count: int) -> dict:
@@ -108,7 +115,12 @@ class LLMDraftEngine:
     ) -> DraftResult:
         if not inp.passages:
             raise ValueError("The LLM drafts only from passages; use the local engine.")
+        unknown = [i for i in inp.instructions if i not in INSTRUCTIONS]
+        if unknown:
+            raise ValueError(f"Unknown draft instruction: {unknown[0]!r}")
         tone = tone or profile_for(inp.language)
+        if inp.formal or "formal" in inp.instructions:
+            tone = tone.formal_variant()  # greeting, closing and style lines, as offline
         result = self.client.chat_json(
             purpose="draft",
             messages=self.messages(inp, redactor, tone),
@@ -150,11 +162,15 @@ class LLMDraftEngine:
                 f"<previous>\n{redactor.redact(inp.previous_replies[-1])[:2000]}\n</previous>\n\n"
             )
         ticket = f"Subject: {subject}\n\n{question}".replace("</ticket>", "</ticket >")
+        requests = "".join(
+            f"The support agent asks: {REQUESTS[i]}\n" for i in inp.instructions if i in REQUESTS
+        )
         system = SYSTEM_PROMPT.format(
             brand=_clean_name(inp.brand_name) or "our company",
             language=language,
             style=style,
             translation=translation,
+            requests=requests,
         )
         user = (
             f"Knowledge-base passages:\n{passages}\n\n{previous}"
@@ -188,10 +204,14 @@ class LLMDraftEngine:
             raise LLMInvalidOutput("No sentence of the answer cites a passage")
         renumber = {old: new for new, old in enumerate(order, start=1)}
         cjk = inp.language.split("-")[0] in ("zh", "ja")
-        body = ("" if cjk else " ").join(
+        marked = [
             text + ("" if cjk or not cited else " ") + "".join(f"[{renumber[n]}]" for n in cited)
             for text, cited in lines
-        )
+        ]
+        if "steps" in inp.instructions and len(marked) > 1:
+            body = "\n".join(f"{n}. {line}" for n, line in enumerate(marked, 1))
+        else:
+            body = ("" if cjk else " ").join(marked)
         cited_passages = [inp.passages[n - 1] for n in order]
         name = _clean_name(inp.customer_name)
         brand = _clean_name(inp.brand_name) or "SupportDesk"

@@ -72,3 +72,38 @@ def test_customer_text_cannot_close_the_data_delimiter(engine):
         redactor=Redactor.for_customer(),
     )
     assert server.requests[0].user_text.count("</ticket>") == 1
+
+
+def test_agents_regenerate_requests_reach_the_model_and_shape_the_draft(engine):
+    llm, server = engine
+    server.push(answer({"sentences": [
+        {"text": "Open Settings.", "source": "passage", "passages": [1]},
+        {"text": "Choose Billing.", "source": "passage", "passages": [1]},
+    ]}))  # fmt: skip
+    passages = (Passage(7, "Invoices", "Open Settings, then Billing.", "en", 0.8),)
+    inp = draft_input(
+        language="en", customer_name="Ann", passages=passages, instructions=("steps", "formal")
+    )
+
+    result = llm.draft(inp, redactor=Redactor.for_customer(name="Ann"))
+
+    shown = server.requests[0].text
+    assert "one sentence per step" in shown and "more formal" in shown
+    assert "1. Open Settings. [1]\n2. Choose Billing. [1]" in result.text
+    formal = profile_for("en").formal_variant()
+    assert formal.closing != profile_for("en").closing  # the check below means something
+    assert formal.closing in result.text
+
+
+def test_a_draft_without_requests_asks_the_model_for_nothing_extra(engine):
+    llm, server = engine
+    server.push(answer({"sentences": [{"text": "x", "source": "passage", "passages": [1]}]}))
+    llm.draft(draft_input(), redactor=Redactor.for_customer())
+    assert "The support agent asks" not in server.requests[0].text
+
+
+def test_an_unknown_request_is_refused_before_any_call(engine):
+    llm, server = engine
+    with pytest.raises(ValueError, match="Unknown draft instruction"):
+        llm.draft(draft_input(instructions=("rhyme",)), redactor=Redactor.for_customer())
+    assert server.requests == []
