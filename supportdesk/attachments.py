@@ -1,8 +1,8 @@
 """Writes for message attachments: sanitised names, size limits, files stored with their rows.
 
 Same conventions as ``services.py``. Files are written inside the caller's transaction; if it
-rolls back, the rows go with it but a file already written stays on disk, unreferenced (a
-storage sweep may remove files no row points to; nothing reads them).
+rolls back, the rows go with it but a file already written stays on disk, unreferenced, as do
+the files of deleted messages; `attachment_files_sweep` (daily) removes files no row points to.
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import os
 import re
+import time
 import unicodedata
 from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -99,3 +103,51 @@ def message_attachments_store(
 
 def _mb(size: int) -> str:
     return str(filesizeformat(size)).replace("\xa0", " ")
+
+
+# A file younger than this may belong to a transaction still in progress: never swept.
+SWEEP_GRACE = timedelta(hours=1)
+SWEEP_BATCH = 500
+
+
+def attachment_files_sweep(*, grace: timedelta = SWEEP_GRACE) -> int:
+    """Delete attachment files no row points to: files of deleted messages or tickets, and
+    files written by a transaction that rolled back. Returns how many were removed.
+
+    Walks the storage directory in batches (memory stays flat however many files there are);
+    files modified within `grace` are left alone."""
+    root = Path(settings.ATTACHMENTS_DIR)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - grace.total_seconds()
+    removed = 0
+    batch: dict[str, Path] = {}
+
+    def flush() -> int:
+        known = set(
+            MessageAttachment.objects.filter(file__in=list(batch)).values_list("file", flat=True)
+        )
+        gone = 0
+        for name, path in batch.items():
+            if name not in known:
+                path.unlink(missing_ok=True)
+                gone += 1
+        batch.clear()
+        return gone
+
+    for directory, _, files in os.walk(root):
+        for filename in files:
+            path = Path(directory) / filename
+            try:
+                if path.stat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            batch[path.relative_to(root).as_posix()] = path
+            if len(batch) >= SWEEP_BATCH:
+                removed += flush()
+    if batch:
+        removed += flush()
+    if removed:
+        logger.info("Removed %s attachment files that no message refers to", removed)
+    return removed

@@ -249,7 +249,10 @@ IMAP_BATCH = env.int("IMAP_BATCH", default=50)  # messages per poll
 IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30)
 # Periodic work for TASK_BACKEND=celery (`celery beat`, or a worker started with -B); with
 # django-q2 the same tasks get Schedule rows after migrate.
-CELERY_BEAT_SCHEDULE = {"sla-check": {"task": "triage.tasks.sla_check", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE = {
+    "sla-check": {"task": "triage.tasks.sla_check", "schedule": 60.0},
+    "attachment-sweep": {"task": "supportdesk.tasks.attachment_sweep", "schedule": 86400.0},
+}
 if IMAP_URL or IMAP_HOST:
     CELERY_BEAT_SCHEDULE["imap-poll"] = {
         "task": "supportdesk.imap.imap_poll_task",

@@ -74,3 +74,10 @@ def reply_sender(ticket: Ticket) -> Callable[[Message], str]:
 def send_automatic_mail(automatic_mail_id: int) -> None:
     """Send one queued acknowledgement or other automatic mail."""
     automatic_mail_deliver(automatic_mail_id=automatic_mail_id)
+
+
+def attachment_sweep() -> None:
+    """Daily: remove attachment files that no message refers to any more."""
+    from supportdesk.attachments import attachment_files_sweep
+
+    attachment_files_sweep()

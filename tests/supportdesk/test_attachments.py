@@ -340,3 +340,55 @@ def test_ticket_page_query_count_does_not_grow_with_the_number_of_attachments(ag
     with_twenty_one = _ticket_page_queries(agent_client, ticket.pk)
 
     assert with_twenty_one == with_one
+
+
+def test_sweep_removes_only_old_files_that_no_row_points_to() -> None:
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    from supportdesk.attachments import attachment_files_sweep
+
+    def aged(path: Path) -> Path:
+        old = time.time() - 2 * 3600  # older than the sweep's one-hour grace
+        os.utime(path, (old, old))
+        return path
+
+    kept = email_ingest(raw=mail_with([("a.pdf", "application/pdf", PDF)])).message
+    kept_file = aged(Path(kept.attachments.get().file.path))
+    deleted = email_ingest(
+        raw=mail_with([("b.png", "image/png", PNG)], message_id="<gone@example.com>")
+    ).message
+    deleted_file = aged(Path(deleted.attachments.get().file.path))
+    deleted.ticket.delete()  # the rows cascade; the file is left behind
+    root = Path(settings.ATTACHMENTS_DIR)
+    (root / "2001" / "01").mkdir(parents=True, exist_ok=True)
+    rolled_back = root / "2001" / "01" / "0123456789abcdef"
+    rolled_back.write_bytes(b"from a transaction that rolled back")
+    aged(rolled_back)
+    in_flight = root / "2001" / "01" / "fedcba9876543210"  # just written: may still commit
+    in_flight.write_bytes(b"new")
+
+    assert attachment_files_sweep() >= 2
+
+    assert kept_file.exists() and read(kept.attachments.get()) == PDF
+    assert not deleted_file.exists() and not rolled_back.exists()
+    assert in_flight.exists()
+    in_flight.unlink()
+    call_command("sweep_attachments")  # the same sweep from the command line
+    assert kept_file.exists()
+
+
+def test_the_workers_sweep_attachments_daily() -> None:
+    from django_q.models import Schedule
+
+    from supportdesk.queue import TASKS
+
+    schedule = Schedule.objects.get(name="attachment_sweep")
+    assert (schedule.func, schedule.schedule_type) == (
+        "supportdesk.tasks.attachment_sweep",
+        Schedule.DAILY,
+    )
+    assert settings.CELERY_BEAT_SCHEDULE["attachment-sweep"]["task"] == schedule.func
+    assert schedule.func in TASKS
