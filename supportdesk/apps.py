@@ -4,20 +4,9 @@ from django.db.models.signals import post_migrate
 
 def ensure_attachment_sweep_schedule(**kwargs: object) -> None:
     """With the embedded django-q2 worker, sweep unreferenced attachment files daily."""
-    from django.conf import settings
+    from supportdesk.queue import schedule_every
 
-    if "django_q" not in settings.INSTALLED_APPS:
-        return
-    from django_q.models import Schedule
-
-    Schedule.objects.get_or_create(
-        name="attachment_sweep",
-        defaults={
-            "func": "supportdesk.tasks.attachment_sweep",
-            "schedule_type": Schedule.DAILY,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=1440)
 
 
 class SupportDeskConfig(AppConfig):
@@ -26,6 +15,7 @@ class SupportDeskConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import inbound
+        from django.conf import settings
 
         from supportdesk.imap import imap_schedule_sync
         from supportdesk.inbound import on_inbound
@@ -34,8 +24,10 @@ class SupportDeskConfig(AppConfig):
         # After the last app migrated, every permission the roles name exists.
         post_migrate.connect(ensure_roles, dispatch_uid="supportdesk.ensure_roles")
         post_migrate.connect(imap_schedule_sync, dispatch_uid="supportdesk.imap_schedule")
-        post_migrate.connect(
-            ensure_attachment_sweep_schedule, dispatch_uid="supportdesk.attachment_sweep_schedule"
-        )
+        if "django_q" in settings.INSTALLED_APPS:
+            post_migrate.connect(
+                ensure_attachment_sweep_schedule,
+                dispatch_uid="supportdesk.attachment_sweep_schedule",
+            )
         # Mail providers' inbound webhooks hand each message to the e-mail intake.
         inbound.connect(on_inbound, dispatch_uid="supportdesk.inbound_email")

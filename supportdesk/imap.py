@@ -26,6 +26,7 @@ from django.db import transaction
 
 from supportdesk.email_in import EmailParseError
 from supportdesk.intake import EmailRejected, email_ingest
+from supportdesk.queue import schedule_every
 
 logger = logging.getLogger(__name__)
 
@@ -157,15 +158,7 @@ def imap_schedule_sync(**_signal: object) -> bool:
     if not wanted:
         Schedule.objects.filter(name=SCHEDULE_NAME).delete()
         return False
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": POLL_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": settings.IMAP_POLL_MINUTES,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name=SCHEDULE_NAME, task=POLL_TASK, minutes=settings.IMAP_POLL_MINUTES)
     return True
 
 

@@ -40,5 +40,23 @@ def enqueue(task: str, *args: object) -> None:
         async_task(task, *args)
 
 
+def schedule_every(*, name: str, task: str, minutes: int) -> None:
+    """The django-q2 schedule that runs `task` every `minutes`; safe to repeat (apps call it
+    after ``migrate``). Celery beat reads ``CELERY_BEAT_SCHEDULE`` in settings instead."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": task,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+        },
+    )
+
+
 def enqueue_on_commit(task: str, *args: object) -> None:
     transaction.on_commit(lambda: enqueue(task, *args))

@@ -4,17 +4,9 @@ from django.db.models.signals import post_migrate
 
 def ensure_sla_schedule(**kwargs: object) -> None:
     """With the embedded django-q2 worker, check SLAs every minute. Safe to repeat."""
-    from django_q.models import Schedule
+    from supportdesk.queue import schedule_every
 
-    Schedule.objects.get_or_create(
-        name="sla_check",
-        defaults={
-            "func": "triage.tasks.sla_check",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name="sla_check", task="triage.tasks.sla_check", minutes=1)
 
 
 class TriageConfig(AppConfig):

@@ -386,9 +386,10 @@ def test_the_workers_sweep_attachments_daily() -> None:
     from supportdesk.queue import TASKS
 
     schedule = Schedule.objects.get(name="attachment_sweep")
-    assert (schedule.func, schedule.schedule_type) == (
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "supportdesk.tasks.attachment_sweep",
-        Schedule.DAILY,
+        Schedule.MINUTES,
+        24 * 60,
     )
     assert settings.CELERY_BEAT_SCHEDULE["attachment-sweep"]["task"] == schedule.func
     assert schedule.func in TASKS
