@@ -43,7 +43,7 @@ def category_model():
 def emotion_model():
     rows = load_emotion_examples(EMOTION_DATA)
     random.Random(3).shuffle(rows)
-    return train_emotion_model(rows[:3000], holdout=0)
+    return train_emotion_model(rows[:3000], folds=0)
 
 
 # -- language ------------------------------------------------------------------------------
@@ -293,10 +293,10 @@ def test_offsets_recover_a_rare_class_the_most_likely_label_never_picks() -> Non
     assert np.allclose(shifted.sum(axis=1), 1.0)
 
 
-def test_emotion_model_chooses_offsets_on_its_held_out_slice() -> None:
+def test_emotion_model_chooses_offsets_on_out_of_fold_predictions() -> None:
     rows = load_emotion_examples(EMOTION_DATA)
     random.Random(5).shuffle(rows)
-    model = train_emotion_model(rows[:3000], holdout=0.2)
+    model = train_emotion_model(rows[:3000])
 
     assert model.offsets is not None and len(model.offsets) == len(model.labels)
     assert {"macro_f1", "macro_f1_without_offsets", "ece"} <= set(model.metrics)

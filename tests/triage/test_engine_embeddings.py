@@ -5,6 +5,7 @@ runs the real e5 model."""
 from __future__ import annotations
 
 import hashlib
+import random
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from triage.engine import (
     train_emotion_model,
 )
 from triage.engine.calibrate import TemperatureSVC
+from triage.engine.decision import shift
 from triage.engine.embed import E5Embedder, EmbeddingCache
 from triage.engine.features import shared
 
@@ -138,9 +140,7 @@ def test_category_model_with_embeddings_uses_the_kernel_up_to_its_row_limit(
 def test_emotion_model_reads_other_languages_with_its_embedding_head(tmp_path: Path) -> None:
     embedder = WordHashEmbedder()
     rows = load_emotion_examples(EMOTION_DATA)[:600]
-    model = train_emotion_model(
-        rows, holdout=0, embeddings=EmbeddingCache.under(tmp_path, embedder)
-    )
+    model = train_emotion_model(rows, folds=0, embeddings=EmbeddingCache.under(tmp_path, embedder))
     assert model.crosslingual is not None and 0 < model.blend < 1
     prediction = predict_emotion(model, "Quisiera cambiar la dirección de envío.", language="es")
     assert prediction.source == "model"
@@ -160,3 +160,26 @@ def test_e5_embeddings_are_normalised_and_cross_lingual() -> None:
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_emotion_model_learns_how_to_combine_its_two_readings(tmp_path: Path) -> None:
+    """With enough rows, the TF-IDF and embedding readings of English text are combined by a
+    classifier fitted on out-of-fold predictions, and the metrics are cross-fitted."""
+    embedder = WordHashEmbedder()
+    rows = load_emotion_examples(EMOTION_DATA)
+    random.Random(3).shuffle(rows)
+    model = train_emotion_model(rows[:1500], embeddings=EmbeddingCache.under(tmp_path, embedder))
+
+    assert model.combiner is not None and model.offsets is not None
+    assert model.metrics["heldout"] == pytest.approx(1500, abs=5)
+    assert 0 <= model.metrics["ece"] < 0.2
+    texts = ["This is infuriating, you charged me twice and nobody answers!", "Thanks so much!"]
+    probabilities = model.probabilities(texts)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    labels = [model.pipeline.classes_[i] for i in probabilities.argmax(axis=1)]
+    assert labels == ["angry", "positive"]
+    # The combination is not the fixed blend: it learnt its own weights.
+    fixed = model.blend * model.pipeline.predict_proba(texts) + (
+        1 - model.blend
+    ) * model.crosslingual.predict_proba(texts)
+    assert not np.allclose(probabilities, shift(fixed, model.offsets), atol=1e-3)

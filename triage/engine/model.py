@@ -16,6 +16,7 @@ from .decision import shift
 from .features import text_features  # noqa: F401  (re-exported: part of this module's API)
 
 Example = tuple[str, str]  # (text, label)
+COMBINER_FLOOR = 1e-4
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class TrainedModel:
     # probabilities are mixed in with weight 1 - `blend`.
     crosslingual: Any = None
     blend: float = 1.0
+    # Optional learnt combination of the two readings for English: a classifier over
+    # `combiner_features(main, crosslingual)`, fitted on out-of-fold probabilities. Without
+    # one, the fixed `blend` applies.
+    combiner: Any = None
     # Per-class log-offsets applied to the main reading before the best class is taken
     # (`decision.shift`); None leaves the calibrated probabilities as they are.
     offsets: Any = None
@@ -54,7 +59,11 @@ class TrainedModel:
         other = self.crosslingual.predict_proba(texts)
         if cross_lingual or self.blend <= 0:
             return other
-        mixed = self.blend * self.pipeline.predict_proba(texts) + (1 - self.blend) * other
+        main = self.pipeline.predict_proba(texts)
+        if self.combiner is not None:
+            mixed = self.combiner.predict_proba(combiner_features(main, other))
+        else:
+            mixed = self.blend * main + (1 - self.blend) * other
         return shift(mixed, self.offsets)
 
     def predict_many(
@@ -83,6 +92,12 @@ class TrainedModel:
             out_of_scope=out_of_scope,
             scores=scores,
         )
+
+
+def combiner_features(*probabilities: np.ndarray) -> np.ndarray:
+    """Log-probabilities of several models side by side, floored so that one model's certainty
+    cannot outvote the others without bound."""
+    return np.hstack([np.log(np.clip(p, COMBINER_FLOOR, 1.0)) for p in probabilities])
 
 
 def expected_calibration_error(
