@@ -2,9 +2,9 @@
 
 Both models learn from English Reddit comments (GoEmotions mapped to the product emotions).
 English text gets a learnt combination of the two. The TF-IDF model's n-grams carry little
-over to, say, Japanese, but the multilingual embedding does, so other languages are read by the
-embedding model alone; a lexicon cue, when present, still decides, and without an embedding model the
-TF-IDF guess is kept with its confidence discounted.
+over to, say, Japanese, but the multilingual embedding does, so other languages are read by
+the embedding model alone; a lexicon cue, when present, still decides, and without an
+embedding model the TF-IDF guess is kept with its confidence discounted.
 """
 
 from __future__ import annotations
