@@ -81,12 +81,17 @@
   document.addEventListener("htmx:afterSettle", tick);
 })();
 
-// The socket re-sends the draft panel when the draft changes. When this page already shows that
-// draft (its own request swapped it in first), skip the copy: replacing the editor again could
-// swallow the agent's next click or keystroke.
+// The socket re-sends the draft panel when the draft changes. Skip the copy when this page
+// already shows that draft (its own request swapped it in first), and while a request from the
+// panel is in flight (its response brings the newest state): replacing the panel then would
+// detach the element that response is meant for, or swallow the agent's next click or keystroke.
 document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
   const target = event.detail.target;
   if (!target || target.id !== "draft-panel") return;
+  if (target.querySelector(".htmx-request") || target.classList.contains("htmx-request")) {
+    event.preventDefault();
+    return;
+  }
   const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
   const state = incoming && incoming.dataset.draft;
   if (state && state !== "-" && state === target.dataset.draft) {
