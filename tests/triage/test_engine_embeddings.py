@@ -14,6 +14,7 @@ from scipy import sparse
 
 from tests.triage.engine_data import EMOTION_DATA, toy_examples
 from triage.engine import (
+    emotion,
     kernel,
     load_emotion_examples,
     load_model,
@@ -183,3 +184,21 @@ def test_emotion_model_learns_how_to_combine_its_two_readings(tmp_path: Path) ->
         1 - model.blend
     ) * model.crosslingual.predict_proba(texts)
     assert not np.allclose(probabilities, shift(fixed, model.offsets), atol=1e-3)
+
+
+def test_emotion_model_without_vectors_for_every_emotion_reads_english_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the embedded rows (capped per run) miss an emotion, the embedding model is left out
+    instead of mixing probabilities over different emotions."""
+    monkeypatch.setattr(emotion, "MAX_NEW_EMBEDDINGS", 20)
+    rows = load_emotion_examples(EMOTION_DATA)
+    anxious = [r for r in rows if r[1] == "anxious"][:10]
+    others = [r for r in rows if r[1] != "anxious"][:600]
+    cache = EmbeddingCache.under(tmp_path, WordHashEmbedder())
+    model = train_emotion_model(anxious + others, embeddings=cache)
+
+    assert model.crosslingual is None and model.combiner is None
+    assert predict_emotion(model, "Thank you so much, this is great!", language="en").emotion == (
+        "positive"
+    )

@@ -135,7 +135,8 @@ def train_emotion_model(
     embedded = vectors = cross_classifier = None
     if embeddings is not None:
         embedded = _embedded_rows(texts, embeddings)
-        if len(set(targets[embedded])) >= 2:
+        # Its probabilities are mixed with the TF-IDF model's, so it must know every emotion.
+        if set(targets[embedded]) == set(labels):
             vectors = embeddings.embed([texts[i] for i in embedded])
             cross_classifier = _classifier(seed)
     folds = min(folds, int(np.unique(targets, return_counts=True)[1].min()))
@@ -151,9 +152,11 @@ def train_emotion_model(
             main[predict_rows] = _in_label_order(
                 classifier, classifier.predict_proba(matrix[predict_rows]), labels
             )
-            if cross_classifier is not None:
-                fit_at = position[fit_rows][position[fit_rows] >= 0]
-                predict_at = position[predict_rows][position[predict_rows] >= 0]
+            fit_at = position[fit_rows][position[fit_rows] >= 0]
+            predict_at = position[predict_rows][position[predict_rows] >= 0]
+            # Rows beyond MAX_NEW_EMBEDDINGS have no vector; a fold whose embedded rows miss an
+            # emotion is left out of the combination (warm starts need the same classes).
+            if cross_classifier is not None and len(set(targets[embedded][fit_at])) == len(labels):
                 cross_classifier.fit(vectors[fit_at], targets[embedded][fit_at])
                 cross[embedded[predict_at]] = _in_label_order(
                     cross_classifier, cross_classifier.predict_proba(vectors[predict_at]), labels
@@ -186,7 +189,7 @@ def _decide(
     truth = np.asarray([labels.index(t) for t in targets])
     both = ~np.isnan(cross).any(axis=1)
     probabilities = main
-    if both.sum() >= 2 * FOLDS * len(labels) and len(set(truth[both])) == len(labels):
+    if np.bincount(truth[both], minlength=len(labels)).min() >= FOLDS:
         combined = combiner_features(main[both], cross[both])
         model.combiner = LogisticRegression(C=COMBINER_C, max_iter=2000, random_state=seed)
         split = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
