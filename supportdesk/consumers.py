@@ -47,6 +47,11 @@ class DeskConsumer(AsyncWebsocketConsumer):
             if self.draft_state is None:
                 await self.close(code=4404)
                 return
+            # The page says which draft it was rendered with (`draft`, as its data-draft). If
+            # the draft changed between that render and this connect, no later event would
+            # bring the panel: send it right after accepting.
+            shown = query.get("draft")
+            self.catch_up = shown is not None and shown != _draft_token(self.draft_state)
             groups.append(realtime.ticket_group(self.ticket_id))
         elif self.view == "supervisor":
             if not self.can_supervise:
@@ -69,6 +74,11 @@ class DeskConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(presence_join)(
                 ticket_id=self.ticket_id, user_id=self.user.pk, channel_name=self.channel_name
             )
+            if self.catch_up:
+                self.draft_state = None  # what the page shows is not the current draft
+                await self.desk_event(
+                    {"event": realtime.TICKET_UPDATED, "ticket_id": self.ticket_id}
+                )
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
@@ -168,6 +178,12 @@ class DeskConsumer(AsyncWebsocketConsumer):
             self.draft_state = state
             html += render_to_string("supportdesk/ticket.html#draft-panel", context)
         return html
+
+
+def _draft_token(state: tuple) -> str:
+    """A draft state as the page's data-draft attribute spells it: "<pk>-<status>" or "-"."""
+    pk, status = state
+    return f"{pk or ''}-{status or ''}"
 
 
 def _current_draft_state(detail) -> tuple:

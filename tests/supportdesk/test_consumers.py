@@ -252,6 +252,32 @@ def test_ticket_socket_refreshes_summary_but_keeps_the_editor_until_the_draft_ch
     assert "Draft sent by bob" in sent[-1]
 
 
+def test_ticket_socket_brings_a_draft_written_after_the_page_was_rendered(agent_client):
+    """The page was rendered before the draft existed (data-draft "-"), and the draft was
+    written before the socket connected: no later event would bring it, so connecting does."""
+    draft = DraftFactory()
+    stale = f"/ws/desk/?view=ticket&id={draft.ticket_id}&draft=-"
+    current = f"/ws/desk/?view=ticket&id={draft.ticket_id}&draft={draft.pk}-{draft.status}"
+
+    async def scenario():
+        late = _socket(stale, agent_client)
+        assert (await late.connect())[0]
+        caught_up = await _until(late, 'id="draft-panel"')
+        await _hang_up(late)
+        fresh = _socket(current, agent_client)
+        assert (await fresh.connect())[0]
+        frames = await _drain(fresh)
+        await _hang_up(fresh)
+        return caught_up[-1], frames
+
+    caught_up, frames = async_to_sync(scenario)()
+
+    assert f'data-draft="{draft.pk}-{draft.status}"' in caught_up
+    assert 'id="draft-text"' in caught_up
+    # A page that already shows the current draft gets no second copy of the editor.
+    assert not any('id="draft-panel"' in frame for frame in frames)
+
+
 # -- supervisors -------------------------------------------------------------------------------
 
 
