@@ -26,7 +26,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
         self.ticket_id: int | None = None
-        self.draft_state: tuple | None = None
+        self.draft_state: str | None = None
         allowed = await self._permissions()
         if not allowed["work_inbox"]:
             await self.close(code=FORBIDDEN)
@@ -51,7 +51,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
             # the draft changed between that render and this connect, no later event would
             # bring the panel: send it right after accepting.
             shown = query.get("draft")
-            self.catch_up = shown is not None and shown != _draft_token(self.draft_state)
+            self.catch_up = shown is not None and shown != self.draft_state
             groups.append(realtime.ticket_group(self.ticket_id))
         elif self.view == "supervisor":
             if not self.can_supervise:
@@ -115,9 +115,9 @@ class DeskConsumer(AsyncWebsocketConsumer):
         return InboxFilterForm(query, categories=Category.objects.filter(active=True)).filters()
 
     @database_sync_to_async
-    def _draft_state(self) -> tuple | None:
+    def _draft_state(self) -> str | None:
         try:
-            return _current_draft_state(ticket_detail(ticket_id=self.ticket_id))
+            return ticket_detail(ticket_id=self.ticket_id).draft_state
         except Ticket.DoesNotExist:
             return None
 
@@ -172,20 +172,9 @@ class DeskConsumer(AsyncWebsocketConsumer):
             return render_to_string("supportdesk/ticket.html#viewers", context)
         html = render_to_string("supportdesk/ticket.html#ticket-summary", context)
         html += render_to_string("supportdesk/ticket.html#thread", context)
-        state = _current_draft_state(context["detail"])
+        state = context["detail"].draft_state
         # Never replace the editor under an agent's fingers unless the draft itself changed.
         if state != self.draft_state:
             self.draft_state = state
             html += render_to_string("supportdesk/ticket.html#draft-panel", context)
         return html
-
-
-def _draft_token(state: tuple) -> str:
-    """A draft state as the page's data-draft attribute spells it: "<pk>-<status>" or "-"."""
-    pk, status = state
-    return f"{pk or ''}-{status or ''}"
-
-
-def _current_draft_state(detail) -> tuple:
-    draft = detail.draft
-    return (draft.pk, draft.status) if draft else (None, None)

@@ -135,6 +135,13 @@ class TicketDetail:
     draft: object | None
     open_escalations: list
 
+    @property
+    def draft_state(self) -> str:
+        """Which draft the panel shows, as "<pk>-<status>" ("-" without one): the page's
+        data-draft, and what the live socket compares before replacing the editor."""
+        draft = self.draft
+        return f"{draft.pk}-{draft.status}" if draft else "-"
+
 
 def ticket_detail(*, ticket_id: int) -> TicketDetail:
     from replies.models import Draft
