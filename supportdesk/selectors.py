@@ -142,6 +142,17 @@ class TicketDetail:
         draft = self.draft
         return f"{draft.pk}-{draft.status}" if draft else "-"
 
+    @property
+    def awaiting_draft(self) -> bool:
+        """The customer spoke last and the AI has neither drafted an answer nor given up: the
+        panel says a draft is on its way (the socket swaps it in when it is)."""
+        return (
+            self.draft is None
+            and not self.ticket.needs_manual_triage
+            and bool(self.messages)
+            and self.messages[-1].direction == Message.Direction.INBOUND
+        )
+
 
 def ticket_detail(*, ticket_id: int) -> TicketDetail:
     from replies.models import Draft

@@ -277,11 +277,32 @@ def test_ticket_page_shows_quoted_mail_collapsed_and_escaped(agent_client):
 
 def test_ticket_page_for_a_failed_ticket_explains_what_to_do(agent_client):
     ticket = TicketFactory(needs_manual_triage=True, ai_error="triage: RuntimeError('boom')")
+    MessageFactory(ticket=ticket)
 
     page = agent_client.get(reverse("ticket", args=[ticket.pk])).content.decode()
 
     assert "The AI could not finish this ticket" in page
     assert "Triage it by hand" in page
+    assert "The AI is drafting a reply" not in page
+
+
+def test_ticket_page_says_a_draft_is_coming_while_the_customer_waits_for_one(agent_client):
+    triage = TriageResultFactory(message__body_text="Where is my parcel?")  # triaged, no draft
+
+    page = agent_client.get(reverse("ticket", args=[triage.ticket_id])).content.decode()
+
+    assert "The AI is drafting a reply" in page
+    assert 'id="manual-text"' in page  # the agent need not wait for it
+
+
+def test_ticket_page_promises_no_draft_once_the_customer_was_answered(agent_client):
+    ticket = MessageFactory(body_text="Where is my parcel?").ticket
+    MessageFactory(ticket=ticket, direction=Message.Direction.OUTBOUND, body_text="On its way.")
+
+    page = agent_client.get(reverse("ticket", args=[ticket.pk])).content.decode()
+
+    assert "The AI is drafting a reply" not in page
+    assert 'id="manual-text"' in page
 
 
 def test_unknown_ticket_is_404(agent_client):
