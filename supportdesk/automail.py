@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import select_template
 from django.utils import timezone
 
 from supportdesk.email_in.loops import is_automated_sender
@@ -163,9 +163,12 @@ def automatic_email(mail: AutomaticMail, *, message_id: str) -> EmailMessage:
     if answered.startswith("<"):
         headers["In-Reply-To"] = answered
         headers["References"] = answered
-    body = render_to_string(
-        _TEMPLATES[mail.kind],
-        {"ticket": ticket, "customer": ticket.customer, "brand": settings.BRAND_NAME},
+    language = mail_language(mail)
+    headers["Content-Language"] = language
+    base = _TEMPLATES[mail.kind].removesuffix(".txt")
+    names = [f"{base}.{language}.txt", f"{base}.{language.split('-')[0]}.txt", f"{base}.txt"]
+    body = select_template(names).render(
+        {"ticket": ticket, "customer": ticket.customer, "brand": settings.BRAND_NAME}
     )
     return EmailMessage(
         subject=subject_header(reply_subject(ticket.subject, ticket.pk)),
@@ -174,6 +177,21 @@ def automatic_email(mail: AutomaticMail, *, message_id: str) -> EmailMessage:
         to=[mail.recipient],
         headers=headers,
     )
+
+
+def mail_language(mail: AutomaticMail) -> str:
+    """The language to acknowledge in: the one the acknowledged message is written in, as
+    triage reads it (the customer's locale decides only when the text is too short to say).
+    Without a supported language the mail goes out in English."""
+    from triage.engine.language import detect_language
+
+    customer = mail.ticket.customer
+    message = mail.in_reply_to
+    if message is None:
+        return customer.locale or mail.ticket.language or "en"
+    text = f"{mail.ticket.subject}\n{message.body_text}"
+    candidates = list(settings.SUPPORTED_LANGUAGES) or ["en"]
+    return detect_language(text, candidates=candidates, hint=customer.locale)[0]
 
 
 def _own_addresses() -> set[str]:

@@ -74,6 +74,48 @@ def test_a_new_ticket_by_mail_is_acknowledged_in_its_thread(
     assert headers["X-Auto-Response-Suppress"] == "All"
 
 
+@pytest.mark.parametrize(
+    ("subject", "body", "language", "says"),
+    [
+        ("Parcel not delivered", "My parcel did not arrive yet. Where is it?", "en", "Thank you"),
+        ("荷物が届きません", "先週注文した商品がまだ届いていません。", "ja", "誠に"),
+        ("No llegó mi pedido", "Hola, mi pedido todavía no llega. ¿Dónde está?", "es", "¡Gracias"),
+        ("包裹沒有送達", "我上週訂購的商品還沒有收到，請問怎麼處理？", "zh-Hant", "感謝您"),
+        ("Paket fehlt", "Mein Paket ist noch nicht angekommen. Wo ist es?", "de", "vielen Dank"),
+        ("Help", "??", "en", "Thank you"),  # too short to tell: the first supported language
+    ],
+)
+def test_the_acknowledgement_is_written_in_the_customers_language(
+    run_tasks, django_capture_on_commit_callbacks, subject, body, language, says
+):
+    result = ingest(raw_mail(subject=subject, body=body), django_capture_on_commit_callbacks)
+
+    (ack,) = mail.outbox
+    assert says in ack.body
+    assert result.ticket.reference in ack.body
+    assert ack.extra_headers["Content-Language"] == language
+    assert ack.message().as_bytes()  # encodes (non-ASCII bodies go out as UTF-8)
+
+
+def test_a_follow_up_is_acknowledged_in_the_language_of_the_follow_up(
+    run_tasks, django_capture_on_commit_callbacks, settings
+):
+    settings.ACKNOWLEDGE_FOLLOW_UPS = True
+    first = ingest(raw_mail(), django_capture_on_commit_callbacks)
+    ingest(
+        raw_mail(
+            subject=f"Re: Parcel not delivered [#{first.ticket.pk}]",
+            message_id="<m2@example.com>",
+            in_reply_to="<m1@example.com>",
+            body="Lo siento, escribo en español: ¿ya saben algo de mi paquete?",
+        ),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert len(mail.outbox) == 2
+    assert "Agregamos tu mensaje al ticket" in mail.outbox[1].body
+
+
 def test_a_mail_loop_with_an_auto_responder_stops_at_the_limit(
     run_tasks, settings, django_capture_on_commit_callbacks
 ):

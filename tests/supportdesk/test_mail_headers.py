@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 OUR_HEADERS = {
     "content-type", "mime-version", "content-transfer-encoding", "subject", "from", "to",
     "date", "message-id", "auto-submitted", "x-auto-response-suppress", "in-reply-to",
-    "references",
+    "references", "content-language",
 }  # fmt: skip
 
 
