@@ -76,6 +76,16 @@ class Ticket(models.Model):
         db_index=False,
     )
     urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.UNKNOWN)
+    # The team assignment picked while none of its members was online: the ticket goes to the
+    # first member who comes online (triage.waiting). Cleared once someone has it.
+    waiting_team = models.ForeignKey(
+        "triage.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     # Current triage labels, copied from the latest TriageResult so the inbox filters on columns.
     category = models.ForeignKey(
         "triage.Category",
@@ -122,6 +132,12 @@ class Ticket(models.Model):
                 fields=["is_escalated", "urgency", "created_at", "id"], name="ticket_escalated"
             ),
             models.Index(fields=["customer", "created_at"], name="ticket_customer"),
+            # Only the few tickets waiting for an agent (partial: the rest are NULL).
+            models.Index(
+                fields=["waiting_team", "urgency", "created_at", "id"],
+                name="ticket_waiting",
+                condition=Q(waiting_team__isnull=False),
+            ),
             # The REST list: newest first, keyset on (created_at, id), alone or per filter.
             models.Index(fields=["created_at", "id"], name="ticket_api_list"),
             models.Index(fields=["status", "created_at", "id"], name="ticket_api_status"),

@@ -20,6 +20,7 @@ TASKS = (
     "supportdesk.imap.imap_poll_task",
     "triage.tasks.sla_check",
     "triage.tasks.escalation_notify",
+    "triage.tasks.assign_waiting",
     "supportdesk.tasks.attachment_sweep",
 )
 

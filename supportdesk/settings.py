@@ -251,6 +251,7 @@ IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30)
 # django-q2 the same tasks get Schedule rows after migrate.
 CELERY_BEAT_SCHEDULE = {
     "sla-check": {"task": "triage.tasks.sla_check", "schedule": 60.0},
+    "assign-waiting": {"task": "triage.tasks.assign_waiting", "schedule": 60.0},
     "attachment-sweep": {"task": "supportdesk.tasks.attachment_sweep", "schedule": 86400.0},
 }
 if IMAP_URL or IMAP_HOST:
@@ -267,6 +268,9 @@ SUPPORTED_LANGUAGES = env.list(
 )
 BRAND_NAME = env.str("BRAND_NAME", default="Lumen")
 REPEAT_CONTACT_DAYS = env.int("REPEAT_CONTACT_DAYS", default=7)
+# Tickets that waited for an agent (nobody in their team was online) go to members with fewer
+# than this many open tickets (triage.waiting).
+AGENT_CAPACITY = env.int("AGENT_CAPACITY", default=10)
 # Agents' triage corrections retrain the category model in the background every N corrections.
 RETRAIN_EVERY = env.int("RETRAIN_EVERY", default=20)
 LOW_CONFIDENCE = env.float("LOW_CONFIDENCE", default=0.5)

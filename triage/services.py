@@ -45,6 +45,7 @@ from triage.selectors import (
 )
 from triage.sla import BREACHED, due_dates, next_check_at, policy_for, sla_status
 from triage.sla import Clock as SlaClock
+from triage.waiting import agent_came_online
 
 URGENCY_RANK = {
     "high": Ticket.Urgency.HIGH,
@@ -199,6 +200,8 @@ def route_ticket(
         decision.save(update_fields=["assignment"])
         if ticket.assignee_id is not None:
             changed.append("assignee")
+        elif ticket.waiting_team_id is not None:
+            changed.append("waiting_team")
     if route.action in (RoutingDecision.Action.HUMAN, RoutingDecision.Action.SUPERVISOR) and (
         not ticket.needs_human
     ):
@@ -319,12 +322,13 @@ def _assign(*, ticket: Ticket, route: Route, triage: TriageResult) -> dict:
     info = replace(info, last_assigned_id=team.last_assigned_id)
     online = agents_online(user_ids=info.member_ids)
     pick = pick_agent(info, online_ids=online, open_tickets=open_ticket_counts(user_ids=online))
-    username = ""
-    if pick.agent_id is not None:
-        ticket.assignee_id = pick.agent_id
-        team.last_assigned_id = pick.agent_id
-        team.save(update_fields=["last_assigned"])
-        username = get_user_model().objects.get(pk=pick.agent_id).get_username()
+    if pick.agent_id is None:
+        ticket.waiting_team_id = team.pk  # triage.waiting hands it out when someone comes online
+        return {"team": team.name, "agent": "", "reason": pick.reason}
+    ticket.assignee_id = pick.agent_id
+    team.last_assigned_id = pick.agent_id
+    team.save(update_fields=["last_assigned"])
+    username = get_user_model().objects.get(pk=pick.agent_id).get_username()
     return {"team": team.name, "agent": username, "reason": pick.reason}
 
 
@@ -342,7 +346,8 @@ def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int
             raise ValueError("That person cannot take tickets.")
     before = {"assignee": ticket.assignee.get_username() if ticket.assignee else ""}
     ticket.assignee = assignee
-    ticket_touch(ticket, "assignee")
+    ticket.waiting_team = None  # a person decided: nothing is handed out automatically any more
+    ticket_touch(ticket, "assignee", "waiting_team")
     decision = _latest_decision(ticket)
     if decision is not None:
         feedback_record(
@@ -430,6 +435,7 @@ def ticket_deescalate(*, ticket_id: int, actor: AbstractBaseUser) -> Ticket:
 @transaction.atomic
 def agent_session_open(*, user_id: int, channel_name: str) -> None:
     AgentSession.objects.update_or_create(channel_name=channel_name, defaults={"user_id": user_id})
+    agent_came_online(user_id=user_id)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 from triage.escalations import escalation_notify as escalation_notify_service
 from triage.services import sla_check as sla_check_service
 from triage.training import model_train
+from triage.waiting import waiting_tickets_hand_out
 
 
 def retrain_models(target: str = "category") -> None:
@@ -19,3 +20,8 @@ def sla_check() -> None:
 def escalation_notify(escalation_id: int) -> None:
     """E-mail the on-duty supervisors about one high-urgency escalation."""
     escalation_notify_service(escalation_id=escalation_id)
+
+
+def assign_waiting(user_id: int | None = None) -> None:
+    """Tickets that waited for an agent: after `user_id` came online, and every minute."""
+    waiting_tickets_hand_out(user_id=user_id)
