@@ -159,6 +159,33 @@ def ticket_retry_ai(*, ticket_id: int) -> None:
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
 
 
+@transaction.atomic
+def ticket_solve(*, ticket_id: int) -> Ticket:
+    """An agent marks the ticket solved: it leaves the open queues and its resolution timer
+    stops. The customer writing again reopens it (`ticket_message_add`)."""
+    return _status_set(ticket_id, Ticket.Status.SOLVED)
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket_id: int) -> Ticket:
+    """Back to open (solved by mistake, or more to do); the resolution timer runs again."""
+    return _status_set(ticket_id, Ticket.Status.OPEN)
+
+
+def _status_set(ticket_id: int, status: str) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if ticket.status == status:
+        return ticket
+    ticket.status = status
+    fields = ["status"]
+    if ticket.first_response_due_at is not None:
+        # The periodic SLA pass recomputes the state now (solved stops the resolution timer).
+        ticket.sla_next_check_at = timezone.now()
+        fields.append("sla_next_check_at")
+    ticket_touch(ticket, *fields)
+    return ticket
+
+
 def ticket_touch(ticket: Ticket, *fields: str) -> None:
     """Save the given fields and bump the optimistic-locking version. Caller holds the row."""
     ticket.version += 1

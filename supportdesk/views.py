@@ -9,7 +9,14 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -136,6 +143,22 @@ def ticket_retry_ai(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk)
     services.ticket_retry_ai(ticket_id=ticket.pk)
     return htmx_redirect(request, reverse("ticket", args=[ticket.pk]))
+
+
+@agent_view
+@require_POST
+def ticket_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Mark solved, or reopen; answers with the ticket's summary column."""
+    ticket = get_object_or_404(Ticket, pk=pk)
+    change = {"solve": services.ticket_solve, "reopen": services.ticket_reopen}
+    action = request.POST.get("action", "")
+    if action not in change:
+        return HttpResponseBadRequest("action must be solve or reopen")
+    change[action](ticket_id=ticket.pk)
+    if not request.htmx:
+        return htmx_redirect(request, reverse("ticket", args=[ticket.pk]))
+    context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
+    return render(request, "supportdesk/ticket.html#ticket-summary", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -42,6 +42,7 @@
       }
       case "/": event.preventDefault(); document.querySelector("#inbox-filters select")?.focus(); break;
       case "e": if (editor) { event.preventDefault(); editor.focus(); } break;
+      case "s": document.querySelector(".status-form button[value=solve]")?.click(); break;
       case "g": pendingG = true; break;
       case "?": document.getElementById("shortcuts")?.showModal(); break;
       default: return;

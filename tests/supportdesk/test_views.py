@@ -305,6 +305,31 @@ def test_ticket_page_promises_no_draft_once_the_customer_was_answered(agent_clie
     assert 'id="manual-text"' in page
 
 
+def test_marking_a_ticket_solved_takes_it_off_the_inbox_and_reopen_brings_it_back(agent_client):
+    ticket = MessageFactory(body_text="Thanks, that worked!").ticket
+    url = reverse("ticket-status", args=[ticket.pk])
+
+    summary = agent_client.post(url, {"action": "solve"}, headers=HTMX).content.decode()
+
+    assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.SOLVED
+    assert 'value="reopen"' in summary and 'value="solve"' not in summary
+    assert ticket.subject not in agent_client.get(reverse("inbox")).content.decode()
+
+    agent_client.post(url, {"action": "reopen"}, headers=HTMX)
+
+    assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.OPEN
+    assert ticket.subject in agent_client.get(reverse("inbox")).content.decode()
+
+
+def test_an_unknown_status_action_is_400_and_changes_nothing(agent_client):
+    ticket = TicketFactory()
+
+    response = agent_client.post(reverse("ticket-status", args=[ticket.pk]), {"action": "close"})
+
+    assert response.status_code == 400
+    assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.OPEN
+
+
 def test_unknown_ticket_is_404(agent_client):
     assert agent_client.get(reverse("ticket", args=[404])).status_code == 404
 

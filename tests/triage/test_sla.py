@@ -186,6 +186,30 @@ def test_a_reply_in_time_moves_the_countdown_to_resolution(categories, stub_tria
 
 
 @pytest.mark.django_db
+def test_solving_stops_the_resolution_timer_and_reopening_restarts_it(
+    categories, stub_triage, agent
+):
+    from supportdesk.services import ticket_reopen, ticket_solve
+
+    ticket = _routed(stub_triage, urgency="high")
+    Escalation.objects.all().delete()
+    Message.objects.create(
+        ticket=ticket, direction=Message.Direction.OUTBOUND, body_text="Fixed.", author_user=agent,
+        created_at=NOW + timedelta(minutes=20),
+    )  # fmt: skip
+
+    ticket_solve(ticket_id=ticket.pk)
+    sla_check(now=NOW + 9 * HOUR)  # past the 8 h resolution target, but solved in time
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == OK
+    assert not Escalation.objects.exists()
+
+    ticket_reopen(ticket_id=ticket.pk)
+    sla_check(now=NOW + 9 * HOUR)
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == BREACHED
+    assert Escalation.objects.get(ticket=ticket).reason.startswith("SLA breached: Resolution")
+
+
+@pytest.mark.django_db
 def test_the_inbox_row_counts_down_and_shows_a_breach(categories, stub_triage, agent_client):
     ticket = _routed(stub_triage, urgency="high", created_at=datetime.now(tz=UTC))
 
