@@ -29,6 +29,7 @@ from triage.engine import (
     train_emotion_model,
 )
 from triage.engine.decision import fit_offsets, macro_f1, shift
+from triage.engine.sentences import is_long, split_sentences
 
 LANGUAGES = ("en", "ja", "zh-Hant", "zh-Hans", "es", "de", "fr", "pt")
 SEED_TICKET = "我不知道怎麼取消自動續訂，我現在帳戶裡被扣了錢。"
@@ -151,6 +152,61 @@ def test_non_english_without_a_cue_keeps_the_model_guess_with_less_confidence(
     prediction = predict_emotion(emotion_model, text, language="es")
     assert prediction.source == "model"
     assert prediction.confidence <= 0.5
+
+
+LONG_COMPLAINT = """Charged TWICE for my order - unacceptable
+Hello,
+I have just looked at my bank statement and you have taken payment for order LM-208841 twice.
+I have been a member for four years and I spend a great deal of money with you. I expect the
+duplicate refunded today.
+Kind regards,
+Margaret Okafor"""
+
+CALM_QUESTION = """Where is my parcel?
+Hi,
+I ordered a set of linen curtains last week (order LM-207315) and the tracking has not changed
+since Monday. Could you let me know when it is likely to arrive? No rush, I just want to know
+whether I need to be home.
+Thanks,
+Daniel"""
+
+
+def test_a_long_email_is_read_by_sentence_so_its_complaint_is_not_drowned_out(
+    emotion_model,
+) -> None:
+    prediction = predict_emotion(emotion_model, LONG_COMPLAINT, language="en")
+
+    assert (prediction.emotion, prediction.source) == ("angry", "sentences")
+    assert "unacceptable" in prediction.cues
+
+
+def test_greetings_and_thanks_do_not_make_a_long_email_positive(emotion_model) -> None:
+    prediction = predict_emotion(emotion_model, CALM_QUESTION, language="en")
+
+    assert prediction.source == "sentences"
+    assert prediction.emotion in ("neutral", "confused")
+
+
+def test_sentences_leave_out_greetings_closings_and_signatures() -> None:
+    assert split_sentences(CALM_QUESTION) == [
+        "Where is my parcel?",
+        "I ordered a set of linen curtains last week (order LM-207315) and the tracking has not"
+        " changed since Monday.",  # one sentence, though the e-mail wrapped it
+        "Could you let me know when it is likely to arrive?",
+        "No rush, I just want to know whether I need to be home.",
+    ]
+    assert split_sentences("荷物が届きません。とても不安です。\nよろしくお願いいたします。") == [
+        "荷物が届きません。",
+        "とても不安です。",
+        "よろしくお願いいたします。",
+    ]
+
+
+def test_only_messages_beyond_the_training_comments_length_are_read_by_sentence() -> None:
+    comment = "Honestly this is the best thing that happened to the team all season, love it"
+    assert not is_long(comment)
+    assert is_long(CALM_QUESTION)  # several lines, like any e-mail
+    assert is_long(" ".join(["word"] * 31))
 
 
 # -- rules ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .model import (
     expected_calibration_error,
     text_features,
 )
+from .sentences import is_long, split_sentences
 from .terms import language_family
 from .types import EMOTIONS
 
@@ -50,13 +51,17 @@ ENGLISH_BLEND = 0.5
 # Rows embedded per training run beyond those already in the cache: the shipped file comes with
 # its vectors, so this bounds the one-time cost of agents' corrections, not of the base data.
 MAX_NEW_EMBEDDINGS = 5000
+# A long message's sentence shows an emotion when the model gives it at least this much.
+# Confusion and joy need more: a support question reads a little "confused" and a sign-off a
+# little "positive" without saying anything about the customer's state.
+SENTENCE_FLOORS = {"angry": 0.6, "anxious": 0.6, "sad": 0.6, "confused": 0.8, "positive": 0.8}
 
 
 @dataclass(frozen=True)
 class EmotionPrediction:
     emotion: str  # one of EMOTIONS
     confidence: float
-    source: str  # "model" | "lexicon" | "none"
+    source: str  # "model" | "lexicon" | "sentences" (a long message) | "none"
     cues: tuple[str, ...] = ()
 
 
@@ -249,6 +254,12 @@ def predict_emotions(
     groups: dict[bool, list[int]] = {True: [], False: []}
     for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
         english = language_family(language) == "en"
+        # English only: read one sentence at a time, the cross-lingual model takes politeness
+        # formulas (度々失礼いたします, "sorry to write again") for feelings.
+        if model is not None and english and is_long(text):
+            results[i] = _read_by_sentence(model, text, language=language)
+            if results[i] is not None:
+                continue
         hit = None if english else find_emotion_cues(text, language)
         if hit is not None:
             results[i] = EmotionPrediction(hit.emotion, hit.confidence, "lexicon", hit.cues)
@@ -267,3 +278,31 @@ def predict_emotions(
                 prediction.label, prediction.confidence * discount, "model"
             )
     return [r for r in results if r is not None]
+
+
+def _read_by_sentence(model: TrainedModel, text: str, *, language: str) -> EmotionPrediction | None:
+    """A long message's emotion from its sentences (`sentences` says why): the most likely
+    negative emotion any sentence or lexicon cue carries clearly enough, else confusion, else
+    a clearly positive sentence, else neutral. None when nothing but greetings is left."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return None
+    probabilities = model.probabilities(sentences)
+    labels = [str(c) for c in model.pipeline.classes_]
+    found: list[tuple[str, float, tuple[str, ...]]] = []
+    for sentence, row in zip(sentences, probabilities, strict=True):
+        for emotion, floor in SENTENCE_FLOORS.items():
+            if emotion == "positive" and len(sentence.split()) < 3:
+                continue  # "Thanks." or "Thank you!" closes angry messages too
+            if emotion in labels and row[labels.index(emotion)] >= floor:
+                found.append((emotion, float(row[labels.index(emotion)]), (sentence,)))
+    hit = find_emotion_cues(text, language)
+    if hit is not None:
+        found.append((hit.emotion, hit.confidence, hit.cues))
+    for group in (("angry", "anxious", "sad"), ("confused",), ("positive",)):
+        candidates = [f for f in found if f[0] in group]
+        if candidates:
+            emotion, confidence, cues = max(candidates, key=lambda f: f[1])
+            return EmotionPrediction(emotion, confidence, "sentences", cues)
+    calm = probabilities[:, labels.index("neutral")] if "neutral" in labels else [0.0]
+    return EmotionPrediction("neutral", float(np.mean(calm)), "sentences")
