@@ -16,6 +16,7 @@ from supportdesk.asgi import application
 from supportdesk.models import Presence, Ticket
 from supportdesk.services import ticket_create
 from tests.factories import CustomerFactory, DraftFactory, TicketFactory, TriageResultFactory
+from tests.sockets import desk_socket
 from triage.escalations import escalation_raise
 from triage.services import triage_correct
 
@@ -28,11 +29,7 @@ QUIET = 0.6  # seconds of silence that count as "nothing more is coming"
 HANG_UP = 10.0
 
 
-def _socket(path: str, client: Client | None = None) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
-    if client is not None:
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
+_socket = desk_socket
 
 
 async def _until(socket: WebsocketCommunicator, marker: str) -> list[str]:

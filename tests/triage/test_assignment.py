@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 
 from feedback.models import FeedbackEvent
 from supportdesk.models import Ticket
 from tests.factories import MessageFactory, RoutingDecisionFactory, TicketFactory, UserFactory
+from tests.sockets import desk_socket
 from triage.assignment import LEAST_LOADED, TeamInfo, pick_agent, team_for
 from triage.models import AgentSession, RoutingDecision, RoutingRule, Team
 from triage.selectors import agents_online
@@ -157,18 +157,8 @@ def test_least_loaded_team_evens_out_the_queue(desks, stub_triage):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_open_desk_socket_makes_the_agent_online(agent_client, agent):
-    from supportdesk.asgi import application
-
     async def scenario():
-        socket = WebsocketCommunicator(
-            application,
-            "/ws/desk/?view=inbox",
-            headers=[
-                (b"origin", b"http://testserver"),
-                (b"host", b"testserver"),
-                (b"cookie", f"sessionid={agent_client.cookies['sessionid'].value}".encode()),
-            ],
-        )
+        socket = desk_socket("/ws/desk/?view=inbox", agent_client)
         connected, _ = await socket.connect()
         assert connected
         while_open = await _online(agent.pk)

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 
 from supportdesk.models import Ticket
 from tests.factories import MessageFactory, TicketFactory, UserFactory
+from tests.sockets import desk_socket
 from triage.models import RoutingDecision, RoutingRule, Team
 from triage.services import agent_session_open, ticket_reassign, triage_message
 from triage.waiting import waiting_tickets_hand_out
@@ -131,18 +131,9 @@ def test_opening_the_inbox_brings_the_waiting_ticket(desk, stub_triage, client):
     (ticket,) = overnight(stub_triage, 1)
     agent = desk["en"][0]
     client.force_login(agent)
-    from supportdesk.asgi import application
 
     async def open_inbox():
-        socket = WebsocketCommunicator(
-            application,
-            "/ws/desk/?view=inbox",
-            headers=[
-                (b"origin", b"http://testserver"),
-                (b"host", b"testserver"),
-                (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
-            ],
-        )
+        socket = desk_socket("/ws/desk/?view=inbox", client)
         connected, _ = await socket.connect()
         assert connected
         await socket.disconnect(timeout=10)
