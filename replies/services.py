@@ -18,7 +18,7 @@ from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox import outbox_enqueue_on_commit, outbox_entry_fields
-from supportdesk.services import ticket_touch
+from supportdesk.services import ticket_status_change, ticket_touch
 from triage.escalations import escalation_raise
 from triage.models import TriageResult
 
@@ -233,10 +233,11 @@ def _outbound_queue(*, ticket: Ticket, actor: AbstractBaseUser, text: str) -> Me
         author_user=actor,
         **outbox_entry_fields(),
     )
-    ticket.status = Ticket.Status.WAITING
+    fields = ticket_status_change(ticket, Ticket.Status.WAITING)
     if ticket.assignee_id is None:
         ticket.assignee = actor
-    ticket_touch(ticket, "status", "assignee")
+        fields.append("assignee")
+    ticket_touch(ticket, *fields)
     outbox_enqueue_on_commit(outbound)
     return outbound
 

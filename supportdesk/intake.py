@@ -30,13 +30,17 @@ from supportdesk.html import sanitize_html
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import customer_outbound_block
 from supportdesk.queue import enqueue_on_commit
-from supportdesk.services import customer_get_or_create, ticket_create, ticket_touch
+from supportdesk.services import (
+    customer_get_or_create,
+    ticket_create,
+    ticket_customer_wrote,
+    ticket_touch,
+)
 from supportdesk.threads import external_id_for, find_thread, referenced_ids
 
 logger = logging.getLogger(__name__)
 
 _SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
-_REOPEN = (Ticket.Status.SOLVED, Ticket.Status.WAITING)
 FULL_TEXT_NAME = "full-message-text.txt"
 _HEADER_ID = re.compile(rb"^Message-ID:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
@@ -134,14 +138,7 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
         external_id=external_id,
         truncated=truncated,
     )
-    changed = []
-    if ticket.status == Ticket.Status.SOLVED:
-        ticket.reopen_count += 1
-        changed.append("reopen_count")
-    if ticket.status in _REOPEN:
-        ticket.status = Ticket.Status.OPEN
-        changed.append("status")
-    ticket_touch(ticket, *changed)  # broadcasts TICKET_UPDATED after commit
+    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return ticket, message, False
 

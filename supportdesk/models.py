@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -108,6 +109,10 @@ class Ticket(models.Model):
     sla_state = models.CharField(max_length=10, blank=True)  # "" | ok | at_risk | breached
     sla_due_at = models.DateTimeField(null=True, blank=True)  # the target the inbox counts down
     sla_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # While the ticket waits on the customer the resolution timer is paused: since when, and
+    # how long all earlier pauses took (resolution_due_at already moved on by those).
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_for = models.DurationField(default=timedelta(0))
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     # The ticket's id in Zendesk when it came from there; replies go back through its API.

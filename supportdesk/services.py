@@ -14,6 +14,7 @@ from supportdesk import realtime
 from supportdesk.html import sanitize_html
 from supportdesk.models import ApiToken, Customer, Message, Presence, Ticket
 from supportdesk.queue import enqueue_on_commit
+from triage.sla import resume
 
 
 def customer_get_or_create(*, email: str, name: str = "", locale: str = "") -> Customer:
@@ -69,10 +70,6 @@ def ticket_create(
     return ticket
 
 
-# A customer writing again means the ticket needs us again.
-_REOPEN_ON_REPLY = (Ticket.Status.SOLVED, Ticket.Status.WAITING)
-
-
 @transaction.atomic
 def ticket_message_add(
     *, ticket_id: int, body: str, external_id: str = "", body_html: str = ""
@@ -104,13 +101,48 @@ def ticket_message_add(
         if existing is None:
             raise
         return _redelivered(existing, ticket_id), False
-    changed = []
-    if ticket.status in _REOPEN_ON_REPLY:
-        ticket.status = Ticket.Status.OPEN
-        changed.append("status")
-    ticket_touch(ticket, *changed)  # broadcasts TICKET_UPDATED after commit
+    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return message, True
+
+
+def ticket_customer_wrote(ticket: Ticket) -> list[str]:
+    """A customer message arrived on the ticket (caller holds the row and saves the returned
+    fields): it needs us again. A solved ticket reopens and counts as a repeat contact, which
+    routing reads; a ticket waiting on the customer goes back to open."""
+    fields = []
+    if ticket.status == Ticket.Status.SOLVED:
+        ticket.reopen_count += 1
+        fields.append("reopen_count")
+    if ticket.status in (Ticket.Status.SOLVED, Ticket.Status.WAITING):
+        fields += ticket_status_change(ticket, Ticket.Status.OPEN)
+    return fields
+
+
+def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
+    """Set the status (caller holds the row and saves the returned fields). Waiting on the
+    customer pauses the resolution timer; leaving "waiting" resumes it, its due time moved on
+    by the wait (triage.sla). The periodic SLA pass then recomputes the state at once."""
+    if ticket.status == status:
+        return []
+    now = timezone.now()
+    ticket.status = status
+    fields = ["status"]
+    if status == Ticket.Status.WAITING:
+        if ticket.resolution_due_at is not None and ticket.sla_paused_at is None:
+            ticket.sla_paused_at = now
+            fields.append("sla_paused_at")
+    elif ticket.sla_paused_at is not None:
+        ticket.resolution_due_at, waited = resume(
+            resolution_due=ticket.resolution_due_at, paused_at=ticket.sla_paused_at, now=now
+        )
+        ticket.sla_paused_for += waited
+        ticket.sla_paused_at = None
+        fields += ["resolution_due_at", "sla_paused_for", "sla_paused_at"]
+    if ticket.first_response_due_at is not None:
+        ticket.sla_next_check_at = now
+        fields.append("sla_next_check_at")
+    return fields
 
 
 class ExternalIdTaken(ValueError):
@@ -174,15 +206,9 @@ def ticket_reopen(*, ticket_id: int) -> Ticket:
 
 def _status_set(ticket_id: int, status: str) -> Ticket:
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
-    if ticket.status == status:
-        return ticket
-    ticket.status = status
-    fields = ["status"]
-    if ticket.first_response_due_at is not None:
-        # The periodic SLA pass recomputes the state now (solved stops the resolution timer).
-        ticket.sla_next_check_at = timezone.now()
-        fields.append("sla_next_check_at")
-    ticket_touch(ticket, *fields)
+    fields = ticket_status_change(ticket, status)
+    if fields:
+        ticket_touch(ticket, *fields)
     return ticket
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import outbox_handover
 from supportdesk.queue import enqueue_on_commit
-from supportdesk.services import ticket_create, ticket_touch
+from supportdesk.services import ticket_create, ticket_customer_wrote, ticket_touch
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ WEBHOOK_BODY_TEMPLATE = """{
 MAX_RETRY_WAIT = 60
 MAX_ATTEMPTS = 3
 _SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
-_REOPEN = (Ticket.Status.SOLVED, Ticket.Status.WAITING)
 
 
 class WebhookRejected(ValueError):
@@ -220,11 +219,7 @@ def _file(
     message = Message.objects.create(
         ticket=ticket, direction=Message.Direction.INBOUND, body_text=body, external_id=external_id
     )
-    changed = []
-    if ticket.status in _REOPEN:
-        ticket.status = Ticket.Status.OPEN
-        changed.append("status")
-    ticket_touch(ticket, *changed)  # broadcasts TICKET_UPDATED after commit
+    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return WebhookResult("appended", ticket, message)
 

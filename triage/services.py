@@ -281,14 +281,16 @@ def sla_refresh(*, ticket_id: int, now: datetime) -> str:
         resolution_due=ticket.resolution_due_at,
         first_response_at=first_reply,
         solved=ticket.status == Ticket.Status.SOLVED,
+        paused_at=ticket.sla_paused_at,
+        paused_for=ticket.sla_paused_for,
     )
     status = sla_status(clock, now=now)
     previous, previous_due = ticket.sla_state, ticket.sla_due_at
     ticket.sla_next_check_at = next_check_at(clock, now=now)
     if first_reply is None and ticket.first_response_due_at is not None:
         ticket.sla_due_at = ticket.first_response_due_at
-    else:
-        ticket.sla_due_at = None if clock.solved else ticket.resolution_due_at
+    else:  # no countdown while solved or waiting on the customer
+        ticket.sla_due_at = ticket.resolution_due_at if clock.resolution_runs else None
     ticket.sla_state = status.state
     fields = ["sla_next_check_at", "sla_due_at", "sla_state"]
     if (status.state, ticket.sla_due_at) != (previous, previous_due):

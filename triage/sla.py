@@ -5,6 +5,8 @@ whether it is on track, at risk or breached at a given moment (always passed in:
   wins (urgency and plan > plan only > urgency only > neither), then the earliest listed.
 - A target is at risk once less than AT_RISK_SHARE of its time is left, breached once due.
 - The first-response target stops counting at the first reply; resolution at "solved".
+- Resolution is paused while the ticket waits on the customer: when they write again, its due
+  time moves on by the wait (`resume`), so only the time the ticket was ours counts.
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ class Clock:
     resolution_due: datetime | None
     first_response_at: datetime | None = None
     solved: bool = False
+    paused_at: datetime | None = None  # waiting on the customer since
+    paused_for: timedelta = timedelta(0)  # earlier waits, already added to resolution_due
+
+    @property
+    def resolution_runs(self) -> bool:
+        return self.resolution_due is not None and not self.solved and self.paused_at is None
+
+    @property
+    def resolution_started(self) -> datetime:
+        """Start of the resolution window as if the waits had not happened, so "at risk"
+        still means a fifth of the policy's time is left."""
+        return self.started_at + self.paused_for
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,15 @@ def policy_for(policies: Iterable[Policy], *, urgency: str, plan: str) -> Policy
 
 def due_dates(policy: Policy, *, started_at: datetime) -> tuple[datetime, datetime]:
     return started_at + policy.first_response, started_at + policy.resolution
+
+
+def resume(
+    *, resolution_due: datetime, paused_at: datetime, now: datetime
+) -> tuple[datetime, timedelta]:
+    """The customer wrote again (or the ticket left "waiting"): the resolution due time moved
+    on by the wait. Returns (new due time, the wait)."""
+    waited = max(now - paused_at, timedelta(0))
+    return resolution_due + waited, waited
 
 
 def _target_state(started: datetime, due: datetime, now: datetime) -> str:
@@ -96,9 +119,14 @@ def sla_status(clock: Clock, *, now: datetime) -> Status:
                 reasons.append("First response due soon")
             state = max(state, first, key=_RANK.__getitem__)
     if clock.resolution_due is not None and not clock.solved:
-        resolution = _target_state(clock.started_at, clock.resolution_due, now)
+        # Paused, it is judged as it stood when the wait began: a breach stays a breach, and
+        # nothing is "due soon" while the customer has the ball.
+        at = now if clock.paused_at is None else min(now, clock.paused_at)
+        resolution = _target_state(clock.resolution_started, clock.resolution_due, at)
+        if resolution == AT_RISK and clock.paused_at is not None:
+            resolution = OK
         if resolution == BREACHED:
-            reasons.append(f"Resolution overdue by {_late(now, clock.resolution_due)}")
+            reasons.append(f"Resolution overdue by {_late(at, clock.resolution_due)}")
         elif resolution == AT_RISK:
             reasons.append("Resolution due soon")
         state = max(state, resolution, key=_RANK.__getitem__)
@@ -116,8 +144,8 @@ def next_check_at(clock: Clock, *, now: datetime) -> datetime | None:
     moments = []
     if clock.first_response_due is not None and clock.first_response_at is None:
         moments += _moments(clock.started_at, clock.first_response_due)
-    if clock.resolution_due is not None and not clock.solved:
-        moments += _moments(clock.started_at, clock.resolution_due)
+    if clock.resolution_runs:
+        moments += _moments(clock.resolution_started, clock.resolution_due)
     later = [m for m in moments if m > now]
     return min(later) if later else None
 

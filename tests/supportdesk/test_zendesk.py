@@ -288,7 +288,7 @@ def test_later_comments_join_the_same_ticket_and_reopen_it(client, webhook_secre
 
     assert response.status_code == 201 and response.json()["outcome"] == "appended"
     ticket = Ticket.objects.get()
-    assert ticket.status == Ticket.Status.OPEN
+    assert (ticket.status, ticket.reopen_count) == (Ticket.Status.OPEN, 1)
     assert [m.body_text for m in ticket.messages.all()] == [
         "My parcel did not arrive yet.",
         "Still nothing.",

@@ -19,6 +19,7 @@ from triage.sla import (
     Policy,
     next_check_at,
     policy_for,
+    resume,
     sla_status,
 )
 
@@ -85,6 +86,38 @@ def test_solved_tickets_stop_the_resolution_timer():
 
     assert sla_status(clock, now=T0 + 100 * HOUR).state == OK
     assert next_check_at(clock, now=T0 + 100 * HOUR) is None
+
+
+def test_waiting_on_the_customer_pauses_the_resolution_timer():
+    answered = T0 + timedelta(minutes=30)
+    clock = _clock(first_response_at=answered, paused_at=T0 + 2 * HOUR)
+
+    status = sla_status(clock, now=T0 + 100 * HOUR)  # long past the 8 h, but not our time
+
+    assert status.state == OK
+    assert next_check_at(clock, now=T0 + 100 * HOUR) is None
+
+
+def test_a_resumed_timer_counts_only_the_time_the_ticket_was_ours():
+    # 2 h ours, 48 h waiting on the customer, then ours again: the 8 h target moves on by 48 h.
+    due, waited = resume(resolution_due=T0 + 8 * HOUR, paused_at=T0 + 2 * HOUR, now=T0 + 50 * HOUR)
+    clock = _clock(first_response_at=T0 + timedelta(minutes=30), resolution_due=due,
+                   paused_for=waited)  # fmt: skip
+
+    assert (due, waited) == (T0 + 56 * HOUR, 48 * HOUR)
+    assert sla_status(clock, now=T0 + 54 * HOUR).state == OK
+    # "At risk" still means the last fifth of the policy's 8 h, not of the 56 h on the wall.
+    assert sla_status(clock, now=T0 + 55 * HOUR).state == AT_RISK
+    assert next_check_at(clock, now=T0 + 50 * HOUR) == due - 96 * timedelta(minutes=1)
+    assert sla_status(clock, now=T0 + 57 * HOUR).reasons == ("Resolution overdue by 1 h 0 min",)
+
+
+def test_a_breach_before_the_wait_stays_a_breach_while_paused():
+    clock = _clock(first_response_at=T0 + timedelta(minutes=30), paused_at=T0 + 9 * HOUR)
+
+    status = sla_status(clock, now=T0 + 30 * HOUR)
+
+    assert (status.state, status.reasons) == (BREACHED, ("Resolution overdue by 1 h 0 min",))
 
 
 def test_next_check_is_the_next_moment_a_state_can_change():
@@ -205,6 +238,42 @@ def test_solving_stops_the_resolution_timer_and_reopening_restarts_it(
 
     ticket_reopen(ticket_id=ticket.pk)
     sla_check(now=NOW + 9 * HOUR)
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == BREACHED
+    assert Escalation.objects.get(ticket=ticket).reason.startswith("SLA breached: Resolution")
+
+
+@pytest.mark.django_db
+def test_waiting_on_the_customer_pauses_resolution_until_they_write_again(
+    categories, stub_triage, agent, agent_client
+):
+    from unittest import mock
+
+    from replies.services import reply_send_manual
+    from supportdesk.services import ticket_message_add
+
+    ticket = _routed(stub_triage, urgency="high")  # resolution due NOW + 8 h
+    Escalation.objects.all().delete()
+    reply_send_manual(ticket_id=ticket.pk, actor=agent, text="Which order number is it?")
+
+    sla_check(now=NOW + 30 * HOUR)  # the customer takes 30 hours to answer
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.sla_state, ticket.sla_due_at) == (Ticket.Status.WAITING, OK, None)
+    assert not Escalation.objects.exists()
+    page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "paused while waiting on the customer" in page
+    replied_at = ticket.sla_paused_at
+
+    with mock.patch("django.utils.timezone.now", return_value=NOW + 30 * HOUR):
+        ticket_message_add(ticket_id=ticket.pk, body="It is 4417.")
+    ticket.refresh_from_db()
+    # The 8 h target moved on by the wait, from the reply to the customer's answer.
+    assert ticket.resolution_due_at == NOW + 8 * HOUR + (NOW + 30 * HOUR - replied_at)
+    assert ticket.sla_paused_at is None and ticket.status == Ticket.Status.OPEN
+
+    sla_check(now=NOW + 31 * HOUR)
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_due_at) == (OK, ticket.resolution_due_at)
+    sla_check(now=NOW + 39 * HOUR)
     assert Ticket.objects.get(pk=ticket.pk).sla_state == BREACHED
     assert Escalation.objects.get(ticket=ticket).reason.startswith("SLA breached: Resolution")
 
