@@ -113,6 +113,15 @@ class Ticket(models.Model):
     # how long all earlier pauses took (resolution_due_at already moved on by those).
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_paused_for = models.DurationField(default=timedelta(0))
+    # The business hours the timers count (from the SLA policy at routing); null: around the clock.
+    sla_hours = models.ForeignKey(
+        "triage.BusinessHours",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     # The ticket's id in Zendesk when it came from there; replies go back through its API.

@@ -158,7 +158,9 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
     from replies.models import Draft
     from triage.models import Escalation, RoutingDecision, TriageResult
 
-    ticket = Ticket.objects.select_related("customer", "category", "assignee").get(pk=ticket_id)
+    ticket = Ticket.objects.select_related("customer", "category", "assignee", "sla_hours").get(
+        pk=ticket_id
+    )
     thread = list(
         Message.objects.filter(ticket=ticket)
         .select_related("author_user")

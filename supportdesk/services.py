@@ -121,8 +121,8 @@ def ticket_customer_wrote(ticket: Ticket) -> list[str]:
 
 def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
     """Set the status (caller holds the row and saves the returned fields). Waiting on the
-    customer pauses the resolution timer; leaving "waiting" resumes it, its due time moved on
-    by the wait (triage.sla). The periodic SLA pass then recomputes the state at once."""
+    customer pauses the resolution timer; leaving "waiting" resumes it with the (working) time
+    it had left (triage.sla). The periodic SLA pass then recomputes the state at once."""
     if ticket.status == status:
         return []
     now = timezone.now()
@@ -133,8 +133,13 @@ def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
             ticket.sla_paused_at = now
             fields.append("sla_paused_at")
     elif ticket.sla_paused_at is not None:
+        from triage.selectors import sla_hours_of  # SLA timing is triage's; imported late
+
         ticket.resolution_due_at, waited = resume(
-            resolution_due=ticket.resolution_due_at, paused_at=ticket.sla_paused_at, now=now
+            resolution_due=ticket.resolution_due_at,
+            paused_at=ticket.sla_paused_at,
+            now=now,
+            hours=sla_hours_of(ticket),
         )
         ticket.sla_paused_for += waited
         ticket.sla_paused_at = None

@@ -4,8 +4,11 @@ from django.contrib import admin
 from supportdesk.models import Customer, Ticket
 from triage.engine.types import EMOTIONS, URGENCIES
 from triage.models import (
+    WEEKDAYS,
+    BusinessHours,
     Category,
     Escalation,
+    Holiday,
     LabelledExample,
     ModelVersion,
     RoutingDecision,
@@ -242,6 +245,45 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "plan",
         "first_response_minutes",
         "resolution_minutes",
+        "business_hours",
         "active",
     ]
     list_editable = ["first_response_minutes", "resolution_minutes", "active"]
+
+
+class BusinessHoursForm(forms.ModelForm):
+    days = forms.MultipleChoiceField(
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The team's working weekdays.",
+    )
+
+    class Meta:
+        model = BusinessHours
+        fields = ["name", "timezone", "days", "opens", "closes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["days"] = list(self.instance.days)
+
+    def clean_days(self) -> str:
+        return "".join(sorted(self.cleaned_data["days"]))
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    """An SLA policy that names a schedule counts only its hours (docs/routing.md)."""
+
+    form = BusinessHoursForm
+    list_display = ["name", "timezone", "weekdays", "opens", "closes"]
+    inlines = [HolidayInline]
+
+    @admin.display(description="Days")
+    def weekdays(self, obj):
+        names = dict(WEEKDAYS)
+        return ", ".join(names[day][:3] for day in obj.days if day in names)

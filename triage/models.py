@@ -4,8 +4,11 @@ analysis, routing decisions and supervisor escalations."""
 from __future__ import annotations
 
 import hashlib
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -163,6 +166,72 @@ class AgentSession(models.Model):
         return f"{self.user_id} online since {self.connected_at}"
 
 
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(f"Unknown time zone {value!r}; use e.g. Europe/Berlin.") from error
+
+
+class BusinessHours(models.Model):
+    """When the team works: the same hours on each chosen weekday, except holidays. An SLA
+    policy that names a schedule counts only these hours (triage.hours)."""
+
+    name = models.CharField(max_length=80)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="IANA name, e.g. Europe/Berlin, Asia/Tokyo, America/Mexico_City.",
+    )
+    days = models.CharField(
+        max_length=7, default="01234", help_text="Working weekdays (0 = Monday … 6 = Sunday)."
+    )
+    opens = models.TimeField(default=time(9))
+    closes = models.TimeField(default=time(17))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = verbose_name_plural = "business hours"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not self.days or set(self.days) - {code for code, _ in WEEKDAYS}:
+            raise ValidationError({"days": "Choose at least one working day."})
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError({"closes": "Closing time must be after opening time."})
+
+
+class Holiday(models.Model):
+    """A day the team does not work: no SLA time counts on it."""
+
+    schedule = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "date"], name="holiday_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
 class SlaPolicy(models.Model):
     """Service-level targets for tickets of an urgency and/or plan (empty: any)."""
 
@@ -177,6 +246,14 @@ class SlaPolicy(models.Model):
     )
     first_response_minutes = models.PositiveIntegerField()
     resolution_minutes = models.PositiveIntegerField()
+    business_hours = models.ForeignKey(
+        BusinessHours,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Count only these hours toward the targets. Empty: around the clock.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

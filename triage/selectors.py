@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,9 +15,12 @@ from django.utils import timezone
 from supportdesk.models import Ticket
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
 from triage.assignment import TeamInfo
+from triage.hours import Hours
 from triage.models import (
     AgentSession,
+    BusinessHours,
     Escalation,
+    Holiday,
     ModelVersion,
     RoutingDecision,
     RoutingRule,
@@ -25,6 +29,8 @@ from triage.models import (
 )
 from triage.routing import Rule, rule_summary, seed_rules
 from triage.sla import Policy
+
+logger = logging.getLogger(__name__)
 
 ESCALATION_PAGE = 50
 
@@ -159,6 +165,8 @@ def assignable_agents() -> QuerySet:
 
 
 def sla_policies() -> list[Policy]:
+    policies = list(SlaPolicy.objects.filter(active=True).order_by("id"))
+    hours = business_hours({p.business_hours_id for p in policies} - {None})
     return [
         Policy(
             id=p.pk,
@@ -167,9 +175,49 @@ def sla_policies() -> list[Policy]:
             resolution=timedelta(minutes=p.resolution_minutes),
             urgency=p.urgency,
             plan=p.plan,
+            hours=hours.get(p.business_hours_id),
+            hours_id=p.business_hours_id if p.business_hours_id in hours else None,
         )
-        for p in SlaPolicy.objects.filter(active=True).order_by("id")
+        for p in policies
     ]
+
+
+def sla_hours_of(ticket: Ticket) -> Hours | None:
+    """The business hours a ticket's SLA timers count; None: around the clock."""
+    if ticket.sla_hours_id is None:
+        return None
+    return business_hours([ticket.sla_hours_id]).get(ticket.sla_hours_id)
+
+
+# Holidays further back than this no longer touch any running SLA timer.
+HOLIDAYS_BACK = timedelta(days=400)
+
+
+def business_hours(ids: Iterable[int]) -> dict[int, Hours]:
+    """The schedules with these ids as plain `Hours`, with their recent and future holidays.
+    Two queries, whatever the number of schedules."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    holidays: dict[int, set] = {pk: set() for pk in ids}
+    since = timezone.localdate() - HOLIDAYS_BACK
+    for schedule_id, day in Holiday.objects.filter(
+        schedule_id__in=ids, date__gte=since
+    ).values_list("schedule_id", "date"):
+        holidays[schedule_id].add(day)
+    schedules = {}
+    for row in BusinessHours.objects.filter(pk__in=ids):
+        try:
+            schedules[row.pk] = Hours(
+                timezone=row.timezone,
+                days=frozenset(int(day) for day in row.days),
+                opens=row.opens,
+                closes=row.closes,
+                holidays=frozenset(holidays[row.pk]),
+            )
+        except ValueError as error:  # saved around the admin's checks: count every hour
+            logger.warning("Business hours %r are invalid (%s); counting all hours", row, error)
+    return schedules
 
 
 REPORT_DAYS = 30

@@ -40,6 +40,7 @@ from triage.selectors import (
     assignable_agents,
     open_ticket_counts,
     routing_rules_for_evaluation,
+    sla_hours_of,
     sla_policies,
     teams_for_assignment,
 )
@@ -228,16 +229,18 @@ def _sla_start(*, ticket: Ticket, route: Route, plan: str) -> list[str]:
     if policy is None:
         return []
     first_due, resolution_due = due_dates(policy, started_at=ticket.created_at)
-    clock = SlaClock(ticket.created_at, first_due, resolution_due)
+    clock = SlaClock(ticket.created_at, first_due, resolution_due, hours=policy.hours)
     now = timezone.now()
     status = sla_status(clock, now=now)
     ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
+    ticket.sla_hours_id = policy.hours_id
     ticket.sla_state = status.state
     ticket.sla_due_at = first_due
     ticket.sla_next_check_at = next_check_at(clock, now=now) or now
     return [
         "first_response_due_at",
         "resolution_due_at",
+        "sla_hours",
         "sla_state",
         "sla_due_at",
         "sla_next_check_at",
@@ -283,6 +286,7 @@ def sla_refresh(*, ticket_id: int, now: datetime) -> str:
         solved=ticket.status == Ticket.Status.SOLVED,
         paused_at=ticket.sla_paused_at,
         paused_for=ticket.sla_paused_for,
+        hours=sla_hours_of(ticket),
     )
     status = sla_status(clock, now=now)
     previous, previous_due = ticket.sla_state, ticket.sla_due_at

@@ -7,6 +7,8 @@ whether it is on track, at risk or breached at a given moment (always passed in:
 - The first-response target stops counting at the first reply; resolution at "solved".
 - Resolution is paused while the ticket waits on the customer: when they write again, its due
   time moves on by the wait (`resume`), so only the time the ticket was ours counts.
+- A policy may count business hours only (`triage.hours`): then every span above is working
+  time, and a ticket that arrives on Friday evening is not breached by Monday morning.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from triage.hours import Hours, add, between, subtract
 
 AT_RISK_SHARE = 0.2
 
@@ -32,6 +36,8 @@ class Policy:
     resolution: timedelta
     urgency: str = ""
     plan: str = ""
+    hours: Hours | None = None  # None: around the clock
+    hours_id: int | None = None  # the schedule's row, stored on the ticket
 
 
 @dataclass(frozen=True)
@@ -45,16 +51,18 @@ class Clock:
     solved: bool = False
     paused_at: datetime | None = None  # waiting on the customer since
     paused_for: timedelta = timedelta(0)  # earlier waits, already added to resolution_due
+    hours: Hours | None = None  # the policy's business hours; None: around the clock
 
     @property
     def resolution_runs(self) -> bool:
         return self.resolution_due is not None and not self.solved and self.paused_at is None
 
-    @property
-    def resolution_started(self) -> datetime:
-        """Start of the resolution window as if the waits had not happened, so "at risk"
-        still means a fifth of the policy's time is left."""
-        return self.started_at + self.paused_for
+    def risk_at(self, due: datetime, *, skipped: timedelta = timedelta(0)) -> datetime:
+        """When a target that ends at `due` turns "at risk": once less than AT_RISK_SHARE of
+        its (working) time is left. `skipped` is time the target was paused, so the share is
+        of the policy's time, not of the wait."""
+        total = between(self.hours, self.started_at, due) - skipped
+        return subtract(self.hours, due, total * AT_RISK_SHARE)
 
 
 @dataclass(frozen=True)
@@ -77,24 +85,28 @@ def policy_for(policies: Iterable[Policy], *, urgency: str, plan: str) -> Policy
 
 
 def due_dates(policy: Policy, *, started_at: datetime) -> tuple[datetime, datetime]:
-    return started_at + policy.first_response, started_at + policy.resolution
+    return (
+        add(policy.hours, started_at, policy.first_response),
+        add(policy.hours, started_at, policy.resolution),
+    )
 
 
 def resume(
-    *, resolution_due: datetime, paused_at: datetime, now: datetime
+    *, resolution_due: datetime, paused_at: datetime, now: datetime, hours: Hours | None = None
 ) -> tuple[datetime, timedelta]:
-    """The customer wrote again (or the ticket left "waiting"): the resolution due time moved
-    on by the wait. Returns (new due time, the wait)."""
-    waited = max(now - paused_at, timedelta(0))
-    return resolution_due + waited, waited
+    """The customer wrote again (or the ticket left "waiting"): the (working) time that was
+    left when the wait began is left again from now. Returns (new due time, the working time
+    the wait took)."""
+    if now <= paused_at:
+        return resolution_due, timedelta(0)
+    left = between(hours, paused_at, resolution_due)  # negative: it was already overdue
+    return add(hours, now, left), between(hours, paused_at, now)
 
 
-def _target_state(started: datetime, due: datetime, now: datetime) -> str:
+def _target_state(risk_at: datetime, due: datetime, now: datetime) -> str:
     if now >= due:
         return BREACHED
-    if due - now < (due - started) * AT_RISK_SHARE:
-        return AT_RISK
-    return OK
+    return AT_RISK if now > risk_at else OK
 
 
 def _late(now: datetime, due: datetime) -> str:
@@ -112,7 +124,7 @@ def sla_status(clock: Clock, *, now: datetime) -> Status:
                 state = BREACHED
                 reasons.append("First response was late")
         else:
-            first = _target_state(clock.started_at, first_due, now)
+            first = _target_state(clock.risk_at(first_due), first_due, now)
             if first == BREACHED:
                 reasons.append(f"First response overdue by {_late(now, first_due)}")
             elif first == AT_RISK:
@@ -122,7 +134,8 @@ def sla_status(clock: Clock, *, now: datetime) -> Status:
         # Paused, it is judged as it stood when the wait began: a breach stays a breach, and
         # nothing is "due soon" while the customer has the ball.
         at = now if clock.paused_at is None else min(now, clock.paused_at)
-        resolution = _target_state(clock.resolution_started, clock.resolution_due, at)
+        due = clock.resolution_due
+        resolution = _target_state(clock.risk_at(due, skipped=clock.paused_for), due, at)
         if resolution == AT_RISK and clock.paused_at is not None:
             resolution = OK
         if resolution == BREACHED:
@@ -143,12 +156,9 @@ def next_check_at(clock: Clock, *, now: datetime) -> datetime | None:
     timer still runs. The periodic check only looks at tickets whose moment has come."""
     moments = []
     if clock.first_response_due is not None and clock.first_response_at is None:
-        moments += _moments(clock.started_at, clock.first_response_due)
+        moments += [clock.risk_at(clock.first_response_due), clock.first_response_due]
     if clock.resolution_runs:
-        moments += _moments(clock.resolution_started, clock.resolution_due)
+        due = clock.resolution_due
+        moments += [clock.risk_at(due, skipped=clock.paused_for), due]
     later = [m for m in moments if m > now]
     return min(later) if later else None
-
-
-def _moments(started: datetime, due: datetime) -> list[datetime]:
-    return [due - (due - started) * AT_RISK_SHARE, due]

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from supportdesk import realtime
 from supportdesk.models import Message, Ticket
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
-from triage.models import Escalation, RoutingRule, SlaPolicy
-from triage.services import sla_check, triage_message
+from triage.hours import Hours
+from triage.models import BusinessHours, Escalation, RoutingRule, SlaPolicy
+from triage.services import sla_check, sla_refresh, triage_message
 from triage.sla import (
     AT_RISK,
     BREACHED,
     OK,
     Clock,
     Policy,
+    due_dates,
     next_check_at,
     policy_for,
     resume,
@@ -118,6 +120,41 @@ def test_a_breach_before_the_wait_stays_a_breach_while_paused():
     status = sla_status(clock, now=T0 + 30 * HOUR)
 
     assert (status.state, status.reasons) == (BREACHED, ("Resolution overdue by 1 h 0 min",))
+
+
+OFFICE = Hours("UTC", frozenset(range(5)), time(9), time(17))  # Monday to Friday, 9 to 17
+FRIDAY_4PM = datetime(2026, 3, 6, 16, tzinfo=UTC)
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_a_business_hours_policy_counts_only_working_time():
+    policy = Policy(9, "Office", 2 * HOUR, 16 * HOUR, hours=OFFICE)
+
+    first_due, resolution_due = due_dates(policy, started_at=FRIDAY_4PM)
+    clock = Clock(FRIDAY_4PM, first_due, resolution_due, hours=OFFICE)
+
+    assert first_due == _utc(2026, 3, 9, 10)  # 1 h on Friday, 1 h on Monday
+    assert resolution_due == _utc(2026, 3, 10, 16)  # 1 h Friday, 8 h Monday, 7 h Tuesday
+    assert sla_status(clock, now=_utc(2026, 3, 8, 23)).state == OK  # the weekend costs nothing
+    # "At risk" is the last fifth of the two working hours: 24 minutes, from 9:36 on Monday.
+    assert next_check_at(clock, now=FRIDAY_4PM) == _utc(2026, 3, 9, 9, 36)
+    assert sla_status(clock, now=_utc(2026, 3, 9, 9, 40)).state == AT_RISK
+    assert sla_status(clock, now=_utc(2026, 3, 9, 10)).state == BREACHED
+
+
+def test_a_wait_over_the_weekend_costs_only_the_working_hours_it_spanned():
+    due, skipped = resume(
+        resolution_due=_utc(2026, 3, 10, 16),
+        paused_at=FRIDAY_4PM,
+        now=_utc(2026, 3, 9, 9),  # the customer answers first thing on Monday
+        hours=OFFICE,
+    )
+
+    assert skipped == HOUR  # Friday 16 to 17
+    assert due == _utc(2026, 3, 10, 17)  # the 16 working hours left, from Monday 9:00
 
 
 def test_next_check_is_the_next_moment_a_state_can_change():
@@ -279,6 +316,28 @@ def test_waiting_on_the_customer_pauses_resolution_until_they_write_again(
 
 
 @pytest.mark.django_db
+def test_tickets_of_a_business_hours_policy_keep_their_schedule(
+    categories, stub_triage, agent_client
+):
+    office = BusinessHours.objects.create(name="Office", timezone="UTC", days="01234")
+    SlaPolicy.objects.update(
+        business_hours=office
+    )  # the seeded policies: high urgency is 1 h / 8 h
+
+    ticket = _routed(stub_triage, urgency="high", created_at=_utc(2026, 3, 6, 16, 30))
+
+    assert ticket.sla_hours == office
+    assert ticket.first_response_due_at == _utc(2026, 3, 9, 9, 30)  # half an hour each day
+    assert ticket.resolution_due_at == _utc(2026, 3, 9, 16, 30)  # 0.5 h Friday, 7.5 h Monday
+
+    assert sla_refresh(ticket_id=ticket.pk, now=_utc(2026, 3, 8, 20)) == OK  # Sunday night
+    assert sla_refresh(ticket_id=ticket.pk, now=_utc(2026, 3, 9, 9, 20)) == AT_RISK
+    assert sla_refresh(ticket_id=ticket.pk, now=_utc(2026, 3, 9, 9, 31)) == BREACHED
+    page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "counting Office hours only" in page
+
+
+@pytest.mark.django_db
 def test_the_inbox_row_counts_down_and_shows_a_breach(categories, stub_triage, agent_client):
     ticket = _routed(stub_triage, urgency="high", created_at=datetime.now(tz=UTC))
 
@@ -341,3 +400,64 @@ def test_the_embedded_worker_checks_slas_every_minute():
         Schedule.MINUTES,
         1,
     )
+
+
+def _schedule_form(**changes):
+    form = {
+        "name": "Tokyo office",
+        "timezone": "Asia/Tokyo",
+        "days": ["0", "1", "2", "3", "4"],
+        "opens": "09:00",
+        "closes": "18:00",
+        "holidays-TOTAL_FORMS": "1",
+        "holidays-INITIAL_FORMS": "0",
+        "holidays-0-date": "2026-11-23",
+        "holidays-0-name": "Labour Thanksgiving Day",
+    }
+    return {**form, **changes}
+
+
+@pytest.mark.django_db
+def test_an_admin_sets_up_business_hours_with_holidays_and_a_policy_uses_them(
+    desk_admin_client,
+):
+    response = desk_admin_client.post("/admin/triage/businesshours/add/", _schedule_form())
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    schedule = BusinessHours.objects.get()
+    assert (schedule.timezone, schedule.days, schedule.opens) == ("Asia/Tokyo", "01234", time(9))
+    assert [(h.date.isoformat(), h.name) for h in schedule.holidays.all()] == [
+        ("2026-11-23", "Labour Thanksgiving Day")
+    ]
+    SlaPolicy.objects.filter(name="High urgency").update(business_hours=schedule)
+    from triage.selectors import sla_policies
+
+    high = next(p for p in sla_policies() if p.name == "High urgency")
+    assert high.hours_id == schedule.pk and date(2026, 11, 23) in high.hours.holidays
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"closes": "08:00"}, "Closing time must be after opening time."),
+        ({"days": []}, "This field is required."),
+        ({"timezone": "Tokyo"}, "Unknown time zone"),
+    ],
+)
+@pytest.mark.django_db
+def test_the_admin_refuses_business_hours_that_never_open(desk_admin_client, changes, error):
+    response = desk_admin_client.post("/admin/triage/businesshours/add/", _schedule_form(**changes))
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not BusinessHours.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_schedule_broken_outside_the_admin_falls_back_to_the_wall_clock(caplog):
+    broken = BusinessHours.objects.create(name="Broken", days="", timezone="UTC")
+    SlaPolicy.objects.update(business_hours=broken)
+    from triage.selectors import sla_policies
+
+    assert all(p.hours is None and p.hours_id is None for p in sla_policies())
+    assert "Business hours" in caplog.text
