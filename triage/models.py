@@ -190,6 +190,7 @@ class BusinessHours(models.Model):
 
     name = models.CharField(max_length=80)
     timezone = models.CharField(
+        "time zone",
         max_length=64,
         default="UTC",
         validators=[validate_timezone],
