@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,12 +40,10 @@ from triage.selectors import (
     assignable_agents,
     open_ticket_counts,
     routing_rules_for_evaluation,
-    sla_hours_of,
-    sla_policies,
     teams_for_assignment,
 )
-from triage.sla import BREACHED, due_dates, next_check_at, policy_for, sla_status
-from triage.sla import Clock as SlaClock
+from triage.sla import BREACHED
+from triage.sla_timers import sla_start
 from triage.waiting import agent_came_online
 
 URGENCY_RANK = {
@@ -209,7 +207,7 @@ def route_ticket(
         ticket.needs_human = True
         changed.append("needs_human")
     if ticket.first_response_due_at is None:
-        changed += _sla_start(ticket=ticket, route=route, plan=context.plan)
+        changed += sla_start(ticket=ticket, policy_id=route.sla_policy_id, plan=context.plan)
     if changed:
         ticket_touch(ticket, *changed)
     if "sla_state" in changed and ticket.sla_state == BREACHED:  # routed after its due time
@@ -217,94 +215,6 @@ def route_ticket(
     if route.notify_supervisors:
         escalation_raise(ticket=ticket, reason="; ".join(route.reasons))
     return decision
-
-
-def _sla_start(*, ticket: Ticket, route: Route, plan: str) -> list[str]:
-    """Set the ticket's SLA timers from the rule's policy, else the policy for its urgency
-    and plan. Runs on the first routing only; returns the fields it changed."""
-    policies = sla_policies()
-    policy = next((p for p in policies if p.id == route.sla_policy_id), None)
-    if policy is None:
-        policy = policy_for(policies, urgency=ticket.urgency_label, plan=plan)
-    if policy is None:
-        return []
-    first_due, resolution_due = due_dates(policy, started_at=ticket.created_at)
-    clock = SlaClock(ticket.created_at, first_due, resolution_due, hours=policy.hours)
-    now = timezone.now()
-    status = sla_status(clock, now=now)
-    ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
-    ticket.sla_hours_id = policy.hours_id
-    ticket.sla_state = status.state
-    ticket.sla_due_at = first_due
-    ticket.sla_next_check_at = next_check_at(clock, now=now) or now
-    return [
-        "first_response_due_at",
-        "resolution_due_at",
-        "sla_hours",
-        "sla_state",
-        "sla_due_at",
-        "sla_next_check_at",
-    ]
-
-
-SLA_BATCH = 200
-
-
-def sla_check(*, now: datetime | None = None) -> int:
-    """The periodic SLA pass: refresh every ticket whose next SLA moment has come. Each ticket
-    is its own transaction. Returns how many tickets were looked at."""
-    now = now or timezone.now()
-    seen = 0
-    while True:
-        ids = list(
-            Ticket.objects.filter(sla_next_check_at__lte=now)
-            .order_by("sla_next_check_at", "pk")
-            .values_list("pk", flat=True)[:SLA_BATCH]
-        )
-        for ticket_id in ids:
-            sla_refresh(ticket_id=ticket_id, now=now)
-        seen += len(ids)
-        if len(ids) < SLA_BATCH:
-            return seen
-
-
-@transaction.atomic
-def sla_refresh(*, ticket_id: int, now: datetime) -> str:
-    """Recompute one ticket's SLA state; a new breach raises an escalation. Returns the state."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
-    first_reply = (
-        Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    clock = SlaClock(
-        started_at=ticket.created_at,
-        first_response_due=ticket.first_response_due_at,
-        resolution_due=ticket.resolution_due_at,
-        first_response_at=first_reply,
-        solved=ticket.status == Ticket.Status.SOLVED,
-        paused_at=ticket.sla_paused_at,
-        paused_for=ticket.sla_paused_for,
-        hours=sla_hours_of(ticket),
-    )
-    status = sla_status(clock, now=now)
-    previous, previous_due = ticket.sla_state, ticket.sla_due_at
-    ticket.sla_next_check_at = next_check_at(clock, now=now)
-    if first_reply is None and ticket.first_response_due_at is not None:
-        ticket.sla_due_at = ticket.first_response_due_at
-    else:  # no countdown while solved or waiting on the customer
-        ticket.sla_due_at = ticket.resolution_due_at if clock.resolution_runs else None
-    ticket.sla_state = status.state
-    fields = ["sla_next_check_at", "sla_due_at", "sla_state"]
-    if (status.state, ticket.sla_due_at) != (previous, previous_due):
-        ticket_touch(ticket, *fields)  # the inbox row shows the new state live
-    else:
-        # Nothing a person sees changed: no version bump that could clash with their edit.
-        ticket.save(update_fields=fields)
-    if status.state == BREACHED and previous != BREACHED:
-        escalation_raise(ticket=ticket, reason="SLA breached: " + "; ".join(status.reasons))
-    return status.state
 
 
 def _assign(*, ticket: Ticket, route: Route, triage: TriageResult) -> dict:

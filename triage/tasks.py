@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from triage.escalations import escalation_notify as escalation_notify_service
-from triage.services import sla_check as sla_check_service
+from triage.sla_timers import sla_check as sla_check_service
 from triage.training import model_train
 from triage.waiting import waiting_tickets_hand_out
 

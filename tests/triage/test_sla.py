@@ -11,7 +11,7 @@ from supportdesk.models import Message, Ticket
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
 from triage.hours import Hours
 from triage.models import BusinessHours, Escalation, RoutingRule, SlaPolicy
-from triage.services import sla_check, sla_refresh, triage_message
+from triage.services import triage_message
 from triage.sla import (
     AT_RISK,
     BREACHED,
@@ -24,6 +24,7 @@ from triage.sla import (
     resume,
     sla_status,
 )
+from triage.sla_timers import sla_check, sla_refresh
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from triage.services import sla_check
+from triage.sla_timers import sla_check
 
 
 class Command(BaseCommand):
