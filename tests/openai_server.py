@@ -25,6 +25,8 @@ class Behaviour:
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0  # seconds to wait before answering
     error: str = ""
+    raw_body: bytes | None = None  # sent as-is instead of a chat completion (a proxy's page)
+    content_type: str = "application/json"
     prompt_tokens: int = 100
     completion_tokens: int = 20
 
@@ -114,9 +116,11 @@ class FakeOpenAI:
                         },
                     }  # fmt: skip
                 data = json.dumps(payload).encode()
+                if behaviour.raw_body is not None:
+                    data = behaviour.raw_body
                 try:
                     self.send_response(behaviour.status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", behaviour.content_type)
                     self.send_header("content-length", str(len(data)))
                     for name, value in behaviour.headers.items():
                         self.send_header(name, value)

@@ -234,6 +234,10 @@ class LLMClient:
                 retry_after = _retry_after(exc.response.headers)
                 raise _Retryable(LLMUnavailable(message), retry_after) from exc
             raise LLMRejected(message) from exc
+        except (ValueError, TypeError, openai.APIError) as exc:
+            # A 200 whose body is no chat completion (an HTML error page from a proxy, plain
+            # text, truncated JSON): unusable like a 500, but retrying the same proxy is pointless.
+            raise LLMInvalidOutput(f"The server's answer is not a chat completion: {exc}") from exc
 
     def _wait(self, attempt: int, retry_after: float | None) -> float | None:
         """Seconds before the next attempt; None when the server asks for too long a wait."""
@@ -275,21 +279,29 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _usage(completion: Any) -> Usage:
     usage = getattr(completion, "usage", None)
-    if usage is None:
+    try:
+        return Usage(
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        )
+    except (TypeError, ValueError):  # a server that counts in words, or not at all
         return Usage()
-    return Usage(
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-    )
 
 
 def _parse(completion: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
-    if not completion.choices:
-        raise LLMInvalidOutput("The answer had no choices")
-    message = completion.choices[0].message
+    # The SDK builds its objects leniently: a 200 with `{"choices": "x"}` or a bare list comes
+    # back as whatever the JSON was, so each step checks the shape before trusting it.
+    choices = getattr(completion, "choices", None)
+    if not choices or not isinstance(choices, list):
+        raise LLMInvalidOutput(f"The answer had no choices: {_short(completion)!r}")
+    message = getattr(choices[0], "message", None)
+    if message is None:
+        raise LLMInvalidOutput("The answer's first choice had no message")
     if getattr(message, "refusal", None):
         raise LLMInvalidOutput(f"The model refused: {_short(message.refusal)}")
-    content = message.content or ""
+    content = getattr(message, "content", None) or ""
+    if not isinstance(content, str):
+        raise LLMInvalidOutput(f"The answer's content is not text: {_short(content)!r}")
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:

@@ -157,6 +157,36 @@ def test_triage_falls_back_to_the_local_engine_and_says_why(desk, llm, outcome):
     assert LLMCall.objects.filter(purpose="triage", outcome=outcome).exists()
 
 
+# A 200 whose body is no chat completion at all: a proxy's HTML page, plain text, a JSON
+# document of another shape. Each must fall back exactly as a 500 does.
+NOT_A_COMPLETION = {
+    "html page": Behaviour(raw_body=b"<html><body>Gateway says hi</body></html>",
+                           content_type="text/html"),
+    "plain text": Behaviour(raw_body=b"upstream busy, try later", content_type="text/plain"),
+    "truncated json": Behaviour(raw_body=b'{"id": "chatcmpl-1", "choices": [{"mess'),
+    "choices not a list": Behaviour(raw_body=b'{"choices": "none today"}'),
+    "a bare list": Behaviour(raw_body=b"[]"),
+    "choice without message": Behaviour(raw_body=b'{"choices": [{"message": null}]}'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("body", NOT_A_COMPLETION)
+def test_a_200_that_is_no_chat_completion_falls_back_for_triage_and_draft(desk, llm, body):
+    settings_row(timeout_seconds=2, max_retries=0)
+    # Triage asks once more after an unusable answer; drafting asks once.
+    llm.push(*[NOT_A_COMPLETION[body]] * 3)
+    message = inbound()
+    process_message(message.pk)
+    triage = TriageResult.objects.get(message=message)
+    assert triage.engine == "local"
+    assert "LLM fallback: invalid_output" in triage.engine_version
+    assert Ticket.objects.get(pk=message.ticket_id).needs_manual_triage is False
+    draft = Draft.objects.get(in_reply_to=message)
+    assert draft.engine == "local" and "LLM fallback: invalid_output" in draft.engine_version
+    assert LLMCall.objects.filter(outcome="invalid_output").count() == 3
+    assert not llm.queue
+
+
 @pytest.mark.parametrize("outcome", FAILURES)
 def test_drafting_falls_back_to_the_local_engine_and_says_why(desk, llm, outcome):
     settings_row(timeout_seconds=0.3, max_retries=1, use_for_triage=False)
