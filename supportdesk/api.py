@@ -24,6 +24,7 @@ from supportdesk.forms import (
     TicketIntakeForm,
     TicketMessageForm,
 )
+from supportdesk.jsonbody import BadJSON, loads_strict
 from supportdesk.models import Message, Ticket
 from supportdesk.selectors import (
     ApiPage,
@@ -104,12 +105,12 @@ def _read_json(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
     if request.content_type != "application/json":
         return None, error(415, "Send the body as application/json.")
     try:
-        data = json.loads(request.body.decode("utf-8"))
+        data = loads_strict(request.body)
     except RequestDataTooBig:
         return None, error(
             413, f"Body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
         )
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except BadJSON as exc:
         return None, error(400, f"Malformed JSON: {exc}")
     if not isinstance(data, dict):
         return None, error(400, "The body must be a JSON object.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import quote
 
@@ -27,6 +26,7 @@ from django_htmx.middleware import HtmxDetails
 
 from supportdesk import services, zendesk
 from supportdesk.forms import ContactForm, InboxFilterForm, TriageCorrectionForm
+from supportdesk.jsonbody import BadJSON, loads_strict
 from supportdesk.models import MessageAttachment, Ticket
 from supportdesk.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
 from supportdesk.webform import client_address, web_form_rate_limit_hit, web_ticket_submit
@@ -225,8 +225,8 @@ def zendesk_webhook(request: HttpRequest) -> JsonResponse:
         logger.warning("Rejected Zendesk webhook: %s", exc)
         return JsonResponse({"error": f"Not a valid Zendesk delivery: {exc}."}, status=401)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = loads_strict(body)
+    except BadJSON as exc:
         return JsonResponse({"error": f"The body is not JSON: {exc}."}, status=400)
     form = zendesk.ZendeskWebhookForm(payload if isinstance(payload, dict) else {})
     if not isinstance(payload, dict) or not form.is_valid():

@@ -165,6 +165,28 @@ def test_malformed_json_is_400_with_the_parse_error(client, token):
     assert _nothing_saved()
 
 
+VALID_SHAPE = '{"customer": {"email": "ana@example.org"}, "subject": "Hi", "body": %s}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[" * 5000 + "]" * 5000, id="nested 5000 deep"),
+        pytest.param(VALID_SHAPE % '"\\ud800 lone surrogate"', id="lone surrogate"),
+        pytest.param(VALID_SHAPE % ('"x", "n": ' + "9" * 5000), id="5000-digit number"),
+        pytest.param(VALID_SHAPE % '"x", "n": 1e999', id="infinite number"),
+        pytest.param(VALID_SHAPE % '"x", "n": NaN', id="NaN"),
+    ],
+)
+def test_json_the_desk_cannot_store_is_a_json_400(client, token, body):
+    response = _post(client, token, body)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"].startswith("Malformed JSON:")
+    assert _nothing_saved()
+
+
 @pytest.mark.parametrize("body", ["[1, 2]", '"a string"', "42", "null"])
 def test_json_that_is_not_an_object_is_400(client, token, body):
     response = _post(client, token, body)
