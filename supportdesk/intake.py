@@ -71,7 +71,8 @@ def email_ingest(*, raw: bytes, channel: str = Ticket.Channel.EMAIL) -> IngestRe
     if parsed.is_bounce:
         return _bounce(parsed, raw)
     if not parsed.from_address:
-        raise EmailRejected("no sender address (From/Sender)")
+        problems = [d for d in parsed.defects if d.startswith(("From:", "Sender:"))]
+        raise EmailRejected(problems[0] if problems else "no sender address (From/Sender)")
     allowed, reason = auto_reply_allowed(parsed, own_addresses=_own_addresses())
     flags = {"auto_reply_allowed": allowed, "auto_reply_reason": reason}
     external_id = external_id_for(parsed.message_id) or _synthetic_id(raw)

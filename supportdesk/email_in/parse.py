@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
+from supportdesk.email_in.addresses import InvalidAddressHeader, Mailbox, mailboxes
 from supportdesk.email_in.decode import (
     clean_header,
     clean_text,
@@ -181,19 +182,23 @@ def _result(msg: Message, body: _Body, defects: list[str]) -> ParsedEmail:
         values = [v for k, v in msg.raw_items() if k.lower() == name]
         return clean_header(decode_header_value(values[0])) if values else ""
 
-    def addresses(name: str) -> list[tuple[str, str]]:
+    def addresses(name: str) -> list[Mailbox]:
+        # Strict: a header that does not parse gives no address at all (recorded as a defect),
+        # never a guess taken from its display name.
         values = [
             decode_header_value(v, words=False) for k, v in msg.raw_items() if k.lower() == name
         ]
-        found = []
-        for display, address in getaddresses(values):
-            address = address.strip().strip("<>").lower()
-            if address and all(ch.isprintable() and not ch.isspace() for ch in address):
-                found.append((clean_header(decode_header_value(display)), address))
-        return found
+        try:
+            return mailboxes(values)
+        except InvalidAddressHeader as exc:
+            defects.append(f"{name.title()}: {exc}")
+            return []
 
-    senders = addresses("from") or addresses("sender")
-    from_name, from_address = senders[0] if senders else ("", "")
+    # Sender stands in only for a missing From, never for one that did not parse.
+    has_from = "from" in msg  # case-insensitive
+    senders = addresses("from") if has_from else addresses("sender")
+    from_name, from_address = (senders[0].name, senders[0].address) if senders else ("", "")
+    to, cc, reply_to = (tuple(m.address for m in addresses(h)) for h in ("to", "cc", "reply-to"))
     return_path = header("return-path").strip("<> ").lower() if "return-path" in msg else None
     references = tuple(dict.fromkeys(_message_ids(header("references"))))
     return ParsedEmail(
@@ -202,9 +207,9 @@ def _result(msg: Message, body: _Body, defects: list[str]) -> ParsedEmail:
         references=references,
         from_name=from_name,
         from_address=from_address,
-        to=tuple(address for _, address in addresses("to")),
-        cc=tuple(address for _, address in addresses("cc")),
-        reply_to=tuple(address for _, address in addresses("reply-to")),
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
         subject=clean_header(header("subject")),
         date=_parse_date(header("date")),
         text=body.text,

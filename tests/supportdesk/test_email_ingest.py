@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from supportdesk import realtime
 from supportdesk.email_in import EmailParseError
-from supportdesk.intake import email_ingest
+from supportdesk.intake import EmailRejected, email_ingest
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox import outbound_auto_send_allowed
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
@@ -162,6 +162,65 @@ def test_references_into_another_customers_ticket_start_a_new_ticket():
     assert result.created_ticket is True
     assert result.ticket != ticket
     assert ticket.messages.count() == 2
+
+
+# -- senders are read strictly: an address in a display name is never the sender ---------------
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        pytest.param("maria@example.com <attacker@evil.example>", id="address as bare name"),
+        pytest.param("maria@example.com@<attacker@evil.example>", id="address glued to angle"),
+        pytest.param("Maria <>", id="empty angle address"),
+        pytest.param("Maria <maria@localhost>", id="host without a domain"),
+    ],
+)
+def test_a_from_header_that_does_not_parse_is_refused_and_joins_no_thread(sender):
+    ticket, _ = maria_ticket_with_reply()
+
+    with pytest.raises(EmailRejected, match="From:"):
+        email_ingest(
+            raw=mail(sender=sender, subject=f"Re: Parcel not delivered [#{ticket.pk}]",
+                     message_id="<hijack@evil.example>", in_reply_to="<reply-1@supportdesk.local>")
+        )  # fmt: skip
+
+    assert ticket.messages.count() == 2
+    assert list(Customer.objects.values_list("email", flat=True)) == ["maria@example.com"]
+
+
+def test_a_quoted_address_in_the_display_name_is_only_a_name():
+    ticket, _ = maria_ticket_with_reply()
+
+    result = email_ingest(
+        raw=mail(sender='"maria@example.com" <attacker@evil.example>',
+                 subject=f"Re: Parcel not delivered [#{ticket.pk}]", message_id="<q@evil.example>")
+    )  # fmt: skip
+
+    assert result.created_ticket is True
+    assert result.ticket.customer.email == "attacker@evil.example"
+    assert ticket.messages.count() == 2
+
+
+def test_an_encoded_header_injection_in_the_name_files_under_the_real_address():
+    result = email_ingest(
+        raw=mail(sender="=?UTF-8?Q?Eve=0D=0ABcc:_evil@attacker.example?= <real@example.com>")
+    )
+
+    customer = result.ticket.customer
+    assert customer.email == "real@example.com"
+    assert "\n" not in customer.name and "\r" not in customer.name
+    assert Customer.objects.filter(email__icontains="attacker").count() == 0
+
+
+def test_a_sender_header_does_not_stand_in_for_a_broken_from():
+    raw = mail(sender="maria@example.com <attacker@evil.example>").replace(
+        b"To: ", b"Sender: maria@example.com\r\nTo: ", 1
+    )
+
+    with pytest.raises(EmailRejected):
+        email_ingest(raw=raw)
+    assert Ticket.objects.count() == 0
 
 
 def test_the_same_message_delivered_twice_is_stored_once():
