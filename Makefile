@@ -38,12 +38,15 @@ services:
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
-# Unit tests use the real Redis as channel layer (db 14) and run tasks inline; the browser and
-# scale-path tests start their own servers and workers with their own settings.
+# Unit tests run on PostgreSQL (the production database; pytest-django creates and drops
+# test_supportdesk) with the real Redis as channel layer (db 14) and tasks inline. The browser
+# tests start embedded installations (SQLite, django-q2) and the scale tests PostgreSQL + Redis +
+# Celery, each with their own settings.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 test: install services browser
 	$(BIN)/ruff check .
-	REDIS_URL=redis://127.0.0.1:6379/14 CHANNELS_PREFIX=sdtest TASK_BACKEND=sync VAR_DIR=var/test \
-		$(BIN)/python -m pytest
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/14 CHANNELS_PREFIX=sdtest \
+		TASK_BACKEND=sync VAR_DIR=var/test $(BIN)/python -m pytest
 
 lint:
 	$(BIN)/ruff check .

@@ -44,7 +44,7 @@ def draft_auto_send(*, message_id: int) -> Message | None:
     from replies.services import draft_send
 
     decision = (
-        RoutingDecision.objects.select_for_update()
+        RoutingDecision.objects.select_for_update(of=("self",))
         .select_related("triage")
         .filter(triage__message_id=message_id)
         .order_by("-created_at", "-pk")
@@ -59,7 +59,9 @@ def draft_auto_send(*, message_id: int) -> Message | None:
     if draft is None or draft.status != Draft.Status.PROPOSED:
         return None
     ticket = (
-        Ticket.objects.select_for_update().select_related("category").get(pk=decision.ticket_id)
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("category")
+        .get(pk=decision.ticket_id)
     )
     config = RoutingSettings.current()
     robot = auto_send_user()

@@ -252,7 +252,9 @@ def _assign(*, ticket: Ticket, route: Route, triage: TriageResult) -> dict:
 def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int | None) -> Ticket:
     """A person moves a ticket to someone else (or unassigns it). Recorded as feedback on the
     routing decision, so rules whose assignments people keep changing show up."""
-    ticket = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket_id)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket_id)
+    )
     if ticket.assignee_id == assignee_id:
         return ticket
     assignee = None
