@@ -232,12 +232,24 @@ class Message(models.Model):
     # Set just before the point of no return (SMTP DATA): after it, a retry could duplicate.
     handed_over_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Inbound: the AI pipeline (triage → routing → draft) finished with this message, or gave up
+    # and flagged the ticket. Until then the pipeline sweeper (supportdesk/pipeline.py) enqueues
+    # it again: whatever lost it (broker down, a lost enqueue, a killed worker).
+    pipeline_done_at = models.DateTimeField(null=True, blank=True)
+    pipeline_queued_at = models.DateTimeField(null=True, blank=True)  # the sweeper's last enqueue
+    pipeline_attempts = models.PositiveSmallIntegerField(default=0)  # the sweeper's enqueues
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_thread"),
+            # The pipeline sweeper's scan: only inbound messages not yet through the pipeline.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(direction="in", pipeline_done_at__isnull=True),
+                name="message_pipeline_pending",
+            ),
             # The sweeper's scan: only messages still in flight are in this index.
             models.Index(
                 fields=["delivery_status", "claimed_at"],
@@ -334,6 +346,10 @@ class AutomaticMail(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["ticket", "recipient", "created_at"], name="automail_window"),
+            # The sweeper's scan for acknowledgements whose enqueue was lost.
+            models.Index(
+                fields=["created_at"], condition=Q(status="queued"), name="automail_queued"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -241,7 +241,7 @@ def outbox_confirm_delivered(*, message_id: int) -> Message:
 def outbox_sweep(*, now=None) -> dict[str, int]:
     """Find outbound messages a crash or a lost enqueue left behind and move them on.
 
-    Run it periodically (`manage.py outbox_sweep --every 60`; `serve` starts it). Safe to run
+    Run it periodically (`manage.py sweep --every 60`; `serve` starts it). Safe to run
     concurrently with workers and with itself: every transition is a conditional UPDATE."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.OUTBOX_STALE_SECONDS)

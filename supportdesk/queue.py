@@ -7,9 +7,13 @@ Call `enqueue_on_commit` from services: a task must never see a row that is not 
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
 
 # Every task the worker may run, by dotted path. Celery registers the same names.
 TASKS = (
@@ -23,6 +27,10 @@ TASKS = (
     "triage.tasks.assign_waiting",
     "supportdesk.tasks.attachment_sweep",
 )
+
+
+class EnqueueFailed(RuntimeError):
+    """The task could not be handed to the broker (it is down or refused the task)."""
 
 
 def enqueue(task: str, *args: object) -> None:
@@ -39,6 +47,26 @@ def enqueue(task: str, *args: object) -> None:
         from django_q.tasks import async_task
 
         async_task(task, *args)
+
+
+def enqueue_now(task: str, *args: object) -> None:
+    """`enqueue`, with any broker failure raised as `EnqueueFailed` (sweepers stop on it)."""
+    if settings.TASK_BACKEND == "sync":
+        enqueue(task, *args)  # runs here: its own errors are the task's, not the broker's
+        return
+    try:
+        enqueue(task, *args)
+    except Exception as exc:
+        raise EnqueueFailed(f"{task}: {exc!r}") from exc
+
+
+def _enqueue_or_leave_to_sweeper(task: str, *args: object) -> None:
+    # After commit the work is saved; a broker that is down must not turn the customer's
+    # request into an error. The sweepers (`manage.py sweep`) enqueue it again later.
+    try:
+        enqueue_now(task, *args)
+    except EnqueueFailed:
+        logger.exception("could not enqueue %s%r; the sweeper will pick it up", task, args)
 
 
 def schedule_every(*, name: str, task: str, minutes: int) -> None:
@@ -60,4 +88,7 @@ def schedule_every(*, name: str, task: str, minutes: int) -> None:
 
 
 def enqueue_on_commit(task: str, *args: object) -> None:
-    transaction.on_commit(lambda: enqueue(task, *args))
+    """Enqueue once the caller's transaction commits. A broker failure then is logged, never
+    raised: what was committed stays, and a sweeper enqueues it again (see
+    supportdesk/pipeline.py and supportdesk/outbox.py)."""
+    transaction.on_commit(lambda: _enqueue_or_leave_to_sweeper(task, *args))

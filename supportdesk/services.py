@@ -193,7 +193,18 @@ def ticket_retry_ai(*, ticket_id: int) -> None:
     ticket.needs_manual_triage = False
     ticket.ai_error = ""
     ticket_touch(ticket, "needs_manual_triage", "ai_error")
+    # Pending again, with fresh tries: if this enqueue is lost too, the sweeper runs it.
+    Message.objects.filter(pk=message.pk).update(
+        pipeline_done_at=None, pipeline_attempts=0, pipeline_queued_at=timezone.now()
+    )
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+
+
+def message_pipeline_done(*, message_id: int) -> None:
+    """The pipeline finished with this message, or flagged its ticket: the sweeper leaves it."""
+    Message.objects.filter(pk=message_id, pipeline_done_at__isnull=True).update(
+        pipeline_done_at=timezone.now()
+    )
 
 
 @transaction.atomic

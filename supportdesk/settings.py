@@ -166,9 +166,29 @@ Q_CLUSTER = {
     "label": "Tasks",
 }
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0")
-CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="supportdesk")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# At least once: a task is acknowledged only after it ran, and goes back to the queue when its
+# worker process dies under it (SIGKILL, OOM). Every task is idempotent (docs/architecture.md).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# The longest task (retraining) is stopped after CELERY_TASK_TIME_LIMIT; Redis hands an
+# unacknowledged task to another worker after the visibility timeout, which must be longer.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1200)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+}
+# A broker that is down fails an enqueue within seconds (the sweepers retry), instead of
+# holding a customer's request while it reconnects.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+}  # fmt: skip
+# The pipeline sweeper (supportdesk/pipeline.py): an inbound message not through triage and
+# drafting this long after it arrived is enqueued again; after PIPELINE_MAX_ATTEMPTS such
+# re-enqueues its ticket is flagged for manual triage.
+PIPELINE_GRACE_SECONDS = env.int("PIPELINE_GRACE_SECONDS", default=120)
+PIPELINE_MAX_ATTEMPTS = env.int("PIPELINE_MAX_ATTEMPTS", default=3)
 
 # --- E-mail -----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

@@ -10,7 +10,7 @@ from supportdesk.automail import automatic_mail_deliver
 from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import ClaimLost, outbox_claim, outbox_mark_failed, outbox_mark_sent
-from supportdesk.services import ticket_flag_ai_failure
+from supportdesk.services import message_pipeline_done, ticket_flag_ai_failure
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,13 @@ def process_message(message_id: int) -> None:
         except Exception as exc:
             logger.exception("%s failed for message %s", step, message_id)
             ticket_flag_ai_failure(ticket_id=ticket_id, step=step, error=repr(exc))
+            message_pipeline_done(message_id=message_id)
             return
     try:
         draft_auto_send(message_id=message_id)
     except Exception:  # the draft stays proposed: a person sends it
         logger.exception("auto-send check failed for message %s", message_id)
+    message_pipeline_done(message_id=message_id)
 
 
 def deliver_message(message_id: int) -> None:

@@ -1,5 +1,5 @@
-"""Run the web server (daphne: HTTP + WebSockets), the background worker and the outbox
-sweeper together.
+"""Run the web server (daphne: HTTP + WebSockets), the background worker and the
+sweepers (`manage.py sweep`) together.
 
 Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
 """
@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 worker += ["-B", "-s", str(settings.VAR_DIR / "celerybeat-schedule")]
         else:
             worker = [python, "manage.py", "qcluster"]
-        sweeper = [python, "manage.py", "outbox_sweep", "--every", "60"]
+        sweeper = [python, "manage.py", "sweep", "--every", "60"]
         commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker, sweeper]
         processes = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603 (our own argv)
         self.stdout.write(f"SupportDesk is running on http://{host}:{port}/  (Ctrl-C stops it)")
