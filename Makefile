@@ -17,8 +17,7 @@ install: $(BIN)/.installed
 
 # Database, demo company and trained models; every step is safe to repeat.
 setup: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py migrate --noinput --database channels
+	$(BIN)/python manage.py migrate_all
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py train_models --if-missing
 
