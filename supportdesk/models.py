@@ -236,8 +236,9 @@ class Message(models.Model):
     # and flagged the ticket. Until then the pipeline sweeper (supportdesk/pipeline.py) enqueues
     # it again: whatever lost it (broker down, a lost enqueue, a killed worker).
     pipeline_done_at = models.DateTimeField(null=True, blank=True)
-    pipeline_queued_at = models.DateTimeField(null=True, blank=True)  # the sweeper's last enqueue
-    pipeline_attempts = models.PositiveSmallIntegerField(default=0)  # the sweeper's enqueues
+    # The last time the sweeper enqueued it or a task started on it.
+    pipeline_queued_at = models.DateTimeField(null=True, blank=True)
+    pipeline_attempts = models.PositiveSmallIntegerField(default=0)  # tasks started on it
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,13 +4,16 @@ The pipeline task (`supportdesk.tasks.process_message`) is enqueued after the me
 That enqueue can be lost (the broker is down, the process dies right after the commit) and a
 worker can be killed part-way. Each step is idempotent per message (one triage result, one draft
 per message), so running a message again is always safe; this module finds the messages that
-need it. A message is done when the task finished with it (`message_pipeline_done`) or gave up
-and flagged its ticket for manual triage.
+need it. The task counts each start on a message (`message_pipeline_start`) and marks it done
+when it finished or flagged the ticket (`message_pipeline_done`).
 
-`pipeline_sweep` runs beside the outbox sweeper (`manage.py sweep`, which `serve` starts):
-an inbound message not done PIPELINE_GRACE_SECONDS after it arrived (or after its last
-re-enqueue) is enqueued again; after PIPELINE_MAX_ATTEMPTS re-enqueues its ticket is flagged
-"Needs manual triage" with the reason, and stays in the inbox for a person.
+`pipeline_sweep` runs beside the outbox sweeper (`manage.py sweep`, which `serve` starts): an
+inbound message not done PIPELINE_GRACE_SECONDS after it arrived, after its last re-enqueue or
+after a task last started on it is enqueued again. A message still waiting in a long queue is
+enqueued again too (the copies find it done and return at once), but only tasks that *started*
+count as tries: after PIPELINE_MAX_ATTEMPTS starts that never finished (a message that kills its
+worker every time) the ticket is flagged "Needs manual triage" with the reason, and stays in the
+inbox for a person.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ BATCH = 500
 
 
 def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Enqueue again what the pipeline has not finished; flag what keeps failing.
+    """Enqueue again what the pipeline has not finished; flag what keeps dying.
 
     Safe to run from several processes at once: rows are claimed with SKIP LOCKED on PostgreSQL
     (SQLite serialises writers anyway), and a duplicate task finds the work already done."""
@@ -44,10 +47,7 @@ def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     counts = {"enqueued": 0, "flagged": 0, "broker_down": 0, "automatic_mail": 0}
     pending = (
         Message.objects.filter(direction=Message.Direction.INBOUND, pipeline_done_at__isnull=True)
-        .filter(
-            Q(pipeline_queued_at__isnull=True, created_at__lt=grace)
-            | Q(pipeline_queued_at__lt=grace)
-        )
+        .filter(_quiet_since(grace))
         .order_by("created_at")
         .values_list("pk", flat=True)[:BATCH]
     )
@@ -63,12 +63,19 @@ def pipeline_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def _quiet_since(moment: datetime) -> Q:
+    """Nothing happened to the message since `moment`: not created, enqueued or started."""
+    return Q(pipeline_queued_at__isnull=True, created_at__lt=moment) | Q(
+        pipeline_queued_at__lt=moment
+    )
+
+
 def _sweep_one(*, message_id: int, now: datetime, grace: datetime) -> str:
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(skip_locked=True)
             .filter(pk=message_id, pipeline_done_at__isnull=True)
-            .filter(Q(pipeline_queued_at__isnull=True) | Q(pipeline_queued_at__lt=grace))
+            .filter(_quiet_since(grace))
             .first()
         )
         if message is None:  # finished meanwhile, or another sweeper has it
@@ -78,9 +85,9 @@ def _sweep_one(*, message_id: int, now: datetime, grace: datetime) -> str:
                 ticket_id=message.ticket_id,
                 step="pipeline",
                 error=(
-                    f"The AI pipeline did not finish after {message.pipeline_attempts + 1} "
-                    "tries (the worker stopped or lost the task each time). Triage this "
-                    "ticket by hand, or press Retry AI once the worker is healthy."
+                    f"The AI pipeline started {message.pipeline_attempts} times on this message "
+                    "and never finished (its worker stopped each time). Triage this ticket by "
+                    "hand, or press Retry AI once the worker is healthy."
                 ),
             )
             message.pipeline_done_at = now
@@ -90,13 +97,12 @@ def _sweep_one(*, message_id: int, now: datetime, grace: datetime) -> str:
             enqueue_now(PIPELINE_TASK, message.pk)
         except EnqueueFailed:
             return "broker_down"
-        message.pipeline_attempts += 1
         message.pipeline_queued_at = now
-        message.save(update_fields=["pipeline_attempts", "pipeline_queued_at"])
+        message.save(update_fields=["pipeline_queued_at"])
     logger.warning(
-        "message %s was not through the AI pipeline; enqueued it again (try %s)",
+        "message %s is not through the AI pipeline after %ss; enqueued it again",
         message_id,
-        message.pipeline_attempts,
+        settings.PIPELINE_GRACE_SECONDS,
     )
     return "enqueued"
 

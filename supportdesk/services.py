@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from supportdesk import realtime
@@ -198,6 +199,18 @@ def ticket_retry_ai(*, ticket_id: int) -> None:
         pipeline_done_at=None, pipeline_attempts=0, pipeline_queued_at=timezone.now()
     )
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+
+
+def message_pipeline_start(*, message_id: int) -> int | None:
+    """The pipeline task begins on this message: count the try (the sweeper flags a message
+    whose tries keep dying) and return its ticket id; None when it is already done."""
+    started = Message.objects.filter(pk=message_id, pipeline_done_at__isnull=True).update(
+        pipeline_attempts=F("pipeline_attempts") + 1, pipeline_queued_at=timezone.now()
+    )
+    if not started:
+        Message.objects.get(pk=message_id)  # a message that does not exist is an error
+        return None
+    return Message.objects.values_list("ticket_id", flat=True).get(pk=message_id)
 
 
 def message_pipeline_done(*, message_id: int) -> None:

@@ -185,8 +185,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
 }  # fmt: skip
 # The pipeline sweeper (supportdesk/pipeline.py): an inbound message not through triage and
-# drafting this long after it arrived is enqueued again; after PIPELINE_MAX_ATTEMPTS such
-# re-enqueues its ticket is flagged for manual triage.
+# drafting this long after it arrived (or was last enqueued or started) is enqueued again; after
+# PIPELINE_MAX_ATTEMPTS task starts that never finished, its ticket is flagged for a person.
 PIPELINE_GRACE_SECONDS = env.int("PIPELINE_GRACE_SECONDS", default=120)
 PIPELINE_MAX_ATTEMPTS = env.int("PIPELINE_MAX_ATTEMPTS", default=3)
 

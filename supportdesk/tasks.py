@@ -10,7 +10,11 @@ from supportdesk.automail import automatic_mail_deliver
 from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import ClaimLost, outbox_claim, outbox_mark_failed, outbox_mark_sent
-from supportdesk.services import message_pipeline_done, ticket_flag_ai_failure
+from supportdesk.services import (
+    message_pipeline_done,
+    message_pipeline_start,
+    ticket_flag_ai_failure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +28,9 @@ def process_message(message_id: int) -> None:
     from triage.autosend import draft_auto_send
     from triage.services import triage_message
 
-    ticket_id = Message.objects.values_list("ticket_id", flat=True).get(pk=message_id)
+    ticket_id = message_pipeline_start(message_id=message_id)
+    if ticket_id is None:  # already through the pipeline: a duplicate delivery of the task
+        return
     for step, run in (("triage", triage_message), ("draft", draft_create)):
         try:
             run(message_id=message_id)

@@ -17,7 +17,13 @@ from django.utils import timezone
 from supportdesk.celery import app as celery_app
 from supportdesk.models import AutomaticMail, Message, Ticket
 from supportdesk.pipeline import pipeline_sweep
-from supportdesk.services import api_token_create, ticket_create, ticket_retry_ai
+from supportdesk.services import (
+    api_token_create,
+    message_pipeline_start,
+    ticket_create,
+    ticket_retry_ai,
+)
+from supportdesk.tasks import process_message
 from tests.factories import MessageFactory, TicketFactory
 from triage.models import TriageResult
 
@@ -134,24 +140,47 @@ def test_a_ticket_created_normally_is_done_and_not_swept_again(
     }  # fmt: skip
 
 
-def test_a_message_that_keeps_getting_lost_is_flagged_for_a_person(settings, monkeypatch):
+def test_a_message_waiting_in_a_long_queue_is_enqueued_again_but_never_flagged(settings):
     settings.TASK_BACKEND = "q2"  # enqueued into django-q2's table; no worker runs them
     message = _untriaged_message()
 
-    for hour in range(1, settings.PIPELINE_MAX_ATTEMPTS + 1):
+    for hour in range(1, 2 * settings.PIPELINE_MAX_ATTEMPTS):
         assert pipeline_sweep(now=_later(3600 * hour))["enqueued"] == 1
-    counts = pipeline_sweep(now=_later(3600 * (settings.PIPELINE_MAX_ATTEMPTS + 1)))
+
+    assert not Ticket.objects.get(pk=message.ticket_id).needs_manual_triage
+
+
+def test_a_message_whose_worker_keeps_dying_is_flagged_for_a_person(settings):
+    settings.TASK_BACKEND = "q2"
+    message = _untriaged_message()
+    for _ in range(settings.PIPELINE_MAX_ATTEMPTS):
+        # What a task that starts and is then killed leaves behind.
+        assert message_pipeline_start(message_id=message.pk) == message.ticket_id
+
+    assert pipeline_sweep(now=_later(60))["flagged"] == 0  # a task may still be running
+    counts = pipeline_sweep(now=_later(3600))
 
     assert counts["flagged"] == 1
     ticket = Ticket.objects.get(pk=message.ticket_id)
     assert ticket.needs_manual_triage
-    assert "did not finish after 4 tries" in ticket.ai_error
+    assert "started 3 times on this message and never finished" in ticket.ai_error
     assert ticket.status == Ticket.Status.OPEN  # in the inbox, visibly waiting for a person
+    assert pipeline_sweep(now=_later(7200))["enqueued"] == 0
 
     # Retry AI makes it pending again with fresh tries.
     ticket_retry_ai(ticket_id=ticket.pk)
     message.refresh_from_db()
     assert (message.pipeline_done_at, message.pipeline_attempts) == (None, 0)
+
+
+def test_a_duplicate_task_for_a_finished_message_does_nothing(stub_triage, demo_kb):
+    engine = stub_triage()
+    message = _untriaged_message()
+    process_message(message.pk)
+    process_message(message.pk)
+
+    assert len(engine.seen) == 1
+    assert message.ticket.drafts.count() == 1
 
 
 def test_sweep_command_reports_both_sweepers(capsys, settings):
