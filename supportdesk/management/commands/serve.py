@@ -25,7 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_worker: bool, **options):
         python = sys.executable
-        web = [python, "-m", "daphne", "-b", host, "-p", str(port), "supportdesk.asgi:application"]
+        web = [python, "-m", "supportdesk.server", "-b", host, "-p", str(port),
+               "supportdesk.asgi:application"]  # fmt: skip
         if settings.TASK_BACKEND == "celery":
             worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
                       "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "2"]  # fmt: skip
