@@ -208,3 +208,33 @@ def test_triage_file_reads_emotion_even_when_only_categories_were_trained(
     assert ModelVersion.objects.filter(target="emotion", is_active=True).exists()
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["emotion"] == "positive" and result["emotion_confidence"] > 0
+
+
+def test_if_missing_replaces_an_active_model_that_no_longer_loads(settings, tmp_path, capsys):
+    """After SECRET_KEY changes (model files are signed with a key derived from it) the active
+    model cannot be loaded; `make run`'s `train_models --if-missing` must train a new one
+    instead of skipping a model the worker cannot use."""
+    from triage.models import ModelVersion
+    from triage.registry import get_triage_engine
+
+    settings.MODELS_DIR = tmp_path / "models"
+    source = tmp_path / "examples.csv"
+    source.write_text(CSV, encoding="utf-8")
+    call_command(
+        "import_examples", str(source), "--target", "category", "--text-column", "text",
+        "--label-column", "intent", "--out-of-scope-label", "oos",
+    )  # fmt: skip
+    call_command("train_models", "--target", "category")
+    first = ModelVersion.objects.get(target="category", is_active=True)
+
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    call_command("train_models", "--target", "category", "--if-missing")
+
+    out = capsys.readouterr().out
+    assert f"active model {first.version} does not load" in out
+    second = ModelVersion.objects.get(target="category", is_active=True)
+    assert second.version != first.version
+    assert get_triage_engine() is not None  # loads with the new key
+
+    call_command("train_models", "--target", "category", "--if-missing")
+    assert "active model present, skipped" in capsys.readouterr().out

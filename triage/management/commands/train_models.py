@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample, ModelVersion
+from triage.registry import model_signing_key
 from triage.training import TARGETS, model_train
 
 
@@ -28,9 +32,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, target=None, if_missing=False, **options):
         for name in [target] if target else TARGETS:
-            if if_missing and ModelVersion.objects.filter(target=name, is_active=True).exists():
-                self.stdout.write(f"{name}: active model present, skipped")
-                continue
+            if if_missing:
+                active = ModelVersion.objects.filter(target=name, is_active=True).first()
+                problem = active and _load_problem(name, active.version)
+                if active and not problem:
+                    self.stdout.write(f"{name}: active model present, skipped")
+                    continue
+                if active:
+                    # E.g. SECRET_KEY changed (the files are signed with a key derived from it)
+                    # or MODELS_DIR was lost: retire the version so the new one replaces it.
+                    self.stdout.write(f"{name}: active model {active.version} {problem}")
+                    ModelVersion.objects.filter(pk=active.pk).update(is_active=False)
             has_oos = LabelledExample.objects.filter(target=name, label=OUT_OF_SCOPE_LABEL).exists()
             self.stdout.write(f"{name}: training…")
             version = model_train(
@@ -53,3 +65,14 @@ class Command(BaseCommand):
                 f"{name}: version {version.version} {state} ({version.metrics['promotion']}); "
                 f"{version.example_count} examples; held-out metrics: {metrics}"
             )
+
+
+def _load_problem(target: str, version: str) -> str:
+    """Why the stored version cannot be used, or "" when it loads."""
+    from triage.engine.store import ModelIntegrityError, load_model
+
+    try:
+        load_model(Path(settings.MODELS_DIR) / target / version, key=model_signing_key())
+    except (ModelIntegrityError, OSError) as exc:
+        return f"does not load ({exc}); training a new one"
+    return ""
