@@ -7,28 +7,124 @@ trained from the bundled GoEmotions-derived file, plus agents' emotion correctio
 from __future__ import annotations
 
 import csv
+import hashlib
+import random
+import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
+from triage.engine.types import EMOTIONS
 from triage.models import LabelledExample, ModelVersion
 from triage.registry import model_signing_key
 
-EMOTION_DATA = Path(__file__).resolve().parent / "data" / "emotion_examples.tsv"
+DATA = Path(__file__).resolve().parent / "data"
+EMOTION_DATA = DATA / "emotion_examples.tsv"
 TARGETS = ("category", "emotion")
 
+# The emotion model trained from EMOTION_DATA, shipped so that an installation does not spend
+# minutes of CPU training it (`train_models` installs it; `--retrain` trains it from the data).
+# It is a pickle: it is loaded only when its sha256 is exactly this pinned value, and only with
+# the scikit-learn release it was built with. Rebuild it with `manage.py train_models --target
+# emotion --retrain --export-shipped`, then update these two constants.
+SHIPPED_EMOTION_MODEL = DATA / "emotion_model.joblib"
+SHIPPED_EMOTION_SHA256 = "d4e61befa891b3303a58a9f9def2a8bcad438647ad9a80bf2c0beb66a626ed65"
+SHIPPED_EMOTION_SKLEARN = "1.9.1"
 
-def training_examples(target: str) -> list[tuple[str, str]]:
+
+def training_examples(target: str, *, max_per_label: int | None = None) -> list[tuple[str, str]]:
+    """Every labelled example of `target`: the bundled file (emotion) and the database's.
+
+    `max_per_label` keeps a fixed-seed random slice of each label (a quick model for tests and
+    trials; the product trains on everything)."""
     rows = list(
         LabelledExample.objects.filter(target=target).order_by("pk").values_list("text", "label")
     )
     if target == "emotion":
         with EMOTION_DATA.open(encoding="utf-8", newline="") as handle:
-            shipped = [(r[0], r[1]) for r in csv.reader(handle, delimiter="\t") if len(r) == 2]
+            # The label check also drops the file's header row.
+            shipped = [
+                (r[0], r[1])
+                for r in csv.reader(handle, delimiter="\t")
+                if len(r) == 2 and r[1] in EMOTIONS
+            ]
         rows = shipped + rows
+    if max_per_label:
+        rows = _slice_per_label(rows, max_per_label)
     return rows
+
+
+def _slice_per_label(rows: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    shuffled = rows[:]
+    random.Random(7).shuffle(shuffled)
+    counts: Counter[str] = Counter()
+    kept = []
+    for text, label in shuffled:
+        if counts[label] < limit:
+            counts[label] += 1
+            kept.append((text, label))
+    return kept
+
+
+def shipped_emotion_problem() -> str:
+    """Why the shipped emotion model cannot be used here, or "" when it can."""
+    import sklearn
+
+    if sklearn.__version__ != SHIPPED_EMOTION_SKLEARN:
+        return (
+            f"it was built with scikit-learn {SHIPPED_EMOTION_SKLEARN}, "
+            f"this is {sklearn.__version__}"
+        )
+    if not SHIPPED_EMOTION_MODEL.is_file():
+        return f"{SHIPPED_EMOTION_MODEL.name} is missing"
+    digest = hashlib.sha256(SHIPPED_EMOTION_MODEL.read_bytes()).hexdigest()
+    if digest != SHIPPED_EMOTION_SHA256:
+        return f"{SHIPPED_EMOTION_MODEL.name} does not match its pinned sha256"
+    return ""
+
+
+def emotion_install_shipped() -> ModelVersion:
+    """Install the shipped emotion model as this installation's active emotion version: saved
+    under MODELS_DIR and signed with this installation's key like a model trained here.
+    Call `shipped_emotion_problem()` first; raises ValueError if it is not usable."""
+    import joblib
+
+    from triage.engine import set_active
+    from triage.engine.model import TrainedModel
+    from triage.engine.store import save_model
+
+    problem = shipped_emotion_problem()
+    if problem:
+        raise ValueError(f"the shipped emotion model cannot be used: {problem}")
+    model = joblib.load(SHIPPED_EMOTION_MODEL)  # checked against the pinned sha256 above
+    if not isinstance(model, TrainedModel) or model.target != "emotion":
+        raise ValueError("the shipped emotion model is not an emotion model")
+    version = save_model(model, Path(settings.MODELS_DIR) / "emotion", key=model_signing_key())
+    with transaction.atomic():
+        ModelVersion.objects.filter(target="emotion", is_active=True).update(is_active=False)
+        set_active(Path(settings.MODELS_DIR) / "emotion", version)
+        return ModelVersion.objects.create(
+            target="emotion",
+            version=version,
+            metrics={
+                **model.metrics,
+                "labels": sorted(model.labels),
+                "promotion": "shipped with this release",
+            },
+            example_count=int(model.metrics.get("examples", 0)),
+            is_active=True,
+        )
+
+
+def emotion_export_shipped(version: str) -> str:
+    """Copy a stored emotion version's model file to the shipped location; returns its sha256
+    (to pin in SHIPPED_EMOTION_SHA256)."""
+    source = Path(settings.MODELS_DIR) / "emotion" / version / "model.joblib"
+    shutil.copyfile(source, SHIPPED_EMOTION_MODEL)
+    return hashlib.sha256(SHIPPED_EMOTION_MODEL.read_bytes()).hexdigest()
 
 
 # The held-out score each target is judged by when deciding whether to promote a new version.
@@ -56,6 +152,7 @@ def model_train(
     target: str,
     oos_label: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    max_per_label: int | None = None,
 ) -> ModelVersion | None:
     """Train a new version and store it; promote it if `should_promote` says so. None when
     there is nothing to learn. The returned row's `is_active` and `metrics["promotion"]` tell
@@ -65,7 +162,7 @@ def model_train(
     (stored under MODELS_DIR/embeddings; the shipped emotion rows come with their vectors)."""
     from triage.engine import set_active, train_and_save
 
-    examples = training_examples(target)
+    examples = training_examples(target, max_per_label=max_per_label)
     labels = {label for _, label in examples}
     if len(labels) < 2:
         return None

@@ -238,3 +238,64 @@ def test_if_missing_replaces_an_active_model_that_no_longer_loads(settings, tmp_
 
     call_command("train_models", "--target", "category", "--if-missing")
     assert "active model present, skipped" in capsys.readouterr().out
+
+
+def test_the_emotion_model_is_installed_from_the_release_in_seconds(settings, tmp_path, capsys):
+    from triage import registry, training
+    from triage.models import ModelVersion
+
+    settings.MODELS_DIR = tmp_path / "models"
+    call_command("train_models", "--target", "emotion")
+
+    assert "emotion: installed the shipped model" in capsys.readouterr().out
+    version = ModelVersion.objects.get(target="emotion", is_active=True)
+    assert version.metrics["promotion"] == "shipped with this release"
+    assert set(version.metrics["labels"]) == {
+        "angry", "anxious", "sad", "confused", "positive", "neutral",
+    }  # fmt: skip
+    assert version.metrics["macro_f1"] > 0.6
+    # Stored and signed like a model trained here: the engine loads it with this key.
+    registry._cached = None
+    engine = registry.get_triage_engine()
+    assert engine is not None
+    assert training.shipped_emotion_problem() == ""
+
+
+def test_a_shipped_emotion_model_that_does_not_match_its_pin_is_never_loaded(
+    settings, tmp_path, monkeypatch
+):
+    from triage import training
+
+    tampered = tmp_path / "emotion_model.joblib"
+    data = bytearray(training.SHIPPED_EMOTION_MODEL.read_bytes())
+    data[-1] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setattr(training, "SHIPPED_EMOTION_MODEL", tampered)
+    monkeypatch.setattr("joblib.load", lambda *a, **k: pytest.fail("a tampered pickle was loaded"))
+
+    assert "does not match its pinned sha256" in training.shipped_emotion_problem()
+    with pytest.raises(ValueError, match="cannot be used"):
+        training.emotion_install_shipped()
+
+
+def test_agents_emotion_corrections_are_trained_on_not_replaced_by_the_shipped_model(
+    settings, tmp_path, capsys, monkeypatch
+):
+    settings.MODELS_DIR = tmp_path / "models"
+    LabelledExample.objects.create(target="emotion", text="this is a joke, fix it", label="angry")
+    trained = []
+    monkeypatch.setattr(
+        "triage.management.commands.train_models.model_train",
+        lambda **kwargs: trained.append(kwargs["target"]),
+    )
+
+    call_command("train_models", "--target", "emotion")
+
+    assert trained == ["emotion"]
+    assert "agents' corrections to learn from" in capsys.readouterr().out
+
+
+def test_the_emotion_data_header_row_is_not_an_example():
+    from triage.training import training_examples
+
+    assert "emotion" not in {label for _, label in training_examples("emotion")}

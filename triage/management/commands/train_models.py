@@ -1,4 +1,9 @@
-"""Train the local triage models from the stored labelled examples and activate them."""
+"""Train the local triage models from the stored labelled examples and activate them.
+
+The emotion model ships trained (see triage/training.py): while agents have made no emotion
+corrections it is installed in seconds instead of trained for minutes; `--retrain` trains it
+from the data here.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ from django.core.management.base import BaseCommand
 
 from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample, ModelVersion
 from triage.registry import model_signing_key
-from triage.training import TARGETS, model_train
+from triage.training import (
+    TARGETS,
+    emotion_export_shipped,
+    emotion_install_shipped,
+    model_train,
+    shipped_emotion_problem,
+)
 
 
 class Command(BaseCommand):
@@ -19,6 +30,22 @@ class Command(BaseCommand):
         parser.add_argument("--target", choices=TARGETS, help="Train only this model.")
         parser.add_argument(
             "--if-missing", action="store_true", help="Skip targets that already have a model."
+        )
+        parser.add_argument(
+            "--retrain",
+            action="store_true",
+            help="Train the emotion model from the data instead of installing the shipped one.",
+        )
+        parser.add_argument(
+            "--max-per-label",
+            type=int,
+            default=None,
+            help="Train on at most N examples per label (a quick model for trials and tests).",
+        )
+        parser.add_argument(
+            "--export-shipped",
+            action="store_true",
+            help="After training the emotion model, make it the shipped one (release builds).",
         )
 
     def _progress(self, name: str):
@@ -30,7 +57,16 @@ class Command(BaseCommand):
 
         return report
 
-    def handle(self, *args, target=None, if_missing=False, **options):
+    def handle(
+        self,
+        *args,
+        target=None,
+        if_missing=False,
+        retrain=False,
+        max_per_label=None,
+        export_shipped=False,
+        **options,
+    ):
         for name in [target] if target else TARGETS:
             if if_missing:
                 active = ModelVersion.objects.filter(target=name, is_active=True).first()
@@ -43,16 +79,26 @@ class Command(BaseCommand):
                     # or MODELS_DIR was lost: retire the version so the new one replaces it.
                     self.stdout.write(f"{name}: active model {active.version} {problem}")
                     ModelVersion.objects.filter(pk=active.pk).update(is_active=False)
+            shipped_allowed = name == "emotion" and not (retrain or export_shipped)
+            if shipped_allowed and self._install_shipped_emotion():
+                continue
             has_oos = LabelledExample.objects.filter(target=name, label=OUT_OF_SCOPE_LABEL).exists()
             self.stdout.write(f"{name}: training…")
             version = model_train(
                 target=name,
                 oos_label=OUT_OF_SCOPE_LABEL if has_oos else None,
                 progress=self._progress(name),
+                max_per_label=max_per_label,
             )
             if version is None:
                 self.stdout.write(f"{name}: not enough labelled examples (need two labels)")
                 continue
+            if name == "emotion" and export_shipped:
+                digest = emotion_export_shipped(version.version)
+                self.stdout.write(
+                    f"emotion: exported as the shipped model; pin SHIPPED_EMOTION_SHA256 = "
+                    f'"{digest}" in triage/training.py'
+                )
             metrics = ", ".join(
                 f"{key} {value:.4f}"
                 if isinstance(value, float) and value <= 1
@@ -65,6 +111,23 @@ class Command(BaseCommand):
                 f"{name}: version {version.version} {state} ({version.metrics['promotion']}); "
                 f"{version.example_count} examples; held-out metrics: {metrics}"
             )
+
+
+    def _install_shipped_emotion(self) -> bool:
+        if LabelledExample.objects.filter(target="emotion").exists():
+            self.stdout.write("emotion: agents' corrections to learn from, so training here")
+            return False
+        problem = shipped_emotion_problem()
+        if problem:
+            self.stdout.write(f"emotion: cannot use the shipped model ({problem}); training")
+            return False
+        version = emotion_install_shipped()
+        self.stdout.write(
+            f"emotion: installed the shipped model as version {version.version} "
+            f"({version.example_count} examples; held-out macro-F1 "
+            f"{version.metrics.get('macro_f1', 0):.4f})"
+        )
+        return True
 
 
 def _load_problem(target: str, version: str) -> str:
