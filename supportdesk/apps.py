@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.http import HttpRequest
 
 
 def ensure_attachment_sweep_schedule(**kwargs: object) -> None:
@@ -9,6 +10,15 @@ def ensure_attachment_sweep_schedule(**kwargs: object) -> None:
     schedule_every(name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=1440)
 
 
+def end_desk_sockets_on_logout(*, request: HttpRequest | None, **kwargs: object) -> None:
+    """Logout fires this before it flushes the session, so the key is still known here."""
+    from supportdesk.services import auth_session_end
+
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:
+        auth_session_end(session_key=session.session_key)
+
+
 class SupportDeskConfig(AppConfig):
     name = "supportdesk"
     verbose_name = "Support desk"
@@ -16,6 +26,7 @@ class SupportDeskConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound
         from django.conf import settings
+        from django.contrib.auth.signals import user_logged_out
 
         from supportdesk.imap import imap_schedule_sync
         from supportdesk.inbound import on_inbound
@@ -31,3 +42,5 @@ class SupportDeskConfig(AppConfig):
             )
         # Mail providers' inbound webhooks hand each message to the e-mail intake.
         inbound.connect(on_inbound, dispatch_uid="supportdesk.inbound_email")
+        # A desk socket must not outlive the sign-in it was opened with.
+        user_logged_out.connect(end_desk_sockets_on_logout, dispatch_uid="supportdesk.logout")

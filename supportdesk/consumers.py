@@ -3,11 +3,23 @@ partials the HTTP views render. Writes go through hx-post → view → service."
 
 from __future__ import annotations
 
+import time
+from importlib import import_module
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
+from django.contrib.auth.models import AbstractBaseUser
 from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare
 
 from supportdesk import realtime
 from supportdesk.forms import InboxFilterForm
@@ -17,17 +29,38 @@ from supportdesk.services import presence_join, presence_leave
 from triage.services import agent_session_close, agent_session_open
 
 FORBIDDEN = 4403
+# The sign-in this socket was opened with is over (logged out, expired, password changed, user
+# deactivated). The page says so and offers to sign in again instead of reconnecting.
+SIGN_IN_AGAIN = 4401
 
 
 class DeskConsumer(AsyncWebsocketConsumer):
-    """`/ws/desk/?view=inbox&<filters>` | `?view=ticket&id=N` | `?view=supervisor`."""
+    """`/ws/desk/?view=inbox&<filters>` | `?view=ticket&id=N` | `?view=supervisor`.
+
+    Before it sends anything, it makes sure the session it was opened with still signs its user
+    in. A logout closes the session's sockets at once (a `realtime.SESSION_ENDED` event); an
+    expired or deleted session is noticed at the next event; a deactivated user, a changed
+    password or a lost permission at the first event once `USER_RECHECK_SECONDS` have passed."""
+
+    # Reading the session is one primary-key lookup and happens for every event; the user and
+    # their permissions cost three more queries, so they are read again at most this often.
+    USER_RECHECK_SECONDS = 30.0
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
         self.ticket_id: int | None = None
         self.draft_state: str | None = None
-        allowed = await self._permissions()
+        self.ended = False
+        if self.user is None or not self.user.is_authenticated:
+            # A code sent while refusing the handshake never reaches the page (browsers report
+            # 1006, which the page answers by reconnecting, forever): accept, then say why.
+            await self.accept()
+            await self._end(SIGN_IN_AGAIN)
+            return
+        self.session_key: str = self.scope["session"].session_key
+        allowed = await self._permissions(self.user)
+        self.user_checked_at = time.monotonic()
         if not allowed["work_inbox"]:
             await self.close(code=FORBIDDEN)
             return
@@ -36,7 +69,9 @@ class DeskConsumer(AsyncWebsocketConsumer):
         }
         self.view = query.get("view", "inbox")
         self.can_supervise = allowed["supervise"]
-        groups = [realtime.SUPERVISORS_GROUP] if self.can_supervise else []
+        groups = [realtime.session_group(realtime.session_digest(self.session_key))]
+        if self.can_supervise:
+            groups.append(realtime.SUPERVISORS_GROUP)
         if self.view == "ticket":
             try:
                 self.ticket_id = int(query.get("id", ""))
@@ -92,17 +127,70 @@ class DeskConsumer(AsyncWebsocketConsumer):
         """Clients send nothing that changes state here."""
 
     async def desk_event(self, event: dict) -> None:
+        if self.ended:
+            return  # closed; events may still arrive until the server confirms the close
+        if event["event"] == realtime.SESSION_ENDED:
+            await self._end(SIGN_IN_AGAIN)
+            return
+        refused = await self._recheck()
+        if refused is not None:
+            await self._end(refused)
+            return
         html = await database_sync_to_async(self._render)(event["event"], event.get("ticket_id"))
         if html:
             await self.send(text_data=html)
 
+    async def _end(self, code: int) -> None:
+        self.ended = True
+        await self.close(code=code)
+
+    async def _recheck(self) -> int | None:
+        """The close code if this socket may no longer show the desk, else None."""
+        recheck_user = time.monotonic() - self.user_checked_at >= self.USER_RECHECK_SECONDS
+        user = await database_sync_to_async(self._signed_in_user)(reload=recheck_user)
+        if user is None:
+            return SIGN_IN_AGAIN
+        if not recheck_user:
+            return None
+        allowed = await self._permissions(user)
+        self.user, self.user_checked_at = user, time.monotonic()
+        if not allowed["work_inbox"] or (self.view == "supervisor" and not allowed["supervise"]):
+            return FORBIDDEN
+        self.can_supervise = allowed["supervise"]
+        return None
+
     # -- sync helpers (run in a thread) ---------------------------------------------------
 
+    def _signed_in_user(self, *, reload: bool) -> AbstractBaseUser | None:
+        """The user this socket's session still signs in, or None once it does not.
+
+        Reads a fresh copy of the session from the store: the one in the scope was loaded at
+        connect. Unlike Django's own check it never writes (no flush, no key rotation), so the
+        socket stays read-only. With `reload`, also reads the user again, as the session
+        middleware would: None for a deactivated user or one whose password changed."""
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=self.session_key)
+        data = store.load()  # {} once the session was logged out, expired or deleted
+        try:
+            user_id = get_user_model()._meta.pk.to_python(data[SESSION_KEY])
+            backend_path = data[BACKEND_SESSION_KEY]
+        except KeyError:
+            return None
+        if user_id != self.user.pk or backend_path not in settings.AUTHENTICATION_BACKENDS:
+            return None
+        if not reload:
+            return self.user
+        user = load_backend(backend_path).get_user(user_id)
+        if user is None:  # deactivated (or deleted)
+            return None
+        if hasattr(user, "get_session_auth_hash"):
+            session_hash = data.get(HASH_SESSION_KEY) or ""
+            current = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+            if not session_hash or not any(constant_time_compare(session_hash, h) for h in current):
+                return None
+        return user
+
     @database_sync_to_async
-    def _permissions(self) -> dict[str, bool]:
-        user = self.user
-        if user is None or not user.is_authenticated:
-            return {"work_inbox": False, "supervise": False}
+    def _permissions(self, user: AbstractBaseUser) -> dict[str, bool]:
         return {
             "work_inbox": user.has_perm("supportdesk.work_inbox"),
             "supervise": user.has_perm("supportdesk.supervise"),

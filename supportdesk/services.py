@@ -285,3 +285,9 @@ def presence_leave(*, channel_name: str) -> None:
         return
     presence.delete()
     realtime.broadcast(realtime.PRESENCE_CHANGED, ticket_id=presence.ticket_id)
+
+
+def auth_session_end(*, session_key: str) -> None:
+    """A sign-in session ended (the user logged out): close the desk sockets opened with it.
+    Runs in the caller's transaction, if any; the sockets hear of it after commit."""
+    realtime.broadcast(realtime.SESSION_ENDED, session_digest=realtime.session_digest(session_key))

@@ -60,8 +60,36 @@
     }
   });
 
+  // The server closes with these when the page may no longer be live; the ws extension does not
+  // reconnect after them, so say why. No automatic redirect to the login page: it would throw
+  // away a half-written draft, which the agent can still copy before signing in again.
+  const SIGN_IN_AGAIN = 4401;
+  const FORBIDDEN = 4403;
+
+  function liveEnded(code) {
+    document.body.dataset.live = "ended";
+    if (document.getElementById("live-ended")) return;
+    const notice = document.createElement("p");
+    notice.id = "live-ended";
+    notice.className = "banner warn";
+    notice.setAttribute("role", "alert");
+    if (code === SIGN_IN_AGAIN) {
+      const signIn = document.createElement("a");
+      signIn.href = `/login/?next=${encodeURIComponent(location.pathname + location.search)}`;
+      signIn.textContent = "sign in again";
+      notice.append("Your session ended — ", signIn, ". Live updates have stopped.");
+    } else {
+      notice.textContent = "Your account no longer has access to this page. Live updates have stopped.";
+    }
+    (document.getElementById("main") || document.body).prepend(notice);
+  }
+
   document.addEventListener("htmx:wsOpen", () => { document.body.dataset.live = "on"; });
-  document.addEventListener("htmx:wsClose", () => { document.body.dataset.live = "off"; });
+  document.addEventListener("htmx:wsClose", (event) => {
+    const code = event.detail.event.code;
+    if (code === SIGN_IN_AGAIN || code === FORBIDDEN) liveEnded(code);
+    else document.body.dataset.live = "off";
+  });
 })();
 
 // SLA countdowns in inbox rows: the server renders them; this keeps them ticking between updates.

@@ -4,18 +4,28 @@ Redis channel layer: who may connect, and what each open page receives after a c
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from replies.services import draft_send
 from supportdesk.asgi import application
+from supportdesk.consumers import DeskConsumer
 from supportdesk.models import Presence, Ticket
-from supportdesk.services import ticket_create
-from tests.factories import CustomerFactory, DraftFactory, TicketFactory, TriageResultFactory
+from supportdesk.services import ticket_create, ticket_solve
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    CustomerFactory,
+    DraftFactory,
+    TicketFactory,
+    TriageResultFactory,
+)
 from tests.sockets import desk_socket
 from triage.escalations import escalation_raise
 from triage.services import triage_correct
@@ -27,6 +37,7 @@ ARRIVE = 5.0  # seconds to wait for a frame that must come
 QUIET = 0.6  # seconds of silence that count as "nothing more is coming"
 # Seconds a consumer gets to run its disconnect handler (database writes) on a loaded machine.
 HANG_UP = 10.0
+SIGN_IN_AGAIN = 4401  # the close code the page answers with "Your session ended"
 
 
 _socket = desk_socket
@@ -64,6 +75,27 @@ async def _hang_up(socket: WebsocketCommunicator) -> None:
     await socket.disconnect(timeout=HANG_UP)
 
 
+async def _close_code(socket: WebsocketCommunicator) -> tuple[int, list[str]]:
+    """The code the server closes with, and the frames it sent before closing."""
+    frames: list[str] = []
+    while True:
+        try:
+            output = await socket.receive_output(timeout=ARRIVE)
+        except TimeoutError:
+            raise AssertionError(f"not closed within {ARRIVE}s; sent {frames!r}") from None
+        if output["type"] == "websocket.close":
+            return output["code"], frames
+        frames.append(output["text"])
+
+
+def _signed_in(username: str) -> Client:
+    """A browser that signed in through the login form: a real session with its auth hash."""
+    client = Client()
+    response = client.post("/login/", {"username": username, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302, "the sign-in was refused"
+    return client
+
+
 def _connect_result(path: str, client: Client | None = None):
     async def attempt():
         socket = _socket(path, client)
@@ -87,8 +119,18 @@ def _new_ticket(subject: str = "Where is my parcel?") -> Ticket:
 # -- who may connect ---------------------------------------------------------------------------
 
 
-def test_socket_without_a_session_is_refused(db):
-    assert _connect_result("/ws/desk/?view=inbox") == (False, 4403)
+def test_socket_without_a_session_is_told_to_sign_in(db):
+    """The code must reach the page: a refused handshake shows up there as 1006, which the page
+    answers by reconnecting."""
+
+    async def attempt():
+        socket = _socket("/ws/desk/?view=inbox")
+        connected, _ = await socket.connect()
+        code, frames = await _close_code(socket)
+        await _hang_up(socket)
+        return connected, code, frames
+
+    assert async_to_sync(attempt)() == (True, SIGN_IN_AGAIN, [])
 
 
 def test_socket_from_a_foreign_origin_is_refused(agent_client):
@@ -306,3 +348,118 @@ def test_supervisor_socket_receives_the_new_escalation_and_badge(supervisor_clie
     assert "Charged twice" in frame
     assert "Margaret Okafor" in frame
     assert "<strong>Why:</strong> VIP customer" in frame
+
+
+# -- the end of a sign-in ----------------------------------------------------------------------
+
+
+def test_logging_out_closes_the_sessions_ticket_socket(agent):
+    client = _signed_in("alice")
+    ticket = TicketFactory()
+
+    async def scenario():
+        socket = _socket(f"/ws/desk/?view=ticket&id={ticket.pk}", client)
+        assert (await socket.connect())[0]
+        await _until(socket, 'id="viewers"')  # her own arrival
+        response = await database_sync_to_async(client.post)("/logout/")
+        assert response.status_code == 302
+        code, frames = await _close_code(socket)
+        await database_sync_to_async(ticket_solve)(ticket_id=ticket.pk)
+        quiet = await socket.receive_nothing(timeout=QUIET)
+        await _hang_up(socket)
+        return code, frames, quiet
+
+    code, frames, quiet = async_to_sync(scenario)()
+
+    assert code == SIGN_IN_AGAIN
+    assert frames == []
+    assert quiet, "the closed socket still received the ticket"
+    assert not Presence.objects.filter(ticket=ticket).exists()
+
+
+@pytest.mark.parametrize("ending", ["expired", "deleted"])
+def test_a_session_that_ended_without_logout_is_closed_at_the_next_event(agent, ending):
+    client = _signed_in("alice")
+    ticket = TicketFactory()
+    session = Session.objects.filter(session_key=client.cookies["sessionid"].value)
+
+    def end_session() -> None:
+        if ending == "expired":
+            session.update(expire_date=timezone.now() - timedelta(seconds=1))
+        else:
+            session.delete()
+
+    async def scenario():
+        socket = _socket(f"/ws/desk/?view=ticket&id={ticket.pk}", client)
+        assert (await socket.connect())[0]
+        await _until(socket, 'id="viewers"')
+        await database_sync_to_async(end_session)()
+        await database_sync_to_async(ticket_solve)(ticket_id=ticket.pk)
+        closed = await _close_code(socket)
+        await _hang_up(socket)
+        return closed
+
+    # Closed instead of being sent the solved ticket.
+    assert async_to_sync(scenario)() == (SIGN_IN_AGAIN, [])
+
+
+def test_another_session_of_the_same_user_stays_connected(agent):
+    laptop, phone = _signed_in("alice"), _signed_in("alice")
+    ticket = TicketFactory()
+    path = f"/ws/desk/?view=ticket&id={ticket.pk}"
+
+    async def scenario():
+        on_laptop = _socket(path, laptop)
+        assert (await on_laptop.connect())[0]
+        await _until(on_laptop, 'id="viewers"')
+        on_phone = _socket(path, phone)
+        assert (await on_phone.connect())[0]
+        await _until(on_phone, 'id="viewers"')
+        await _drain(on_laptop)  # the phone's arrival
+        await database_sync_to_async(laptop.post)("/logout/")
+        laptop_closed = await _close_code(on_laptop)
+        await database_sync_to_async(ticket_solve)(ticket_id=ticket.pk)
+        phone_frames = await _until(on_phone, 'id="ticket-summary"')
+        laptop_quiet = await on_laptop.receive_nothing(timeout=QUIET)
+        await _hang_up(on_laptop)
+        await _hang_up(on_phone)
+        return laptop_closed, phone_frames[-1], laptop_quiet
+
+    (code, _), summary, laptop_quiet = async_to_sync(scenario)()
+
+    assert code == SIGN_IN_AGAIN
+    assert "status-solved" in summary
+    assert laptop_quiet
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [("deactivated", SIGN_IN_AGAIN), ("password", SIGN_IN_AGAIN), ("role", 4403)],
+)
+def test_a_socket_whose_user_may_no_longer_work_the_inbox_is_closed(
+    agent, monkeypatch, change, code
+):
+    monkeypatch.setattr(DeskConsumer, "USER_RECHECK_SECONDS", 0)
+    client = _signed_in("alice")
+    ticket = TicketFactory()
+
+    def change_user() -> None:
+        if change == "deactivated":
+            agent.is_active = False
+        elif change == "password":
+            agent.set_password("a new one, set elsewhere")
+        else:
+            agent.groups.clear()
+        agent.save()
+
+    async def scenario():
+        socket = _socket(f"/ws/desk/?view=ticket&id={ticket.pk}", client)
+        assert (await socket.connect())[0]
+        await _until(socket, 'id="viewers"')
+        await database_sync_to_async(change_user)()
+        await database_sync_to_async(ticket_solve)(ticket_id=ticket.pk)
+        closed = await _close_code(socket)
+        await _hang_up(socket)
+        return closed
+
+    assert async_to_sync(scenario)() == (code, [])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import re
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -36,7 +38,71 @@ def test_each_event_reaches_the_pages_that_show_it(event, groups):
 def test_events_carry_ids_not_html():
     event = realtime.DeskEvent(event=realtime.TICKET_UPDATED, ticket_id=7)
 
-    assert event.__dict__ == {"event": "ticket.updated", "ticket_id": 7, "type": "desk.event"}
+    assert event.__dict__ == {
+        "event": "ticket.updated",
+        "ticket_id": 7,
+        "session_digest": None,
+        "type": "desk.event",
+    }
+
+
+SESSION_KEY = "3q9v0b7hq2k3m9bq0w1pz5ntx8c4yd6e"  # shaped like one; no session row needed
+
+
+def test_session_ended_names_the_session_by_a_digest_never_by_its_key():
+    digest = realtime.session_digest(SESSION_KEY)
+    event = realtime.DeskEvent(event=realtime.SESSION_ENDED, session_digest=digest)
+
+    assert event.__dict__ == {
+        "event": "session.ended",
+        "ticket_id": None,
+        "session_digest": hashlib.sha256(SESSION_KEY.encode()).hexdigest(),
+        "type": "desk.event",
+    }
+    assert realtime.groups_for(event) == [f"session-{digest}"]
+    group = realtime.session_group(digest)
+    assert SESSION_KEY not in group
+    # What every channel layer accepts as a group name.
+    assert len(group) < 100 and re.fullmatch(r"[\w.-]+", group, re.ASCII)
+
+
+@pytest.mark.parametrize(
+    ("event", "fields", "error"),
+    [
+        (realtime.SESSION_ENDED, {}, "needs the digest of the session that ended"),
+        (realtime.SESSION_ENDED, {"session_digest": "ab", "ticket_id": 3}, "not a ticket"),
+        (
+            realtime.TICKET_UPDATED,
+            {"session_digest": "ab", "ticket_id": 3},
+            "only 'session.ended' names",
+        ),
+    ],
+)
+def test_only_session_ended_names_a_session(event, fields, error):
+    with pytest.raises(ValueError, match=error):
+        realtime.DeskEvent(event=event, **fields)
+
+
+@pytest.mark.django_db
+def test_logging_out_announces_the_end_of_that_session(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+    UserFactory(username="alice")
+    client.post("/login/", {"username": "alice", "password": DEFAULT_PASSWORD})
+    key = client.cookies["sessionid"].value
+    sent: list[realtime.DeskEvent] = []
+    monkeypatch.setattr(realtime, "send_now", sent.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/logout/")
+
+    assert sent == [
+        realtime.DeskEvent(
+            event=realtime.SESSION_ENDED, session_digest=realtime.session_digest(key)
+        )
+    ]
 
 
 @pytest.mark.django_db
@@ -94,4 +160,9 @@ def test_events_reach_the_real_channel_layer_only_after_commit():
 
     message = async_to_sync(scenario)()
 
-    assert message == {"type": "desk.event", "event": "escalations.changed", "ticket_id": TICKET_ID}
+    assert message == {
+        "type": "desk.event",
+        "event": "escalations.changed",
+        "ticket_id": TICKET_ID,
+        "session_digest": None,
+    }
