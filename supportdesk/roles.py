@@ -59,6 +59,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "llm.view_llmsettings",
         "llm.change_llmsettings",
         "llm.view_llmcall",
+        # Sign-in lockouts: deleting an account's access attempts unlocks it.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     ],
 }
 

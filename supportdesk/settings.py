@@ -9,16 +9,23 @@ OUTBOX_MAX_ATTEMPTS, EMAIL_TIMEOUT.
 
 from __future__ import annotations
 
+import os
+import secrets
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me")
+# SECRET_KEY: see "Secret key, HTTPS and cookies" below (whether it is required depends on
+# SITE_URL).
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -40,6 +47,7 @@ INSTALLED_APPS = [
     "template_partials",
     "channels",
     "django_q",
+    "axes",
     "supportdesk",
     "supportdesk.llm",
     "triage",
@@ -51,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "supportdesk.content_security.DeskCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -58,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "supportdesk.urls"
@@ -217,6 +228,72 @@ AUTO_MAIL_WINDOW_HOURS = env.float("AUTO_MAIL_WINDOW_HOURS", default=24)
 ACKNOWLEDGE_NEW_TICKETS = env.bool("ACKNOWLEDGE_NEW_TICKETS", default=True)
 ACKNOWLEDGE_FOLLOW_UPS = env.bool("ACKNOWLEDGE_FOLLOW_UPS", default=True)
 
+# --- Secret key, HTTPS and cookies ------------------------------------------------------
+# A desk reached at an https:// SITE_URL with DEBUG off is a public deployment: it needs its
+# own SECRET_KEY, redirects http to https, sends HSTS and marks its cookies Secure. Anything
+# else (the embedded default on http://127.0.0.1, the test installations) serves plain http
+# and, without SECRET_KEY, generates a key once and keeps it in VAR_DIR/secret_key. Each
+# SECURE_* switch below can also be set on its own.
+PUBLIC_DEPLOYMENT = SITE_URL.startswith("https://") and not DEBUG
+
+
+def _installation_secret_key(path: Path) -> str:
+    """The key kept in ``path``, created with a random key (mode 0600) when missing. Processes
+    starting together (web server and worker) agree on one: a key is published by hard-linking
+    a complete file, which fails if another process published its key first."""
+    if not path.exists():
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # 0600
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if PUBLIC_DEPLOYMENT:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. A desk served over https (SITE_URL) needs its own key, the "
+            "same in every process: at least 50 random characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    SECRET_KEY = _installation_secret_key(VAR_DIR / "secret_key")
+elif not DEBUG and (
+    # The key this file used as its default until it generated one: published, so no secret.
+    SECRET_KEY == "insecure-development-key-change-me"  # noqa: S105
+    # Django's own bar (`check --deploy`): 50 characters, 5 distinct, not a generated dev key.
+    or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the old public default or too weak: set at least 50 random characters "
+        "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(50))'`), or unset it "
+        "outside production to use a key generated for this installation."
+    )
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PUBLIC_DEPLOYMENT)
+# HSTS is sent only on https responses. Subdomains and preloading commit the whole domain to
+# https (preloading for good), so they stay off unless set.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PUBLIC_DEPLOYMENT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PUBLIC_DEPLOYMENT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PUBLIC_DEPLOYMENT)
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    # Only behind a proxy that terminates TLS and sets X-Forwarded-Proto on every request
+    # (replacing the client's): otherwise a client could declare its plain http secure.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 # --- Zendesk ----------------------------------------------------------------------------
 # ZENDESK_URL overrides https://<ZENDESK_SUBDOMAIN>.zendesk.com (a proxy, or tests).
 ZENDESK_SUBDOMAIN = env.str("ZENDESK_SUBDOMAIN", default="")
@@ -314,6 +391,26 @@ WEB_FORM_RATE_LIMIT = env.int("WEB_FORM_RATE_LIMIT", default=5)
 WEB_FORM_RATE_WINDOW = env.int("WEB_FORM_RATE_WINDOW", default=600)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# --- Content-Security-Policy ---------------------------------------------------------
+# django-csp (supportdesk/content_security.py adds this host's ws:/wss: origin to connect-src).
+# Scripts: our own files, and inline <script> only with the per-request nonce (templates read
+# request.csp_nonce); no inline event handlers, no eval. Styles: desk.css only, no style
+# attributes. htmx's own inline <style> is switched off in base.html (htmx-config).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# --- Content-Security-Policy end -------------------------------------------------------
+
 # --- Auth, i18n, static ----------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox"
@@ -321,6 +418,27 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Sign-in throttling (django-axes; API bearer tokens do not sign in and are not counted).
+# After AXES_FAILURE_LIMIT failed sign-ins for one username, or from one client address (as the
+# web form counts it: TRUSTED_PROXY_COUNT, IPv6 per /64), every sign-in for that username or
+# from that address is refused with 429 for AXES_COOLOFF_MINUTES, on /login/ and /admin/login/.
+# Attempts are database rows: an admin unlocks by deleting them in the admin (Axes > Access
+# attempts) or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "supportdesk.signin.signin_client_address"
+AXES_LOCKOUT_CALLABLE = "supportdesk.signin.lockout_response"
+# A successful sign-in does not clear the count: the reset would also clear the failures
+# against other accounts from the same address, so one valid account would undo the limit.
+AXES_RESET_ON_SUCCESS = False
+# Successful sign-ins are not logged: no ever-growing table of people's addresses.
+AXES_DISABLE_ACCESS_LOG = True
 LANGUAGE_CODE = "en"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -345,5 +463,6 @@ LOGGING = {
         "django-q": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # one INFO line per process start otherwise
     },
 }
