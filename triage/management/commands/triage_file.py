@@ -13,7 +13,7 @@ from triage.engine.types import TriageInput, TriageResult
 from triage.management.commands.import_examples import read_records
 from triage.models import ModelVersion
 from triage.registry import get_triage_engine
-from triage.training import model_train
+from triage.training import emotion_install_shipped, model_train, shipped_emotion_problem
 
 BATCH = 256
 
@@ -52,10 +52,14 @@ class Command(BaseCommand):
         if not ModelVersion.objects.filter(is_active=True).exists():
             raise CommandError("No trained model: run `manage.py train_models` first.")
         if not ModelVersion.objects.filter(target="emotion", is_active=True).exists():
-            # Emotion ships trained: its examples (and their vectors) come with the product, so
-            # an installation that has only trained its categories still reads emotion.
-            self.stderr.write("emotion: no active model yet; training the bundled one (once)…")
-            model_train(target="emotion")
+            # Emotion ships trained, so an installation that has only trained its categories
+            # still reads emotion.
+            if shipped_emotion_problem():
+                self.stderr.write("emotion: no active model yet; training the bundled one (once)…")
+                model_train(target="emotion")
+            else:
+                self.stderr.write("emotion: no active model yet; installing the shipped one")
+                emotion_install_shipped()
         engine = get_triage_engine()
         analyse_many = getattr(engine, "analyse_many", None)
         if isinstance(engine, LocalTriageEngine):
