@@ -45,18 +45,30 @@ from knowledge.text import (
     term_weight,
     tokenize,
 )
-from replies.engine.types import Passage
 
 # Re-exported: callers and tests tokenise and split through this module.
 __all__ = [
     "MATCH_THRESHOLD",
     "ArticleDoc",
     "KBIndex",
+    "Passage",
     "best_passages",
     "language_key",
     "split_passages",
     "tokenize",
 ]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved knowledge-base passage: what grounds a drafted reply."""
+
+    article_id: int
+    title: str
+    text: str
+    language: str
+    score: float
+
 
 K1 = 1.5
 B = 0.75

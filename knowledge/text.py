@@ -54,7 +54,7 @@ _STEP_LINE_RE = re.compile(r"^\s*\d{1,2}\s*[.)．、]", re.MULTILINE)
 def language_key(tag: str) -> str:
     """Reduce a BCP 47 tag to what matters for matching text: the language, and for Chinese
     the script, because Traditional and Simplified characters do not match each other."""
-    parts = tag.replace("_", "-").lower().split("-")
+    parts = tag.replace("_", "-").strip().lower().split("-")
     if parts[0] == "zh":
         return "zh-hans" if {"hans", "cn", "sg", "my"} & set(parts) else "zh-hant"
     return parts[0]

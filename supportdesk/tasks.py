@@ -24,8 +24,8 @@ def process_message(message_id: int) -> None:
 
     A failing step never loses the ticket: it is flagged for manual triage and stays in the inbox.
     """
+    from replies.autosend import draft_auto_send
     from replies.services import draft_create
-    from triage.autosend import draft_auto_send
     from triage.services import triage_message
 
     ticket_id = message_pipeline_start(message_id=message_id)

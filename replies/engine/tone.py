@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from knowledge.text import language_key
 from replies.engine.profiles import PROFILE_DATA
 
 FALLBACK_LOCALE = "en"
@@ -115,15 +116,6 @@ def profile_for(language: str, profiles: Mapping[str, ToneProfile] | None = None
     ``profiles`` lets the caller pass admin overrides (merged over the defaults)."""
     available = {**DEFAULT_PROFILES, **(profiles or {})}
     return available[_resolve(language or FALLBACK_LOCALE, available)]
-
-
-def language_key(tag: str) -> str:
-    """What decides whether two texts are in the same written language: the language, and for
-    Chinese the script ("zh-TW" and "zh-Hant" match, "zh-Hans" does not)."""
-    parts = tag.replace("_", "-").strip().lower().split("-")
-    if parts[0] == "zh":
-        return "zh-hans" if {"hans", "cn", "sg", "my"} & set(parts) else "zh-hant"
-    return parts[0]
 
 
 def language_matches(a: str, b: str) -> bool:

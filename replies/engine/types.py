@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved knowledge-base passage, as the retrieval index returns it."""
-
-    article_id: int
-    title: str
-    text: str
-    language: str
-    score: float
+from knowledge.retrieval import Passage  # drafts are grounded in what retrieval returns
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Auto-send: after a draft is written, send it without a person only when the routing rules
-chose auto-send and every guardrail (triage/guardrails.py) passes. The send goes through the same
+chose auto-send and every guardrail (replies/guardrails.py) passes. The send goes through the same
 `draft_send` and outbox as a person's approval."""
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from replies.guardrails import AUTO_REPLY_WINDOW_HOURS, AutoSendFacts, autosend_check
+from replies.models import Draft
+from replies.services import draft_send
 from supportdesk.automail import automatic_mail_allowed
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import outbound_auto_send_allowed
 from supportdesk.services import ticket_touch
-from triage.guardrails import AUTO_REPLY_WINDOW_HOURS, AutoSendFacts, autosend_check
 from triage.models import Escalation, RoutingDecision, RoutingSettings
 
 AUTO_SEND_USERNAME = "auto-reply"
@@ -39,10 +41,6 @@ def draft_auto_send(*, message_id: int) -> Message | None:
     the guardrails and, if every one passes, send the draft through the normal send path (the
     outbox delivers it). The verdict is stored on the routing decision either way. Safe to
     call twice: a decision is checked once."""
-    # replies.services imports this module; importing it here keeps the dependency one-way.
-    from replies.models import Draft
-    from replies.services import draft_send
-
     decision = (
         RoutingDecision.objects.select_for_update(of=("self",))
         .select_related("triage")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from replies.guardrails import AutoSendFacts, autosend_check
 from triage.engine.types import EMOTIONS
-from triage.guardrails import AutoSendFacts, autosend_check
 from triage.routing import ACTIONS, AUTO_SEND, CALM_EMOTIONS
 
 ALL_PASS = AutoSendFacts(

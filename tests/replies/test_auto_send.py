@@ -10,10 +10,10 @@ from django.core import mail
 from django.utils import timezone
 
 from feedback.models import FeedbackEvent
+from replies.autosend import AUTO_SEND_USERNAME, auto_send_user, draft_auto_send
 from replies.models import Draft
 from supportdesk.models import Message, Ticket
 from tests.factories import DraftFactory, EscalationFactory, MessageFactory, TicketFactory
-from triage.autosend import AUTO_SEND_USERNAME, auto_send_user, draft_auto_send
 from triage.models import RoutingDecision, RoutingRule, RoutingSettings
 from triage.services import triage_message
 
