@@ -26,16 +26,9 @@ from supportdesk.email_in import (
     parse_email,
     split_reply,
 )
-from supportdesk.html import sanitize_html
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import customer_outbound_block
-from supportdesk.queue import enqueue_on_commit
-from supportdesk.services import (
-    customer_get_or_create,
-    ticket_create,
-    ticket_customer_wrote,
-    ticket_touch,
-)
+from supportdesk.services import customer_get_or_create, message_append, ticket_create
 from supportdesk.threads import external_id_for, find_thread, referenced_ids
 
 logger = logging.getLogger(__name__)
@@ -130,17 +123,14 @@ def _file(parsed: ParsedEmail, external_id: str, channel: str) -> tuple[Ticket, 
             message.save(update_fields=["truncated"])
         return ticket, message, True
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    message = Message.objects.create(
+    message = message_append(
         ticket=ticket,
-        direction=Message.Direction.INBOUND,
-        body_text=new_text.strip(),
-        body_html=sanitize_html(html) if html else "",
+        body=new_text,
+        body_html=html,
         body_quoted=body_quoted,
         external_id=external_id,
         truncated=truncated,
     )
-    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
-    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return ticket, message, False
 
 

@@ -90,21 +90,42 @@ def ticket_message_add(
         # A concurrent delivery of the same id may commit first: the unique constraint fails
         # this savepoint only, and the caller gets the message the other request stored.
         with transaction.atomic():
-            message = Message.objects.create(
-                ticket=ticket,
-                direction=Message.Direction.INBOUND,
-                body_text=body.strip(),
-                body_html=sanitize_html(body_html) if body_html else "",
-                external_id=external_id,
+            message = message_append(
+                ticket=ticket, body=body, body_html=body_html, external_id=external_id
             )
     except IntegrityError:
         existing = Message.objects.filter(external_id=external_id).first() if external_id else None
         if existing is None:
             raise
         return _redelivered(existing, ticket_id), False
+    return message, True
+
+
+def message_append(
+    *,
+    ticket: Ticket,
+    body: str,
+    body_html: str = "",
+    body_quoted: str = "",
+    external_id: str = "",
+    truncated: bool = False,
+) -> Message:
+    """A customer wrote again on an existing ticket, by any channel: store the message, bring
+    the ticket back to open (a solved one counts a repeat contact) and run the AI pipeline on
+    the message after commit. The caller holds the ticket row and has checked `external_id`
+    for a re-delivery."""
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.INBOUND,
+        body_text=body.strip(),
+        body_html=sanitize_html(body_html) if body_html else "",
+        body_quoted=body_quoted.strip(),
+        external_id=external_id,
+        truncated=truncated,
+    )
     ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
-    return message, True
+    return message
 
 
 def ticket_customer_wrote(ticket: Ticket) -> list[str]:

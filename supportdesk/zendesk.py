@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import outbox_handover
-from supportdesk.queue import enqueue_on_commit
-from supportdesk.services import ticket_create, ticket_customer_wrote, ticket_touch
+from supportdesk.services import message_append, ticket_create
 
 logger = logging.getLogger(__name__)
 
@@ -216,11 +215,7 @@ def _file(
         Ticket.objects.filter(pk=ticket.pk).update(zendesk_ticket_id=ticket_id)
         ticket.zendesk_ticket_id = ticket_id
         return WebhookResult("created", ticket, ticket.messages.get())
-    message = Message.objects.create(
-        ticket=ticket, direction=Message.Direction.INBOUND, body_text=body, external_id=external_id
-    )
-    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
-    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+    message = message_append(ticket=ticket, body=body, external_id=external_id)
     return WebhookResult("appended", ticket, message)
 
 
