@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run setup install test lint format services browser clean
+.PHONY: run setup install install-dev test lint format services browser clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,14 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# The test and lint tools, on top of what an installation runs.
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 install: $(BIN)/.installed
+
+install-dev: $(BIN)/.installed-dev
 
 # Database, demo company and trained models; every step is safe to repeat.
 setup: install
@@ -42,16 +49,18 @@ browser:
 # tests start embedded installations (SQLite, django-q2) and the scale tests PostgreSQL + Redis +
 # Celery, each with their own settings.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
-test: install services browser
+test: install-dev services browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/14 CHANNELS_PREFIX=sdtest \
 		TASK_BACKEND=sync VAR_DIR=var/test $(BIN)/python -m pytest
 
-lint:
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-format:
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from celery import Celery
 from django.utils.module_loading import import_string
 
-from supportdesk.queue import TASKS
+from supportdesk.queue import TASKS, periodic_tasks
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
 
@@ -27,3 +27,20 @@ def _task_runner(name: str) -> Callable[..., object]:
 
 for _name in TASKS:
     app.task(name=_name)(_task_runner(_name))
+
+
+def beat_schedule() -> dict[str, dict]:
+    """`celery beat`'s entries (or a worker's with -B): the enabled rows of the periodic table
+    that django-q2's schedules come from too."""
+    schedule = {}
+    for periodic in periodic_tasks():
+        if periodic.enabled:
+            seconds = periodic.minutes * 60.0
+            entry = {"task": periodic.task, "schedule": seconds}
+            if periodic.expires:
+                entry["options"] = {"expires": seconds}
+            schedule[periodic.name] = entry
+    return schedule
+
+
+app.conf.beat_schedule = beat_schedule()

@@ -26,12 +26,9 @@ from django.db import transaction
 
 from supportdesk.email_in import EmailParseError
 from supportdesk.intake import EmailRejected, email_ingest
-from supportdesk.queue import schedule_every
 
 logger = logging.getLogger(__name__)
 
-SCHEDULE_NAME = "supportdesk.imap_poll"
-POLL_TASK = "supportdesk.imap.imap_poll_task"
 _SECURITY = {"imaps": "ssl", "imap": "none", "imap+starttls": "starttls"}
 _DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 _LITERAL = re.compile(rb"\{(\d+)\}$")
@@ -145,21 +142,6 @@ def imap_poll_task() -> dict:
         "rejected": len(result.rejected),
         "failed": len(result.failed),
     }
-
-
-@transaction.atomic
-def imap_schedule_sync(**_signal: object) -> bool:
-    """Keep django-q2's schedule in step with the settings: a poll every IMAP_POLL_MINUTES
-    while IMAP is configured and tasks run on django-q2, none otherwise. Runs after every
-    ``migrate``; returns whether a schedule exists now."""
-    from django_q.models import Schedule
-
-    wanted = settings.TASK_BACKEND == "q2" and bool(settings.IMAP_URL or settings.IMAP_HOST)
-    if not wanted:
-        Schedule.objects.filter(name=SCHEDULE_NAME).delete()
-        return False
-    schedule_every(name=SCHEDULE_NAME, task=POLL_TASK, minutes=settings.IMAP_POLL_MINUTES)
-    return True
 
 
 def _file_one(client: imaplib.IMAP4, uid: int, result: PollResult) -> None:

@@ -8,6 +8,7 @@ Call `enqueue_on_commit` from services: a task must never see a row that is not 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -69,22 +70,67 @@ def _enqueue_or_leave_to_sweeper(task: str, *args: object) -> None:
         logger.exception("could not enqueue %s%r; the sweeper will pick it up", task, args)
 
 
-def schedule_every(*, name: str, task: str, minutes: int) -> None:
-    """The django-q2 schedule that runs `task` every `minutes`; safe to repeat (apps call it
-    after ``migrate``). Celery beat reads ``CELERY_BEAT_SCHEDULE`` in settings instead."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}")
+@dataclass(frozen=True)
+class PeriodicTask:
+    """`task` runs every `minutes` while `enabled`."""
+
+    name: str
+    task: str
+    minutes: int
+    enabled: bool = True
+    # Celery drops a run still queued when the next one is due instead of running both.
+    expires: bool = False
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}")
+
+
+def periodic_tasks() -> tuple[PeriodicTask, ...]:
+    """The one table of work that runs on a clock, read from the current settings. Celery beat's
+    schedule (supportdesk/celery.py) and django-q2's Schedule rows (`periodic_schedules_sync`)
+    are both built from it; a task that is off stays listed, so its row can be removed."""
+    return (
+        PeriodicTask(name="sla_check", task="triage.tasks.sla_check", minutes=1),
+        PeriodicTask(name="assign_waiting", task="triage.tasks.assign_waiting", minutes=1),
+        PeriodicTask(
+            name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
+        ),
+        PeriodicTask(
+            name="imap_poll",
+            task="supportdesk.imap.imap_poll_task",
+            minutes=settings.IMAP_POLL_MINUTES,
+            enabled=bool(settings.IMAP_URL or settings.IMAP_HOST),
+            expires=True,  # polls held up behind a slow mailbox must not run back to back
+        ),
+    )
+
+
+@transaction.atomic
+def periodic_schedules_sync(**_signal: object) -> list[str]:
+    """Bring django-q2's Schedule rows in step with `periodic_tasks()`: one row per enabled task
+    while tasks run on django-q2, none otherwise (Celery beat keeps its own clock, and the sync
+    backend has no worker). Rows that run one of the table's tasks under any other name are
+    removed too, so a task switched off (IMAP no longer configured) or renamed stops running.
+    Runs after every ``migrate``; safe to repeat. Returns the names scheduled now."""
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name=name,
-        defaults={
-            "func": task,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": minutes,
-            "repeats": -1,
-        },
-    )
+    table = periodic_tasks()
+    wanted = [p for p in table if p.enabled] if settings.TASK_BACKEND == "q2" else []
+    for periodic in wanted:
+        Schedule.objects.update_or_create(
+            name=periodic.name,
+            defaults={
+                "func": periodic.task,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": periodic.minutes,
+                "repeats": -1,
+            },
+        )
+    Schedule.objects.filter(func__in=[p.task for p in table]).exclude(
+        name__in=[p.name for p in wanted]
+    ).delete()
+    return [p.name for p in wanted]
 
 
 def enqueue_on_commit(task: str, *args: object) -> None:

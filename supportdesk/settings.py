@@ -344,19 +344,8 @@ IMAP_SECURITY = env.str("IMAP_SECURITY", default="ssl")  # ssl | starttls | none
 IMAP_POLL_MINUTES = env.int("IMAP_POLL_MINUTES", default=1)
 IMAP_BATCH = env.int("IMAP_BATCH", default=50)  # messages per poll
 IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30)
-# Periodic work for TASK_BACKEND=celery (`celery beat`, or a worker started with -B); with
-# django-q2 the same tasks get Schedule rows after migrate.
-CELERY_BEAT_SCHEDULE = {
-    "sla-check": {"task": "triage.tasks.sla_check", "schedule": 60.0},
-    "assign-waiting": {"task": "triage.tasks.assign_waiting", "schedule": 60.0},
-    "attachment-sweep": {"task": "supportdesk.tasks.attachment_sweep", "schedule": 86400.0},
-}
-if IMAP_URL or IMAP_HOST:
-    CELERY_BEAT_SCHEDULE["imap-poll"] = {
-        "task": "supportdesk.imap.imap_poll_task",
-        "schedule": IMAP_POLL_MINUTES * 60.0,
-        "options": {"expires": IMAP_POLL_MINUTES * 60.0},
-    }
+# The periodic tasks (SLA check, waiting tickets, attachment sweep, IMAP poll) are listed once,
+# in supportdesk/queue.py: Celery beat's schedule and django-q2's Schedule rows both come from it.
 
 # --- AI ---------------------------------------------------------------------------------
 # Languages the installation serves; language detection only chooses among these.

@@ -380,10 +380,14 @@ def test_sweep_removes_only_old_files_that_no_row_points_to() -> None:
     assert kept_file.exists()
 
 
-def test_the_workers_sweep_attachments_daily() -> None:
+def test_the_workers_sweep_attachments_daily(settings) -> None:
     from django_q.models import Schedule
 
-    from supportdesk.queue import TASKS
+    from supportdesk.celery import beat_schedule
+    from supportdesk.queue import periodic_schedules_sync
+
+    settings.TASK_BACKEND = "q2"
+    periodic_schedules_sync()
 
     schedule = Schedule.objects.get(name="attachment_sweep")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
@@ -391,5 +395,4 @@ def test_the_workers_sweep_attachments_daily() -> None:
         Schedule.MINUTES,
         24 * 60,
     )
-    assert settings.CELERY_BEAT_SCHEDULE["attachment-sweep"]["task"] == schedule.func
-    assert schedule.func in TASKS
+    assert beat_schedule()["attachment_sweep"] == {"task": schedule.func, "schedule": 86400.0}

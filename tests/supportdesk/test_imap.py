@@ -28,7 +28,7 @@ from django_q.models import Schedule
 from supportdesk import imap
 from supportdesk.imap import ImapConfig, ImapConfigError, imap_poll, parse_imap_url
 from supportdesk.models import Message, Ticket
-from supportdesk.queue import enqueue
+from supportdesk.queue import enqueue, periodic_schedules_sync
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 PASSWORD = "imap-pw-5tq"
@@ -362,9 +362,9 @@ def test_migrate_schedules_the_poll_only_while_imap_is_configured(settings):
     settings.TASK_BACKEND = "q2"
     settings.IMAP_URL, settings.IMAP_POLL_MINUTES = "imaps://u:p@mx.example/INBOX", 5
 
-    assert imap.imap_schedule_sync() is True
-    assert imap.imap_schedule_sync() is True  # idempotent
-    schedule = Schedule.objects.get(name=imap.SCHEDULE_NAME)
+    assert "imap_poll" in periodic_schedules_sync()
+    assert "imap_poll" in periodic_schedules_sync()  # idempotent
+    schedule = Schedule.objects.get(name="imap_poll")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "supportdesk.imap.imap_poll_task",
         Schedule.MINUTES,
@@ -372,8 +372,8 @@ def test_migrate_schedules_the_poll_only_while_imap_is_configured(settings):
     )
 
     settings.IMAP_URL = ""
-    assert imap.imap_schedule_sync() is False
-    assert not Schedule.objects.filter(name=imap.SCHEDULE_NAME).exists()
+    assert "imap_poll" not in periodic_schedules_sync()
+    assert not Schedule.objects.filter(func="supportdesk.imap.imap_poll_task").exists()
 
 
 def test_celery_beat_gets_the_poll_when_imap_is_configured():
@@ -386,6 +386,9 @@ def test_celery_beat_gets_the_poll_when_imap_is_configured():
     ).stdout
 
     beat = json.loads(out.strip().splitlines()[-1])
-    assert beat["imap-poll"]["task"] == "supportdesk.imap.imap_poll_task"
-    assert beat["imap-poll"]["schedule"] == 120.0
-    assert beat["sla-check"]["task"] == "triage.tasks.sla_check"  # always scheduled
+    assert beat["imap_poll"] == {
+        "task": "supportdesk.imap.imap_poll_task",
+        "schedule": 120.0,
+        "options": {"expires": 120.0},  # a poll held up past the next one is dropped
+    }
+    assert beat["sla_check"]["task"] == "triage.tasks.sla_check"  # always scheduled

@@ -392,8 +392,13 @@ def test_the_command_refreshes_tickets_whose_moment_has_come(categories, stub_tr
 
 
 @pytest.mark.django_db
-def test_the_embedded_worker_checks_slas_every_minute():
+def test_the_embedded_worker_checks_slas_every_minute(settings):
     from django_q.models import Schedule
+
+    from supportdesk.queue import periodic_schedules_sync
+
+    settings.TASK_BACKEND = "q2"
+    periodic_schedules_sync()
 
     schedule = Schedule.objects.get(name="sla_check")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (

@@ -119,8 +119,13 @@ def test_coming_online_with_nothing_waiting_queues_no_work(
     assert callbacks == []
 
 
-def test_the_embedded_worker_hands_out_waiting_tickets_every_minute():
+def test_the_embedded_worker_hands_out_waiting_tickets_every_minute(settings):
     from django_q.models import Schedule
+
+    from supportdesk.queue import periodic_schedules_sync
+
+    settings.TASK_BACKEND = "q2"
+    periodic_schedules_sync()
 
     schedule = Schedule.objects.get(name="assign_waiting")
     assert (schedule.func, schedule.minutes) == ("triage.tasks.assign_waiting", 1)

@@ -30,7 +30,9 @@ class Command(BaseCommand):
         if settings.TASK_BACKEND == "celery":
             worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
                       "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "2"]  # fmt: skip
-            if settings.CELERY_BEAT_SCHEDULE:
+            from supportdesk.celery import app
+
+            if app.conf.beat_schedule:
                 # Embedded beat for the periodic tasks (SLA check, IMAP poll); run one `celery beat`
                 # of its own when scaling to several workers.
                 worker += ["-B", "-s", str(settings.VAR_DIR / "celerybeat-schedule")]
