@@ -8,7 +8,7 @@ from collections.abc import Callable
 from celery import Celery
 from django.utils.module_loading import import_string
 
-from supportdesk.queue import TASKS, periodic_tasks
+from supportdesk.task_table import TASKS, periodic_tasks
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
 

@@ -8,26 +8,14 @@ Call `enqueue_on_commit` from services: a task must never see a row that is not 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-logger = logging.getLogger(__name__)
+from supportdesk.task_table import TASKS, periodic_tasks
 
-# Every task the worker may run, by dotted path. Celery registers the same names.
-TASKS = (
-    "supportdesk.tasks.process_message",
-    "supportdesk.tasks.deliver_message",
-    "supportdesk.tasks.send_automatic_mail",
-    "triage.tasks.retrain_models",
-    "supportdesk.imap.imap_poll_task",
-    "triage.tasks.sla_check",
-    "triage.tasks.escalation_notify",
-    "triage.tasks.assign_waiting",
-    "supportdesk.tasks.attachment_sweep",
-)
+logger = logging.getLogger(__name__)
 
 
 class EnqueueFailed(RuntimeError):
@@ -41,6 +29,7 @@ def enqueue(task: str, *args: object) -> None:
     if backend == "sync":
         import_string(task)(*args)
     elif backend == "celery":
+        # Loaded when first used: only installations that run Celery import it.
         from supportdesk.celery import app
 
         app.send_task(task, args=list(args))
@@ -68,42 +57,6 @@ def _enqueue_or_leave_to_sweeper(task: str, *args: object) -> None:
         enqueue_now(task, *args)
     except EnqueueFailed:
         logger.exception("could not enqueue %s%r; the sweeper will pick it up", task, args)
-
-
-@dataclass(frozen=True)
-class PeriodicTask:
-    """`task` runs every `minutes` while `enabled`."""
-
-    name: str
-    task: str
-    minutes: int
-    enabled: bool = True
-    # Celery drops a run still queued when the next one is due instead of running both.
-    expires: bool = False
-
-    def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}")
-
-
-def periodic_tasks() -> tuple[PeriodicTask, ...]:
-    """The one table of work that runs on a clock, read from the current settings. Celery beat's
-    schedule (supportdesk/celery.py) and django-q2's Schedule rows (`periodic_schedules_sync`)
-    are both built from it; a task that is off stays listed, so its row can be removed."""
-    return (
-        PeriodicTask(name="sla_check", task="triage.tasks.sla_check", minutes=1),
-        PeriodicTask(name="assign_waiting", task="triage.tasks.assign_waiting", minutes=1),
-        PeriodicTask(
-            name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
-        ),
-        PeriodicTask(
-            name="imap_poll",
-            task="supportdesk.imap.imap_poll_task",
-            minutes=settings.IMAP_POLL_MINUTES,
-            enabled=bool(settings.IMAP_URL or settings.IMAP_HOST),
-            expires=True,  # polls held up behind a slow mailbox must not run back to back
-        ),
-    )
 
 
 @transaction.atomic

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django_q.models import Schedule
 
 from supportdesk.celery import beat_schedule
-from supportdesk.queue import PeriodicTask, periodic_schedules_sync
+from supportdesk.queue import periodic_schedules_sync
+from supportdesk.task_table import PeriodicTask
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,59 @@
+"""The work a worker may run: every task by dotted path, and the one table of what runs on a
+clock. Plain data: the task queue (supportdesk/queue.py) and the Celery app
+(supportdesk/celery.py) both read it, and neither imports the other at module level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+# Every task the worker may run, by dotted path. Celery registers the same names.
+TASKS = (
+    "supportdesk.tasks.process_message",
+    "supportdesk.tasks.deliver_message",
+    "supportdesk.tasks.send_automatic_mail",
+    "triage.tasks.retrain_models",
+    "supportdesk.imap.imap_poll_task",
+    "triage.tasks.sla_check",
+    "triage.tasks.escalation_notify",
+    "triage.tasks.assign_waiting",
+    "supportdesk.tasks.attachment_sweep",
+)
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """`task` runs every `minutes` while `enabled`."""
+
+    name: str
+    task: str
+    minutes: int
+    enabled: bool = True
+    # Celery drops a run still queued when the next one is due instead of running both.
+    expires: bool = False
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}")
+
+
+def periodic_tasks() -> tuple[PeriodicTask, ...]:
+    """The one table of work that runs on a clock, read from the current settings. Celery beat's
+    schedule (supportdesk/celery.py) and django-q2's Schedule rows (`periodic_schedules_sync`)
+    are both built from it; a task that is off stays listed, so its row can be removed."""
+    return (
+        PeriodicTask(name="sla_check", task="triage.tasks.sla_check", minutes=1),
+        PeriodicTask(name="assign_waiting", task="triage.tasks.assign_waiting", minutes=1),
+        PeriodicTask(
+            name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
+        ),
+        PeriodicTask(
+            name="imap_poll",
+            task="supportdesk.imap.imap_poll_task",
+            minutes=settings.IMAP_POLL_MINUTES,
+            enabled=bool(settings.IMAP_URL or settings.IMAP_HOST),
+            expires=True,  # polls held up behind a slow mailbox must not run back to back
+        ),
+    )
