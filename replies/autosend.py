@@ -79,6 +79,7 @@ def draft_auto_send(*, message_id: int) -> Message | None:
             draft_citations=len(draft.citations or []),
             draft_needs_translation=draft.needs_translation,
             promise_flags=tuple(getattr(draft, "promise_flags", None) or ()),
+            draft_needs_human=draft.needs_human_reason,
             repeat_contact=decision.repeat_contacts > 0 or decision.reopened,
             auto_replies_in_window=Message.objects.filter(
                 ticket=ticket,

@@ -2,60 +2,65 @@
 
 The language model drafts when one is configured and allowed and there are passages to
 answer from; otherwise, and whenever it fails, the local engine's draft is used, with the
-reason in its engine version. Every draft, from either engine, is then checked for
+reason in its engine version. The sequence around the model call is `supportdesk.llm.attempt`'s,
+shared with triage: a message that reads as instructions to the AI is never sent to the model,
+and its draft waits for a person. Every draft, from either engine, is then checked for
 commitments no cited passage or allowed policy backs (replies.engine.promises)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from replies.engine import LocalDraftEngine
 from replies.engine.llm import LLMDraftEngine
 from replies.engine.promises import promise_check
 from replies.engine.tone import ToneProfile
 from replies.engine.types import DraftInput, DraftResult
-from supportdesk.llm.client import LLMError
-from supportdesk.llm.redact import Redactor
-from supportdesk.llm.selectors import llm_budget_exhausted, llm_runtime
-from supportdesk.llm.services import llm_budget_refusal_record, llm_call_record
+from supportdesk.llm.attempt import INJECTION_REASON, llm_attempt
+from supportdesk.llm.selectors import llm_runtime
 from supportdesk.models import Ticket
+
+
+@dataclass(frozen=True)
+class ComposedDraft:
+    """A composed draft: the engine's result with its promise flags, and whether it waits for
+    a person whatever the guardrails say."""
+
+    result: DraftResult
+    # Why this draft must wait for a person even when grounded and promising nothing.
+    needs_human_reason: str = ""
 
 
 def _fallback(local: DraftResult, note: str) -> DraftResult:
     return replace(local, engine_version=f"{local.engine_version} · {note}"[:120])
 
 
-def draft_compose(*, inp: DraftInput, ticket: Ticket, tone: ToneProfile) -> DraftResult:
+def draft_compose(*, inp: DraftInput, ticket: Ticket, tone: ToneProfile) -> ComposedDraft:
     local = LocalDraftEngine().draft(inp, tone=tone)
-    runtime = llm_runtime()
     result = local
-    if runtime.drafts_enabled and inp.passages:
-        config = runtime.config
-        refusal = llm_budget_exhausted(ticket_id=ticket.pk, runtime=runtime)
-        if refusal:
-            llm_budget_refusal_record(
-                ticket_id=ticket.pk, purpose="draft", model=config.model_name, reason=refusal
-            )
-            result = _fallback(local, f"LLM not used: {refusal}")
-        else:
-            customer = ticket.customer
-            redactor = Redactor.for_customer(
-                name=customer.name, email=customer.email, kinds=runtime.redact_kinds
-            )
-            try:
-                result = LLMDraftEngine(runtime.client()).draft(
-                    inp,
-                    redactor=redactor,
-                    tone=tone,
-                    on_call=lambda report: llm_call_record(
-                        report=report, ticket_id=ticket.pk, provider=config.provider
-                    ),
-                )
-            except LLMError as exc:
-                result = _fallback(local, f"LLM fallback: {exc.outcome}")
+    needs_human_reason = ""
+    if inp.passages:  # without a passage to answer from, the local holding reply stands
+        attempt = llm_attempt(
+            purpose="draft",
+            ticket=ticket,
+            text=f"{inp.subject}\n{inp.question}",
+            call=lambda client, redactor, on_call: LLMDraftEngine(client).draft(
+                inp, redactor=redactor, tone=tone, on_call=on_call
+            ),
+        )
+        if attempt.answer is not None:
+            result = attempt.answer
+        elif attempt.fallback:
+            result = _fallback(local, attempt.fallback)
+        if attempt.injection:
+            needs_human_reason = INJECTION_REASON
     cited = [
         "\n".join(p.text for p in inp.passages if p.article_id == c.article_id)
         for c in result.citations
     ]
-    flags = promise_check(result.text, passages=cited, allowed=runtime.allowed_promises)
-    return replace(result, promise_flags=tuple(f.as_dict() for f in flags))
+    allowed = llm_runtime().allowed_promises
+    flags = promise_check(result.text, passages=cited, allowed=allowed)
+    return ComposedDraft(
+        result=replace(result, promise_flags=tuple(f.as_dict() for f in flags)),
+        needs_human_reason=needs_human_reason,
+    )

@@ -34,6 +34,7 @@ class AutoSendFacts:
     escalated: bool
     customer_unreachable: bool  # bounces or refusals stopped automatic sends to the customer
     mail_loop_block: str  # why no automatic mail may go out (answering a machine, the limit)
+    draft_needs_human: str = ""  # why the draft waits for a person (instructions to the AI)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def autosend_check(f: AutoSendFacts) -> AutoSendVerdict:
         blocked.append("The draft is not in the customer's language")
     if f.promise_flags:
         blocked.append("The draft makes a promise the knowledge base does not support")
+    if f.draft_needs_human:
+        blocked.append(f.draft_needs_human)
     if f.repeat_contact:
         blocked.append("Repeat contact")
     if f.auto_replies_in_window >= MAX_AUTO_REPLIES_IN_WINDOW:

@@ -36,6 +36,9 @@ class Draft(models.Model):
     # Commitments (refund, credit, discount, date, legal) no cited passage or allowed policy
     # backs: [{"kind", "label", "text", "sentence", "before", "after", "start", "end"}].
     promise_flags = models.JSONField(default=list, blank=True)
+    # Why the draft waits for a person although it is grounded and promises nothing: the
+    # message gave instructions to the AI, so it was drafted without the model.
+    needs_human_reason = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,9 +58,9 @@ class Draft(models.Model):
 
     @property
     def blocks_auto_send(self) -> bool:
-        """A draft may go out without a human only when grounded and promising nothing
-        unbacked."""
-        return bool(self.promise_flags) or not self.grounded
+        """A draft may go out without a human only when grounded, promising nothing unbacked
+        and not written for a message a person must read."""
+        return bool(self.promise_flags) or not self.grounded or bool(self.needs_human_reason)
 
     @property
     def instruction_labels(self) -> list[str]:

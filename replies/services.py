@@ -11,9 +11,9 @@ from feedback.services import feedback_record, text_diff
 from knowledge.retrieval import best_passages
 from knowledge.selectors import kb_index
 from knowledge.services import faq_suggestion_create
-from replies.drafting import draft_compose
+from replies.drafting import ComposedDraft, draft_compose
 from replies.engine import profile_for
-from replies.engine.types import INSTRUCTIONS, DraftInput, DraftResult
+from replies.engine.types import INSTRUCTIONS, DraftInput
 from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
 from supportdesk.models import Customer, Message, Ticket
@@ -55,11 +55,11 @@ def draft_create(*, message_id: int) -> Draft:
     if existing is not None:
         return existing
     message = Message.objects.select_related("ticket__customer").get(pk=message_id)
-    result, passages = _compose(message=message, instructions=())
-    return _draft_save(message=message, result=result, passages=passages)
+    composed, passages = _compose(message=message, instructions=())
+    return _draft_save(message=message, composed=composed, passages=passages)
 
 
-def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[DraftResult, list]:
+def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[ComposedDraft, list]:
     ticket = message.ticket
     triage = TriageResult.objects.filter(message=message).first()
     language = triage.language if triage else (ticket.language or "en")
@@ -86,12 +86,12 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[DraftR
         formal=voice.formal,
     )
     tone = profile_for(language, tone_profiles())
-    result = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
-    return result, passages
+    composed = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
+    return composed, passages
 
 
 @transaction.atomic
-def _draft_save(*, message: Message, result: DraftResult, passages: list) -> Draft:
+def _draft_save(*, message: Message, composed: ComposedDraft, passages: list) -> Draft:
     ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
     existing = Draft.objects.filter(in_reply_to=message).first()
     if existing is not None:
@@ -99,7 +99,8 @@ def _draft_save(*, message: Message, result: DraftResult, passages: list) -> Dra
     Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(
         status=Draft.Status.SUPERSEDED
     )
-    draft = _draft_row(ticket=ticket, message=message, result=result, passages=passages)
+    draft = _draft_row(ticket=ticket, message=message, composed=composed, passages=passages)
+    result = composed.result
     if not result.grounded:
         faq_suggestion_create(
             question=f"{ticket.subject}\n{message.body_text}"[:2000],
@@ -107,7 +108,8 @@ def _draft_save(*, message: Message, result: DraftResult, passages: list) -> Dra
             source_ticket=ticket,
         )
         ticket.needs_human = True
-    if result.promise_flags:  # an unbacked commitment is never sent without a human
+    # An unbacked commitment, or a message a person must read, is never sent without a human.
+    if result.promise_flags or composed.needs_human_reason:
         ticket.needs_human = True
     ticket_touch(ticket, "needs_human")
     return draft
@@ -117,10 +119,11 @@ def _draft_row(
     *,
     ticket: Ticket,
     message: Message,
-    result: DraftResult,
+    composed: ComposedDraft,
     passages: list,
     instructions: tuple[str, ...] = (),
 ) -> Draft:
+    result = composed.result
     quoted = {}
     for passage in passages:  # best first: the passage the engine quoted for each article
         quoted.setdefault(passage.article_id, passage.text)
@@ -146,6 +149,7 @@ def _draft_row(
         engine=result.engine,
         engine_version=result.engine_version,
         promise_flags=list(result.promise_flags),
+        needs_human_reason=composed.needs_human_reason,
     )
     draft.cited_articles.set([c.article_id for c in result.citations])
     return draft
@@ -163,11 +167,11 @@ def draft_regenerate(*, draft_id: int, actor: AbstractBaseUser, instruction: str
         raise _already_decided(draft)
     message = Message.objects.select_related("ticket__customer").get(pk=draft.in_reply_to_id)
     instructions = tuple(dict.fromkeys([*draft.instructions, instruction]))
-    result, passages = _compose(message=message, instructions=instructions)
+    composed, passages = _compose(message=message, instructions=instructions)
     Draft.objects.filter(pk=draft.pk).update(status=Draft.Status.SUPERSEDED)
     ticket = Ticket.objects.select_for_update().get(pk=draft.ticket_id)
     new = _draft_row(
-        ticket=ticket, message=message, result=result, passages=passages,
+        ticket=ticket, message=message, composed=composed, passages=passages,
         instructions=instructions,
     )  # fmt: skip
     ticket_touch(ticket)

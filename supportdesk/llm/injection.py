@@ -2,7 +2,8 @@
 
 The model never gets to act on such text anyway (ticket text travels as delimited data, the
 answer must fit a schema, labels are checked and promises are checked), but a message that
-tries is itself a signal: its triage stays with the local engine and a human reads it.
+tries is itself a signal: it is never sent to the model (supportdesk.llm.attempt), its triage and
+its draft stay with the local engines, and a human reads it.
 Patterns cover the supported languages and the usual chat-template markers.
 """
 

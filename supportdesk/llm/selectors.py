@@ -39,13 +39,10 @@ class LLMRuntime:
     def enabled(self) -> bool:
         return self.config.enabled
 
-    @property
-    def triage_enabled(self) -> bool:
-        return self.enabled and self.use_for_triage
-
-    @property
-    def drafts_enabled(self) -> bool:
-        return self.enabled and self.use_for_drafts
+    def enabled_for(self, purpose: str) -> bool:
+        """Whether the model answers this pipeline step ("triage" or "draft")."""
+        uses = {"triage": self.use_for_triage, "draft": self.use_for_drafts}[purpose]
+        return self.enabled and uses
 
     def client(self) -> LLMClient:
         with _lock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from replies.models import Draft
+from supportdesk.llm.attempt import INJECTION_NOTE
 from supportdesk.llm.injection import find_injection
 from supportdesk.models import Ticket
 from supportdesk.tasks import process_message
@@ -77,12 +78,12 @@ def test_injection_tickets_keep_their_route_and_category_and_are_never_auto_send
             problems.append((text, "the model triaged it"))
         if not draft.blocks_auto_send:
             problems.append((text, "draft may be sent automatically", draft.text))
-        if draft.engine == "llm" and not {"refund", "discount"} <= {
-            f["kind"] for f in draft.promise_flags
-        }:
-            problems.append((text, "promise not flagged", draft.promise_flags))
+        if draft.engine != "local":
+            problems.append((text, "the model drafted it"))
+        elif draft.grounded and INJECTION_NOTE not in draft.engine_version:
+            problems.append((text, "the draft does not say why", draft.engine_version))
     assert problems == []
-    assert Draft.objects.filter(engine="llm").count() >= 30  # the obedient model did draft
+    assert llm.calls("draft") == []  # the obedient model never saw one of them
 
 
 def test_an_undetected_injection_still_cannot_promise_anything(stub_triage, demo_kb, llm):
