@@ -55,14 +55,13 @@ def ticket_create(
     ticket = Ticket.objects.create(
         customer=customer, subject=subject.strip(), channel=channel, created_at=received_at
     )
-    message = Message.objects.create(
-        created_at=received_at,
+    message = _inbound_message_create(
         ticket=ticket,
-        direction=Message.Direction.INBOUND,
-        body_text=body.strip(),
-        body_html=sanitize_html(body_html) if body_html else "",
-        body_quoted=body_quoted.strip(),
+        body=body,
+        body_html=body_html,
+        body_quoted=body_quoted,
         external_id=external_id,
+        created_at=received_at,
     )
     # Announce first: on-commit callbacks run in order, so inboxes see "created" before the
     # pipeline's "updated" events even with an inline task backend.
@@ -114,7 +113,30 @@ def message_append(
     the ticket back to open (a solved one counts a repeat contact) and run the AI pipeline on
     the message after commit. The caller holds the ticket row and has checked `external_id`
     for a re-delivery."""
-    message = Message.objects.create(
+    message = _inbound_message_create(
+        ticket=ticket,
+        body=body,
+        body_html=body_html,
+        body_quoted=body_quoted,
+        external_id=external_id,
+        truncated=truncated,
+    )
+    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
+    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
+    return message
+
+
+def _inbound_message_create(
+    *,
+    ticket: Ticket,
+    body: str,
+    body_html: str,
+    body_quoted: str,
+    external_id: str,
+    truncated: bool = False,
+    created_at: datetime | None = None,
+) -> Message:
+    return Message.objects.create(
         ticket=ticket,
         direction=Message.Direction.INBOUND,
         body_text=body.strip(),
@@ -122,10 +144,8 @@ def message_append(
         body_quoted=body_quoted.strip(),
         external_id=external_id,
         truncated=truncated,
+        created_at=created_at or timezone.now(),
     )
-    ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
-    enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
-    return message
 
 
 def ticket_customer_wrote(ticket: Ticket) -> list[str]:
