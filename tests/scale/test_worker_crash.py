@@ -27,7 +27,7 @@ pytestmark = pytest.mark.scale
 
 POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-TICKETS = 12
+TICKETS = 20
 DONE_TIMEOUT = 240  # seconds for the restarted worker and the sweeper to finish the batch
 
 SUBJECTS = [
@@ -168,10 +168,17 @@ def _kill_group(desk: Installation, name: str) -> None:
         time.sleep(0.1)
 
 
-def _wait_until_some_work_is_done(desk: Installation, ticket_ids: list[int]) -> None:
-    desk.wait_for(
-        lambda: _state(desk, ticket_ids)["triaged"] >= 1, 180, "the worker to start", every=0.3
-    )
+def _wait_until_some_work_is_done(desk: Installation) -> None:
+    """Return as soon as the worker has triaged its first ticket: polled straight from
+    PostgreSQL (a `manage.py shell` round trip would let a fast worker finish the batch)."""
+    database = desk.env["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect(f"{POSTGRES.replace('dbname=postgres', '')} dbname={database}") as db:
+        desk.wait_for(
+            lambda: db.execute("SELECT count(*) FROM triage_triageresult").fetchone()[0] >= 1,
+            180,
+            "the worker to start",
+            every=0.05,
+        )
 
 
 def _assert_every_ticket_done_once(desk: Installation, ticket_ids: list[int]) -> None:
@@ -190,9 +197,9 @@ def _assert_every_ticket_done_once(desk: Installation, ticket_ids: list[int]) ->
 
 def test_killing_a_celery_pool_child_mid_task_loses_no_ticket(celery_desk: Installation):
     desk = celery_desk
+    ticket_ids = _create_tickets(desk)  # queued on the broker before the worker starts
     _start_celery(desk, "celery")
-    ticket_ids = _create_tickets(desk)
-    _wait_until_some_work_is_done(desk, ticket_ids)
+    _wait_until_some_work_is_done(desk)
 
     main = desk.processes["celery"].pid
     children = desk.wait_for(lambda: _children(main), 30, "a pool child")
@@ -205,9 +212,9 @@ def test_killing_a_celery_pool_child_mid_task_loses_no_ticket(celery_desk: Insta
 
 def test_killing_the_whole_celery_worker_loses_no_ticket(celery_desk: Installation):
     desk = celery_desk
+    ticket_ids = _create_tickets(desk)  # queued on the broker before the worker starts
     _start_celery(desk, "celery")
-    ticket_ids = _create_tickets(desk)
-    _wait_until_some_work_is_done(desk, ticket_ids)
+    _wait_until_some_work_is_done(desk)
 
     _kill_group(desk, "celery")
     assert _state(desk, ticket_ids)["pending"] > 0, "the worker finished before it was killed"
@@ -219,9 +226,9 @@ def test_killing_the_whole_celery_worker_loses_no_ticket(celery_desk: Installati
 
 def test_killing_the_django_q2_cluster_loses_no_ticket(q2_desk: Installation):
     desk = q2_desk
+    ticket_ids = _create_tickets(desk)  # queued in django-q2's table before it starts
     desk.start("qcluster", [PYTHON, "manage.py", "qcluster"])
-    ticket_ids = _create_tickets(desk)
-    _wait_until_some_work_is_done(desk, ticket_ids)
+    _wait_until_some_work_is_done(desk)
 
     _kill_group(desk, "qcluster")
     assert _state(desk, ticket_ids)["pending"] > 0, "the cluster finished before it was killed"
