@@ -12,7 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from supportdesk.consumers import DeskConsumer  # noqa: E402
+from supportdesk.inbox.consumers import DeskConsumer  # noqa: E402
 
 websocket_urlpatterns = [path("ws/desk/", DeskConsumer.as_asgi())]
 

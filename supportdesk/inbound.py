@@ -31,7 +31,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from supportdesk.api import allow_methods, api_view, error
+from supportdesk.api_base import allow_methods, api_view, error
 from supportdesk.email_in import EmailParseError
 from supportdesk.intake import EmailRejected, IngestResult, email_ingest
 

@@ -85,7 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "supportdesk.context_processors.navigation",
+                "supportdesk.inbox.context_processors.navigation",
             ],
         },
     },

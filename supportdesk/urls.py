@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from replies import views as reply_views
-from supportdesk import api, inbound, openapi, views
-from triage import views as triage_views
+from supportdesk import api, inbound, openapi
+from supportdesk.inbox import reply_views, triage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from replies.services import draft_send
 from supportdesk.asgi import application
-from supportdesk.consumers import DeskConsumer
+from supportdesk.inbox.consumers import DeskConsumer
 from supportdesk.models import Presence, Ticket
 from supportdesk.services import ticket_create, ticket_solve
 from tests.factories import (

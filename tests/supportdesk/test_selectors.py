@@ -9,14 +9,14 @@ import pytest
 from django.utils import timezone
 
 from replies.models import Draft
-from supportdesk.models import Ticket
-from supportdesk.selectors import (
+from supportdesk.inbox.selectors import (
     THREAD_LIMIT,
     InboxFilters,
     ticket_detail,
     ticket_for_inbox_row,
     ticket_list_for_inbox,
 )
+from supportdesk.models import Ticket
 from tests.factories import DraftFactory, EscalationFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.db import IntegrityError
 from knowledge.models import FAQSuggestion
 from replies.models import Draft
 from supportdesk import realtime
+from supportdesk.inbox.selectors import InboxFilters, ticket_list_for_inbox, ticket_viewers
 from supportdesk.models import ApiToken, Customer, Message, Ticket
-from supportdesk.selectors import InboxFilters, ticket_list_for_inbox, ticket_viewers
 from supportdesk.services import (
     api_token_authenticate,
     api_token_create,

@@ -7,8 +7,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from supportdesk.inbox.selectors import InboxFilters
 from supportdesk.models import Ticket
-from supportdesk.selectors import InboxFilters
 from triage.engine.types import EMOTIONS
 
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from supportdesk.forms import TriageCorrectionForm
+from supportdesk.inbox.forms import TriageCorrectionForm
+from supportdesk.inbox.selectors import ticket_detail
+from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from supportdesk.models import Ticket
-from supportdesk.selectors import ticket_detail
-from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from triage.escalations import escalation_acknowledge
 from triage.models import Category, Escalation
 from triage.selectors import (

@@ -22,9 +22,10 @@ from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
 from supportdesk import realtime
-from supportdesk.forms import InboxFilterForm
+from supportdesk.inbox.forms import InboxFilterForm
+from supportdesk.inbox.selectors import InboxFilters, ticket_detail, ticket_for_inbox_row
+from supportdesk.inbox.views import ticket_context
 from supportdesk.models import Ticket
-from supportdesk.selectors import InboxFilters, ticket_detail, ticket_for_inbox_row
 from supportdesk.services import presence_join, presence_leave
 from triage.services import agent_session_close, agent_session_open
 
@@ -252,8 +253,6 @@ class DeskConsumer(AsyncWebsocketConsumer):
         )
 
     def _render_ticket(self, event_type: str) -> str:
-        from supportdesk.views import ticket_context
-
         context = ticket_context(ticket_detail(ticket_id=self.ticket_id), user=self.user)
         context["oob"] = True
         if event_type == realtime.PRESENCE_CHANGED:

@@ -14,6 +14,8 @@ from replies.services import (
     draft_send,
     reply_send_manual,
 )
+from supportdesk.inbox.selectors import ticket_detail
+from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox import (
     NotResendable,
@@ -21,8 +23,6 @@ from supportdesk.outbox import (
     outbox_confirm_delivered,
     outbox_resend,
 )
-from supportdesk.selectors import ticket_detail
-from supportdesk.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 
 
 def _ticket_response(
