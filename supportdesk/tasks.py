@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from replies.autosend import draft_auto_send
+from replies.services import draft_create
 from supportdesk import zendesk
 from supportdesk.automail import automatic_mail_deliver
 from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
@@ -15,6 +17,7 @@ from supportdesk.services import (
     message_pipeline_start,
     ticket_flag_ai_failure,
 )
+from triage.services import triage_message
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +27,6 @@ def process_message(message_id: int) -> None:
 
     A failing step never loses the ticket: it is flagged for manual triage and stays in the inbox.
     """
-    from replies.autosend import draft_auto_send
-    from replies.services import draft_create
-    from triage.services import triage_message
-
     ticket_id = message_pipeline_start(message_id=message_id)
     if ticket_id is None:  # already through the pipeline: a duplicate delivery of the task
         return
