@@ -9,6 +9,8 @@ from django.utils import timezone
 
 
 class FeedbackEvent(models.Model):
+    """One person's decision about one AI output: which output, who, when, and what changed."""
+
     class Kind(models.TextChoices):
         DRAFT_APPROVED = "draft_approved", "Draft approved as written"
         DRAFT_EDITED = "draft_edited", "Draft edited, then sent"
@@ -17,6 +19,9 @@ class FeedbackEvent(models.Model):
         REROUTED = "rerouted", "Routing overruled"
         REASSIGNED = "reassigned", "Reassigned"
         DEESCALATED = "deescalated", "De-escalated by a supervisor"
+
+    # People overruling a routing decision (the routing rules report counts them).
+    ROUTING_OVERRIDES = (Kind.REROUTED, Kind.REASSIGNED, Kind.ESCALATED, Kind.DEESCALATED)
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(

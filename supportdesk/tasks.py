@@ -8,6 +8,7 @@ from collections.abc import Callable
 from replies.autosend import draft_auto_send
 from replies.services import draft_create
 from supportdesk import zendesk
+from supportdesk.attachments import attachment_files_sweep
 from supportdesk.automail import automatic_mail_deliver
 from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
 from supportdesk.models import Message, Ticket
@@ -85,6 +86,4 @@ def send_automatic_mail(automatic_mail_id: int) -> None:
 
 def attachment_sweep() -> None:
     """Daily: remove attachment files that no message refers to any more."""
-    from supportdesk.attachments import attachment_files_sweep
-
     attachment_files_sweep()

@@ -66,7 +66,7 @@ def _fill_as_the_previous_release(apps) -> dict[str, int]:
         ticket=triaged, in_reply_to=done, text="Your parcel is on its way.", language="en",
         engine="local", engine_version="v1",
     )  # fmt: skip
-    FeedbackEvent.objects.create(kind="approved", actor=agent, ticket=triaged, draft=draft)
+    FeedbackEvent.objects.create(kind="draft_approved", actor=agent, ticket=triaged, draft=draft)
     ModelVersion.objects.create(target="emotion", version="v-old", is_active=True)
     # A message the old pipeline lost (its task never ran): the sweeper must pick it up.
     lost = Ticket.objects.create(customer=customer, subject="Lost", channel="api")
@@ -96,7 +96,7 @@ def test_upgrading_from_the_previous_release_keeps_every_row(latest):
     assert draft.text == "Your parcel is on its way."
     assert apps.get_model("triage", "TriageResult").objects.count() == 1
     assert apps.get_model("triage", "ModelVersion").objects.get().version == "v-old"
-    assert apps.get_model("feedback", "FeedbackEvent").objects.get().kind == "approved"
+    assert apps.get_model("feedback", "FeedbackEvent").objects.get().kind == "draft_approved"
     # The new pipeline bookkeeping: the triaged message is done, the lost one is pending.
     done = Message.objects.get(pk=ids["done"])
     assert done.pipeline_done_at == done.created_at

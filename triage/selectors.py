@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from feedback.models import FeedbackEvent
 from supportdesk.models import Ticket
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
 from triage.assignment import TeamInfo
@@ -242,9 +243,6 @@ class RuleOverrides:
 def rule_override_report(*, days: int = REPORT_DAYS) -> list[RuleOverrides]:
     """Per rule: how many tickets it decided in the last `days` days and how often people
     overruled it (re-routed, reassigned, escalated, de-escalated). Two grouped queries."""
-    from feedback.models import FeedbackEvent
-    from triage.services import OVERRIDE_KINDS
-
     since = timezone.now() - timedelta(days=days)
     decided = dict(
         RoutingDecision.objects.filter(created_at__gte=since)
@@ -255,7 +253,9 @@ def rule_override_report(*, days: int = REPORT_DAYS) -> list[RuleOverrides]:
     overrides: dict[int | None, dict[str, int]] = {}
     rows = (
         FeedbackEvent.objects.filter(
-            kind__in=OVERRIDE_KINDS, routing__isnull=False, routing__created_at__gte=since
+            kind__in=FeedbackEvent.ROUTING_OVERRIDES,
+            routing__isnull=False,
+            routing__created_at__gte=since,
         )
         .values("routing__rule_id", "kind")
         .annotate(n=Count("id"))

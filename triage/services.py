@@ -279,10 +279,6 @@ def _latest_decision(ticket: Ticket) -> RoutingDecision | None:
     return RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
 
 
-# Feedback kinds for people overruling a routing decision (the rule report counts them).
-OVERRIDE_KINDS = ("rerouted", "reassigned", "escalated", "deescalated")
-
-
 @transaction.atomic
 def routing_override(*, ticket_id: int, actor: AbstractBaseUser, action: str) -> Ticket:
     """A supervisor re-routes a ticket: to a person, to supervisors, or back to a one-click

@@ -27,6 +27,8 @@ from supportdesk.inbox.selectors import InboxFilters, ticket_detail, ticket_for_
 from supportdesk.inbox.views import ticket_context
 from supportdesk.models import Ticket
 from supportdesk.services import presence_join, presence_leave
+from triage.models import Category
+from triage.selectors import ESCALATION_PAGE, escalations_open, escalations_open_count
 from triage.services import agent_session_close, agent_session_open
 
 FORBIDDEN = 4403
@@ -199,8 +201,6 @@ class DeskConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _filters(self, query: dict[str, str]) -> InboxFilters:
-        from triage.models import Category
-
         return InboxFilterForm(query, categories=Category.objects.filter(active=True)).filters()
 
     @database_sync_to_async
@@ -226,16 +226,12 @@ class DeskConsumer(AsyncWebsocketConsumer):
         return "".join(p for p in parts if p)
 
     def _render_badge(self) -> str:
-        from triage.selectors import escalations_open_count
-
         return render_to_string(
             "base.html#escalation-badge",
             {"escalation_count": escalations_open_count(), "oob": True},
         )
 
     def _render_escalations(self) -> str:
-        from triage.selectors import ESCALATION_PAGE, escalations_open
-
         return render_to_string(
             "supportdesk/supervisor.html#escalation-list",
             {"escalations": list(escalations_open()[:ESCALATION_PAGE]), "oob": True},

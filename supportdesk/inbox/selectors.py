@@ -12,7 +12,9 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from replies.models import Draft
 from supportdesk.models import Message, Presence, Ticket
+from triage.models import Escalation, RoutingDecision, TriageResult
 
 PAGE_SIZE = 25
 THREAD_LIMIT = 50
@@ -155,9 +157,6 @@ class TicketDetail:
 
 
 def ticket_detail(*, ticket_id: int) -> TicketDetail:
-    from replies.models import Draft
-    from triage.models import Escalation, RoutingDecision, TriageResult
-
     ticket = Ticket.objects.select_related("customer", "category", "assignee", "sla_hours").get(
         pk=ticket_id
     )
