@@ -15,9 +15,9 @@ from django.utils import timezone
 from replies.guardrails import AUTO_REPLY_WINDOW_HOURS, AutoSendFacts, autosend_check
 from replies.models import Draft
 from replies.services import draft_send
-from supportdesk.automail import automatic_mail_allowed
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox import outbound_auto_send_allowed
+from supportdesk.outbox.automail import automatic_mail_allowed
+from supportdesk.outbox.delivery import outbound_auto_send_allowed
 from supportdesk.services import ticket_touch
 from triage.models import Escalation, RoutingDecision, RoutingSettings
 

@@ -17,7 +17,7 @@ from replies.engine.types import INSTRUCTIONS, DraftInput
 from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
 from supportdesk.models import Customer, Message, Ticket
-from supportdesk.outbox import outbox_enqueue_on_commit, outbox_entry_fields
+from supportdesk.outbox.delivery import outbox_enqueue_on_commit, outbox_entry_fields
 from supportdesk.services import ticket_status_change, ticket_touch
 from triage.escalations import escalation_raise
 from triage.models import TriageResult

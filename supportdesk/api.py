@@ -15,8 +15,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from supportdesk import idempotency, services
-from supportdesk.api_base import allow_methods, api_view, error
+from supportdesk import services
 from supportdesk.inbox.forms import (
     API_EXTERNAL_ID_PREFIX,
     API_PAGE_SIZE,
@@ -32,7 +31,9 @@ from supportdesk.inbox.selectors import (
     ticket_detail,
     ticket_list_for_api,
 )
-from supportdesk.jsonbody import BadJSON, loads_strict
+from supportdesk.intake import idempotency
+from supportdesk.intake.api_base import allow_methods, api_view, error
+from supportdesk.intake.jsonbody import BadJSON, loads_strict
 from supportdesk.models import Message, Ticket
 
 

@@ -20,7 +20,7 @@ class SupportDeskConfig(AppConfig):
         from anymail.signals import inbound
         from django.contrib.auth.signals import user_logged_out
 
-        from supportdesk.inbound import on_inbound
+        from supportdesk.intake.inbound import on_inbound
         from supportdesk.queue import periodic_schedules_sync
         from supportdesk.roles import ensure_roles
 

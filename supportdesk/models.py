@@ -196,7 +196,7 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         # Handed to the mail server, but the worker died before hearing back: it may or may
-        # not have gone out, so it is never re-sent automatically (see supportdesk/outbox.py).
+        # not have gone out, so it is never re-sent automatically (supportdesk/outbox/delivery.py).
         UNCONFIRMED = "unconfirmed", "Unconfirmed"
 
     ticket = models.ForeignKey(

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from replies.models import Draft
-from supportdesk.api_base import allow_methods
-from supportdesk.idempotency import IDEMPOTENCY_TTL
 from supportdesk.inbox.forms import API_MAX_PAGE_SIZE, API_PAGE_SIZE
+from supportdesk.intake.api_base import allow_methods
+from supportdesk.intake.idempotency import IDEMPOTENCY_TTL
 from supportdesk.models import Message, Ticket
 from triage.engine.types import EMOTIONS
 from triage.models import RoutingDecision

@@ -89,5 +89,5 @@ def periodic_schedules_sync(**_signal: object) -> list[str]:
 def enqueue_on_commit(task: str, *args: object) -> None:
     """Enqueue once the caller's transaction commits. A broker failure then is logged, never
     raised: what was committed stays, and a sweeper enqueues it again (see
-    supportdesk/pipeline.py and supportdesk/outbox.py)."""
+    supportdesk/pipeline.py and supportdesk/outbox/delivery.py)."""
     transaction.on_commit(lambda: _enqueue_or_leave_to_sweeper(task, *args))

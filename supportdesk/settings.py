@@ -207,7 +207,7 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "sent-mail")
-# The outbox (supportdesk/outbox.py). A claim older than OUTBOX_STALE_SECONDS belongs to a
+# The outbox (supportdesk/outbox/delivery.py). A claim older than OUTBOX_STALE_SECONDS belongs to a
 # dead worker; EMAIL_TIMEOUT is kept well below it so a slow live worker is never mistaken
 # for a dead one. OUTBOX_QUEUED_GRACE_SECONDS: how long a queued message may wait for its
 # task before the sweeper enqueues it again (the enqueue after commit was lost).
@@ -333,7 +333,7 @@ if env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""):
     # Only when set: an empty key would make every forged signature valid.
     ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = env.str("MAILGUN_WEBHOOK_SIGNING_KEY")
 
-# Optional IMAP polling (supportdesk/imap.py): IMAP_URL, or the separate IMAP_* variables.
+# Optional IMAP polling (supportdesk/intake/imap.py): IMAP_URL, or the separate IMAP_* variables.
 IMAP_URL = env.str("IMAP_URL", default="")
 IMAP_HOST = env.str("IMAP_HOST", default="")
 IMAP_PORT = env.int("IMAP_PORT", default=0)  # 0: 993 for ssl, 143 otherwise

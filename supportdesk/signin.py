@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from supportdesk.webform import client_address
+from supportdesk.intake.webform import client_address
 
 
 def signin_client_address(request: HttpRequest) -> str | None:

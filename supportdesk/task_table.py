@@ -15,7 +15,7 @@ TASKS = (
     "supportdesk.tasks.deliver_message",
     "supportdesk.tasks.send_automatic_mail",
     "triage.tasks.retrain_models",
-    "supportdesk.imap.imap_poll_task",
+    "supportdesk.intake.imap.imap_poll_task",
     "triage.tasks.sla_check",
     "triage.tasks.escalation_notify",
     "triage.tasks.assign_waiting",
@@ -51,7 +51,7 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
         ),
         PeriodicTask(
             name="imap_poll",
-            task="supportdesk.imap.imap_poll_task",
+            task="supportdesk.intake.imap.imap_poll_task",
             minutes=settings.IMAP_POLL_MINUTES,
             enabled=bool(settings.IMAP_URL or settings.IMAP_HOST),
             expires=True,  # polls held up behind a slow mailbox must not run back to back

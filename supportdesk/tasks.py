@@ -8,11 +8,16 @@ from collections.abc import Callable
 from replies.autosend import draft_auto_send
 from replies.services import draft_create
 from supportdesk import zendesk
-from supportdesk.attachments import attachment_files_sweep
-from supportdesk.automail import automatic_mail_deliver
-from supportdesk.mail import is_permanent_failure, is_refusal, send_reply
+from supportdesk.intake.attachments import attachment_files_sweep
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox import ClaimLost, outbox_claim, outbox_mark_failed, outbox_mark_sent
+from supportdesk.outbox.automail import automatic_mail_deliver
+from supportdesk.outbox.delivery import (
+    ClaimLost,
+    outbox_claim,
+    outbox_mark_failed,
+    outbox_mark_sent,
+)
+from supportdesk.outbox.mail import is_permanent_failure, is_refusal, send_reply
 from supportdesk.services import (
     message_pipeline_done,
     message_pipeline_start,
@@ -48,7 +53,7 @@ def process_message(message_id: int) -> None:
 
 def deliver_message(message_id: int) -> None:
     """Send a queued outbound message once. A second run finds it already claimed; a crash
-    part-way is picked up by `outbox_sweep` (see supportdesk/outbox.py for each crash point)."""
+    part-way is picked up by the sweeper (supportdesk/outbox/delivery.py: each crash point)."""
     message = outbox_claim(message_id=message_id)
     if message is None:
         return

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from supportdesk import api, inbound, openapi
+from supportdesk import api, openapi
 from supportdesk.inbox import reply_views, triage_views, views
+from supportdesk.intake import inbound
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox import outbox_handover
+from supportdesk.outbox.delivery import outbox_handover
 from supportdesk.services import message_append, ticket_create
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from replies.services import (
 from supportdesk.inbox.selectors import ticket_detail
 from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox import (
+from supportdesk.outbox.delivery import (
     NotResendable,
     customer_outbound_unblock,
     outbox_confirm_delivered,

@@ -27,9 +27,9 @@ from django_htmx.middleware import HtmxDetails
 from supportdesk import services, zendesk
 from supportdesk.inbox.forms import ContactForm, InboxFilterForm, TriageCorrectionForm
 from supportdesk.inbox.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
-from supportdesk.jsonbody import BadJSON, loads_strict
+from supportdesk.intake.jsonbody import BadJSON, loads_strict
+from supportdesk.intake.webform import client_address, web_form_rate_limit_hit, web_ticket_submit
 from supportdesk.models import MessageAttachment, Ticket
-from supportdesk.webform import client_address, web_form_rate_limit_hit, web_ticket_submit
 from triage.models import Category
 from triage.selectors import ASSIGNABLE_LIMIT, active_model_versions, assignable_agents
 

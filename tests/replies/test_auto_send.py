@@ -255,7 +255,7 @@ def test_the_pipeline_auto_sends_a_new_routine_question(
 def test_a_reply_after_solved_is_shown_as_a_repeat_contact(
     categories, stub_triage, agent_client, django_capture_on_commit_callbacks
 ):
-    from supportdesk.intake import email_ingest
+    from supportdesk.intake.ingest import email_ingest
 
     stub_triage(category="delivery", emotion="neutral", urgency="low")
     raw = (

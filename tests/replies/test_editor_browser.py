@@ -120,7 +120,7 @@ def test_bounced_reply_shows_on_the_ticket_until_an_agent_lifts_the_stop(
 
 BOUNCED = """
 from supportdesk.models import Message
-from supportdesk.outbox import customer_outbound_block, outbox_entry_fields
+from supportdesk.outbox.delivery import customer_outbound_block, outbox_entry_fields
 from tests.factories import CustomerFactory, MessageFactory
 inbound = MessageFactory(
     ticket__subject="Where is my order?",

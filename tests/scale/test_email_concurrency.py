@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
 
-from supportdesk.intake import email_ingest
+from supportdesk.intake.ingest import email_ingest
 from supportdesk.models import Customer, Message, Ticket
 
 THREADS = {threads}

@@ -71,7 +71,8 @@ def race_in_installation() -> dict:
     from django.db import IntegrityError, transaction
     from django.test.utils import setup_test_environment
 
-    from supportdesk import idempotency, services
+    from supportdesk import services
+    from supportdesk.intake import idempotency
     from supportdesk.models import IdempotencyKey, Message, Ticket
     from tests.factories import TicketFactory, UserFactory
 

@@ -15,9 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from supportdesk.attachments import FILENAME_MAX, filename_sanitise
-from supportdesk.email_in import parse_email
-from supportdesk.intake import FULL_TEXT_NAME, email_ingest
+from supportdesk.intake.attachments import FILENAME_MAX, filename_sanitise
+from supportdesk.intake.email_in import parse_email
+from supportdesk.intake.ingest import FULL_TEXT_NAME, email_ingest
 from supportdesk.models import Message, MessageAttachment
 from tests.factories import MessageFactory, TicketFactory
 
@@ -348,7 +348,7 @@ def test_sweep_removes_only_old_files_that_no_row_points_to() -> None:
 
     from django.core.management import call_command
 
-    from supportdesk.attachments import attachment_files_sweep
+    from supportdesk.intake.attachments import attachment_files_sweep
 
     def aged(path: Path) -> Path:
         old = time.time() - 2 * 3600  # older than the sweep's one-hour grace

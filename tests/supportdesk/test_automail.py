@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from supportdesk.automail import automatic_mail_allowed, automatic_mail_claim
-from supportdesk.intake import email_ingest
+from supportdesk.intake.ingest import email_ingest
 from supportdesk.models import AutomaticMail, Ticket
+from supportdesk.outbox.automail import automatic_mail_allowed, automatic_mail_claim
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ import pytest
 from django.core.management import call_command
 
 from supportdesk import realtime
-from supportdesk.email_in import EmailParseError
-from supportdesk.intake import EmailRejected, email_ingest
+from supportdesk.intake.email_in import EmailParseError
+from supportdesk.intake.ingest import EmailRejected, email_ingest
 from supportdesk.models import Customer, Message, Ticket
-from supportdesk.outbox import outbound_auto_send_allowed
+from supportdesk.outbox.delivery import outbound_auto_send_allowed
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

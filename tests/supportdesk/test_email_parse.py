@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from supportdesk.email_in import (
+from supportdesk.html import ALLOWED_TAGS, sanitize_html
+from supportdesk.intake.email_in import (
     EmailParseError,
     ParsedEmail,
     auto_reply_allowed,
     parse_email,
     split_reply,
 )
-from supportdesk.html import ALLOWED_TAGS, sanitize_html
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 

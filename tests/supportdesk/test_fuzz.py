@@ -17,10 +17,10 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from supportdesk.email_in import EmailParseError, ParsedEmail, parse_email, split_reply
-from supportdesk.email_in.decode import decode_bytes, decode_header_value
 from supportdesk.html import ALLOWED_TAGS, sanitize_html
-from supportdesk.mail import reply_subject
+from supportdesk.intake.email_in import EmailParseError, ParsedEmail, parse_email, split_reply
+from supportdesk.intake.email_in.decode import decode_bytes, decode_header_value
+from supportdesk.outbox.mail import reply_subject
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -25,8 +25,8 @@ import pytest
 from django.db import OperationalError
 from django_q.models import Schedule
 
-from supportdesk import imap
-from supportdesk.imap import ImapConfig, ImapConfigError, imap_poll, parse_imap_url
+from supportdesk.intake import imap
+from supportdesk.intake.imap import ImapConfig, ImapConfigError, imap_poll, parse_imap_url
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue, periodic_schedules_sync
 
@@ -303,7 +303,7 @@ def test_the_queued_task_polls_the_mailbox_from_imap_url(mailbox, settings, cate
     settings.IMAP_URL = mailbox.url
     mailbox.deliver(mail())
 
-    enqueue("supportdesk.imap.imap_poll_task")  # TASK_BACKEND=sync runs it here
+    enqueue("supportdesk.intake.imap.imap_poll_task")  # TASK_BACKEND=sync runs it here
 
     ticket = Ticket.objects.get()
     assert ticket.channel == Ticket.Channel.EMAIL
@@ -366,14 +366,14 @@ def test_migrate_schedules_the_poll_only_while_imap_is_configured(settings):
     assert "imap_poll" in periodic_schedules_sync()  # idempotent
     schedule = Schedule.objects.get(name="imap_poll")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
-        "supportdesk.imap.imap_poll_task",
+        "supportdesk.intake.imap.imap_poll_task",
         Schedule.MINUTES,
         5,
     )
 
     settings.IMAP_URL = ""
     assert "imap_poll" not in periodic_schedules_sync()
-    assert not Schedule.objects.filter(func="supportdesk.imap.imap_poll_task").exists()
+    assert not Schedule.objects.filter(func="supportdesk.intake.imap.imap_poll_task").exists()
 
 
 def test_celery_beat_gets_the_poll_when_imap_is_configured():
@@ -387,7 +387,7 @@ def test_celery_beat_gets_the_poll_when_imap_is_configured():
 
     beat = json.loads(out.strip().splitlines()[-1])
     assert beat["imap_poll"] == {
-        "task": "supportdesk.imap.imap_poll_task",
+        "task": "supportdesk.intake.imap.imap_poll_task",
         "schedule": 120.0,
         "options": {"expires": 120.0},  # a poll held up past the next one is dropped
     }

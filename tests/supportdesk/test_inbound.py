@@ -534,7 +534,7 @@ def test_failure_while_filing_is_a_500_so_the_provider_delivers_again(
     def database_down(**kwargs: object) -> None:
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr("supportdesk.inbound.email_ingest", database_down)
+    monkeypatch.setattr("supportdesk.intake.inbound.email_ingest", database_down)
     client.raise_request_exception = False
 
     response = post_provider(client, "postmark", postmark(mail()))

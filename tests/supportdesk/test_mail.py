@@ -6,9 +6,13 @@ import pytest
 from django.core import mail
 
 from supportdesk import realtime
-from supportdesk.mail import reply_subject
 from supportdesk.models import Message
-from supportdesk.outbox import outbound_auto_send_allowed, outbox_entry_fields, outbox_sweep
+from supportdesk.outbox.delivery import (
+    outbound_auto_send_allowed,
+    outbox_entry_fields,
+    outbox_sweep,
+)
+from supportdesk.outbox.mail import reply_subject
 from supportdesk.tasks import deliver_message
 from tests.e2e.livedesk import free_port
 from tests.factories import MessageFactory, TicketFactory

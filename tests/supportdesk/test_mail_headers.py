@@ -14,9 +14,9 @@ from django.core import mail
 from django.urls import reverse
 
 from replies.services import reply_send_manual
-from supportdesk.intake import email_ingest
-from supportdesk.mail import reply_subject
+from supportdesk.intake.ingest import email_ingest
 from supportdesk.models import Ticket
+from supportdesk.outbox.mail import reply_subject
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_hostile_subject_in_the_web_form_adds_no_recipient_to_the_ack_or_the_rep
 
 def test_an_ordinary_subject_is_sent_as_written():
     """Only subjects that look like encoded-words are encoded: the rest stays readable."""
-    from supportdesk.mail import subject_header
+    from supportdesk.outbox.mail import subject_header
 
     assert subject_header("Re: Where is my parcel? [#7]") == "Re: Where is my parcel? [#7]"
     assert subject_header("Re: a =? b [#7]").startswith("=?utf-8?")

@@ -8,9 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from supportdesk.mail import send_reply
 from supportdesk.models import Message
-from supportdesk.outbox import (
+from supportdesk.outbox.delivery import (
     ClaimLost,
     customer_outbound_block,
     outbound_auto_send_allowed,
@@ -20,6 +19,7 @@ from supportdesk.outbox import (
     outbox_mark_sent,
     outbox_sweep,
 )
+from supportdesk.outbox.mail import send_reply
 from supportdesk.tasks import deliver_message
 from tests.factories import MessageFactory, TicketFactory
 
@@ -222,7 +222,7 @@ def test_a_waiting_reply_is_enqueued_once_per_grace_period_not_on_every_sweep(
 ):
     settings.TASK_BACKEND = "q2"  # the broker takes the task; no worker runs it here
     enqueued: list[int] = []
-    monkeypatch.setattr("supportdesk.outbox.enqueue", lambda task, pk: enqueued.append(pk))
+    monkeypatch.setattr("supportdesk.outbox.delivery.enqueue", lambda task, pk: enqueued.append(pk))
     reply = _reply()
     grace = settings.OUTBOX_QUEUED_GRACE_SECONDS
 

@@ -39,7 +39,7 @@ def test_celery_beat_and_django_q2_run_the_same_tasks_at_the_same_intervals(sett
             "sla_check": ("triage.tasks.sla_check", 1),
             "assign_waiting": ("triage.tasks.assign_waiting", 1),
             "attachment_sweep": ("supportdesk.tasks.attachment_sweep", 24 * 60),
-            "imap_poll": ("supportdesk.imap.imap_poll_task", 5),
+            "imap_poll": ("supportdesk.intake.imap.imap_poll_task", 5),
         }
     )
 
@@ -53,7 +53,7 @@ def test_switching_imap_off_removes_its_poll_from_both_schedules(settings):
     settings.IMAP_URL = ""
     periodic_schedules_sync()
 
-    assert not Schedule.objects.filter(func="supportdesk.imap.imap_poll_task").exists()
+    assert not Schedule.objects.filter(func="supportdesk.intake.imap.imap_poll_task").exists()
     assert "imap_poll" not in beat_schedule()
     assert _rows() == _beat()
 
@@ -63,7 +63,7 @@ def test_a_poll_left_under_its_old_name_does_not_run_twice(settings):
     settings.IMAP_URL = IMAP
     Schedule.objects.create(
         name="supportdesk.imap_poll",
-        func="supportdesk.imap.imap_poll_task",
+        func="supportdesk.intake.imap.imap_poll_task",
         schedule_type=Schedule.MINUTES,
         minutes=1,
         repeats=-1,
@@ -72,7 +72,7 @@ def test_a_poll_left_under_its_old_name_does_not_run_twice(settings):
     periodic_schedules_sync()
 
     assert list(
-        Schedule.objects.filter(func="supportdesk.imap.imap_poll_task").values_list(
+        Schedule.objects.filter(func="supportdesk.intake.imap.imap_poll_task").values_list(
             "name", flat=True
         )
     ) == ["imap_poll"]

@@ -15,8 +15,8 @@ from django.core import mail
 from django.test import RequestFactory
 from django.urls import reverse
 
+from supportdesk.intake.webform import client_address, web_form_rate_limit_hit
 from supportdesk.models import AutomaticMail, Customer, Ticket
-from supportdesk.webform import client_address, web_form_rate_limit_hit
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +224,7 @@ def test_the_count_is_shared_with_other_processes(client, settings):
         django.setup()
         from django.test import override_settings
         with override_settings(CACHES={{"default": {config!r}}}, WEB_FORM_RATE_LIMIT=3):
-            from supportdesk.webform import web_form_rate_limit_hit
+            from supportdesk.intake.webform import web_form_rate_limit_hit
             for _ in range(3):
                 assert web_form_rate_limit_hit(client="203.0.113.7") == 0
         """

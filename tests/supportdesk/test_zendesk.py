@@ -21,7 +21,7 @@ from django.utils import timezone
 from replies.models import Draft
 from supportdesk import zendesk
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox import outbox_sweep
+from supportdesk.outbox.delivery import outbox_sweep
 from supportdesk.tasks import deliver_message
 from tests.factories import ArticleFactory, MessageFactory, TicketFactory
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from supportdesk.email_in import EmailParseError
-from supportdesk.intake import EmailRejected, IngestResult, email_ingest
+from supportdesk.intake.email_in import EmailParseError
+from supportdesk.intake.ingest import EmailRejected, IngestResult, email_ingest
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from supportdesk.idempotency import IDEMPOTENCY_TTL, idempotency_keys_purge
+from supportdesk.intake.idempotency import IDEMPOTENCY_TTL, idempotency_keys_purge
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from supportdesk.outbox import outbox_sweep
+from supportdesk.outbox.delivery import outbox_sweep
 from supportdesk.pipeline import pipeline_sweep
 
 

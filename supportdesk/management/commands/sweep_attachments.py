@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from supportdesk.attachments import attachment_files_sweep
+from supportdesk.intake.attachments import attachment_files_sweep
 
 
 class Command(BaseCommand):

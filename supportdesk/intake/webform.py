@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 
-from supportdesk.automail import acknowledgement_queue
 from supportdesk.models import Ticket
+from supportdesk.outbox.automail import acknowledgement_queue
 from supportdesk.services import ticket_create
 
 logger = logging.getLogger(__name__)

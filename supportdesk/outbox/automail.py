@@ -25,9 +25,9 @@ from django.db import transaction
 from django.template.loader import select_template
 from django.utils import timezone
 
-from supportdesk.email_in.loops import is_automated_sender
-from supportdesk.mail import AUTOMATIC_HEADERS, reply_subject, subject_header
+from supportdesk.intake.email_in.loops import is_automated_sender
 from supportdesk.models import AutomaticMail, Message, Ticket
+from supportdesk.outbox.mail import AUTOMATIC_HEADERS, reply_subject, subject_header
 from supportdesk.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,9 @@ from email import message_from_bytes
 from email.message import Message
 from email.utils import parsedate_to_datetime
 
-from supportdesk.email_in.addresses import InvalidAddressHeader, Mailbox, mailboxes
-from supportdesk.email_in.decode import (
+from supportdesk.html import sanitize_html
+from supportdesk.intake.email_in.addresses import InvalidAddressHeader, Mailbox, mailboxes
+from supportdesk.intake.email_in.decode import (
     clean_header,
     clean_text,
     decode_bytes,
@@ -23,7 +24,6 @@ from supportdesk.email_in.decode import (
     html_to_text,
     unflow,
 )
-from supportdesk.html import sanitize_html
 
 MAX_DEPTH = 20  # MIME nesting deeper than any real client produces is a defect, not recursion
 _KNOWN_HEADERS = {

@@ -10,9 +10,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid, sanitize_address
 
-from supportdesk.email_in.decode import clean_header
+from supportdesk.intake.email_in.decode import clean_header
 from supportdesk.models import Message
-from supportdesk.outbox import outbox_handover
+from supportdesk.outbox.delivery import outbox_handover
 
 # RFC 3834, and Exchange's own header: well-behaved responders stay quiet about our automatic mail.
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}

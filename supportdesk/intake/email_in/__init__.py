@@ -3,9 +3,9 @@
 No ORM and no settings here; threading and persistence live in the services that call this.
 """
 
-from supportdesk.email_in.loops import auto_reply_allowed
-from supportdesk.email_in.parse import Attachment, EmailParseError, ParsedEmail, parse_email
-from supportdesk.email_in.quotes import split_reply
+from supportdesk.intake.email_in.loops import auto_reply_allowed
+from supportdesk.intake.email_in.parse import Attachment, EmailParseError, ParsedEmail, parse_email
+from supportdesk.intake.email_in.quotes import split_reply
 
 __all__ = [
     "Attachment",

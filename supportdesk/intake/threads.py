@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from supportdesk.email_in import ParsedEmail
+from supportdesk.intake.email_in import ParsedEmail
 from supportdesk.models import Customer, Message, Ticket
 
 _SUBJECT_TOKEN = re.compile(r"\[#(\d{1,18})\]")

@@ -24,8 +24,8 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.db import transaction
 
-from supportdesk.email_in import EmailParseError
-from supportdesk.intake import EmailRejected, email_ingest
+from supportdesk.intake.email_in import EmailParseError
+from supportdesk.intake.ingest import EmailRejected, email_ingest
 
 logger = logging.getLogger(__name__)
 

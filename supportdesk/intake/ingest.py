@@ -17,19 +17,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from supportdesk import realtime
-from supportdesk.attachments import message_attachments_store
-from supportdesk.automail import acknowledgement_queue
-from supportdesk.email_in import (
+from supportdesk.intake.attachments import message_attachments_store
+from supportdesk.intake.email_in import (
     Attachment,
     ParsedEmail,
     auto_reply_allowed,
     parse_email,
     split_reply,
 )
+from supportdesk.intake.threads import external_id_for, find_thread, referenced_ids
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox import customer_outbound_block
+from supportdesk.outbox.automail import acknowledgement_queue
+from supportdesk.outbox.delivery import customer_outbound_block
 from supportdesk.services import customer_get_or_create, message_append, ticket_create
-from supportdesk.threads import external_id_for, find_thread, referenced_ids
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
-from supportdesk.email_in import Attachment
+from supportdesk.intake.email_in import Attachment
 from supportdesk.models import Message, MessageAttachment
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from supportdesk.email_in.parse import ParsedEmail
+from supportdesk.intake.email_in.parse import ParsedEmail
 
 _NO_REPLY_SENDER = re.compile(
     r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?)"

@@ -31,9 +31,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from supportdesk.api_base import allow_methods, api_view, error
-from supportdesk.email_in import EmailParseError
-from supportdesk.intake import EmailRejected, IngestResult, email_ingest
+from supportdesk.intake.api_base import allow_methods, api_view, error
+from supportdesk.intake.email_in import EmailParseError
+from supportdesk.intake.ingest import EmailRejected, IngestResult, email_ingest
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from email import errors
 from email.headerregistry import HeaderRegistry
 
-from supportdesk.email_in.decode import clean_header, decode_encoded_words
+from supportdesk.intake.email_in.decode import clean_header, decode_encoded_words
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _PLACEHOLDER = "SDENCODEDWORD{}X"
