@@ -103,7 +103,7 @@ class Ticket(models.Model):
     needs_manual_triage = models.BooleanField(default=False)
     # How often the customer wrote again after the ticket was solved (repeat contact).
     reopen_count = models.PositiveIntegerField(default=0)
-    # Service-level timers, set when the ticket is routed (triage.sla explains the states).
+    # Service-level timers, set when the ticket is routed (supportdesk.sla explains the states).
     first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     sla_state = models.CharField(max_length=10, blank=True)  # "" | ok | at_risk | breached

@@ -12,10 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from supportdesk import realtime
+from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
 from supportdesk.html import sanitize_html
 from supportdesk.models import ApiToken, Customer, Message, Presence, Ticket
 from supportdesk.queue import enqueue_on_commit
-from triage.sla import resume
+from supportdesk.sla import resume
 
 
 def customer_get_or_create(*, email: str, name: str = "", locale: str = "") -> Customer:
@@ -164,7 +165,7 @@ def ticket_customer_wrote(ticket: Ticket) -> list[str]:
 def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
     """Set the status (caller holds the row and saves the returned fields). Waiting on the
     customer pauses the resolution timer; leaving "waiting" resumes it with the (working) time
-    it had left (triage.sla). The periodic SLA pass then recomputes the state at once."""
+    it had left (supportdesk.sla). The periodic SLA pass then recomputes the state at once."""
     if ticket.status == status:
         return []
     now = timezone.now()
@@ -175,13 +176,11 @@ def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
             ticket.sla_paused_at = now
             fields.append("sla_paused_at")
     elif ticket.sla_paused_at is not None:
-        from triage.selectors import sla_hours_of  # SLA timing is triage's; imported late
-
         ticket.resolution_due_at, waited = resume(
             resolution_due=ticket.resolution_due_at,
             paused_at=ticket.sla_paused_at,
             now=now,
-            hours=sla_hours_of(ticket),
+            hours=_sla_hours(ticket),
         )
         ticket.sla_paused_for += waited
         ticket.sla_paused_at = None
@@ -190,6 +189,20 @@ def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
         ticket.sla_next_check_at = now
         fields.append("sla_next_check_at")
     return fields
+
+
+def _sla_hours(ticket: Ticket) -> Hours | None:
+    """The business hours the ticket's SLA timers count (None: around the clock), read through
+    the ticket's own relation. An invalid schedule counts every hour, as the SLA pass does."""
+    schedule = ticket.sla_hours
+    if schedule is None:
+        return None
+    since = timezone.localdate() - HOLIDAYS_BACK
+    holidays = schedule.holidays.filter(date__gte=since).values_list("date", flat=True)
+    try:
+        return schedule_hours(schedule, holidays)
+    except ValueError:
+        return None
 
 
 class ExternalIdTaken(ValueError):

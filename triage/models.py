@@ -186,7 +186,7 @@ def validate_timezone(value: str) -> None:
 
 class BusinessHours(models.Model):
     """When the team works: the same hours on each chosen weekday, except holidays. An SLA
-    policy that names a schedule counts only these hours (triage.hours)."""
+    policy that names a schedule counts only these hours (supportdesk.hours)."""
 
     name = models.CharField(max_length=80)
     timezone = models.CharField(

@@ -13,10 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from feedback.models import FeedbackEvent
+from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
 from supportdesk.models import Ticket
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
+from supportdesk.sla import Policy
 from triage.assignment import TeamInfo
-from triage.hours import Hours
 from triage.models import (
     AgentSession,
     BusinessHours,
@@ -29,7 +30,6 @@ from triage.models import (
     Team,
 )
 from triage.routing import Rule, rule_summary, seed_rules
-from triage.sla import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -190,10 +190,6 @@ def sla_hours_of(ticket: Ticket) -> Hours | None:
     return business_hours([ticket.sla_hours_id]).get(ticket.sla_hours_id)
 
 
-# Holidays further back than this no longer touch any running SLA timer.
-HOLIDAYS_BACK = timedelta(days=400)
-
-
 def business_hours(ids: Iterable[int]) -> dict[int, Hours]:
     """The schedules with these ids as plain `Hours`, with their recent and future holidays.
     Two queries, whatever the number of schedules."""
@@ -209,13 +205,7 @@ def business_hours(ids: Iterable[int]) -> dict[int, Hours]:
     schedules = {}
     for row in BusinessHours.objects.filter(pk__in=ids):
         try:
-            schedules[row.pk] = Hours(
-                timezone=row.timezone,
-                days=frozenset(int(day) for day in row.days),
-                opens=row.opens,
-                closes=row.closes,
-                holidays=frozenset(holidays[row.pk]),
-            )
+            schedules[row.pk] = schedule_hours(row, holidays[row.pk])
         except ValueError as error:  # saved around the admin's checks: count every hour
             logger.warning("Business hours %r are invalid (%s); counting all hours", row, error)
     return schedules

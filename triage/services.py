@@ -18,6 +18,7 @@ from supportdesk import realtime
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
+from supportdesk.sla import BREACHED
 from triage.analysis import triage_analyse
 from triage.assignment import pick_agent, team_for
 from triage.engine.types import CustomerContext, TriageInput
@@ -42,7 +43,6 @@ from triage.selectors import (
     routing_rules_for_evaluation,
     teams_for_assignment,
 )
-from triage.sla import BREACHED
 from triage.sla_timers import sla_start
 from triage.waiting import agent_came_online
 

@@ -1,5 +1,5 @@
 """Writes for SLA timers: start them when a ticket is first routed, and the periodic pass that
-moves each ticket to "at risk" or "breached" when its moment comes (triage.sla is the
+moves each ticket to "at risk" or "breached" when its moment comes (supportdesk.sla is the
 arithmetic; pausing while a ticket waits on the customer is in
 supportdesk.services.ticket_status_change)."""
 
@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from supportdesk.models import Message, Ticket
 from supportdesk.services import ticket_touch
+from supportdesk.sla import BREACHED, due_dates, next_check_at, policy_for, sla_status
+from supportdesk.sla import Clock as SlaClock
 from triage.escalations import escalation_raise
 from triage.selectors import sla_hours_of, sla_policies
-from triage.sla import BREACHED, due_dates, next_check_at, policy_for, sla_status
-from triage.sla import Clock as SlaClock
 
 
 def sla_start(*, ticket: Ticket, policy_id: int | None, plan: str) -> list[str]:

@@ -183,7 +183,8 @@ def mail_language(mail: AutomaticMail) -> str:
     """The language to acknowledge in: the one the acknowledged message is written in, as
     triage reads it (the customer's locale decides only when the text is too short to say).
     Without a supported language the mail goes out in English."""
-    from triage.engine.language import detect_language
+    # Loaded when first used: lingua is large, and only the worker writes the mail.
+    from supportdesk.language import detect_language
 
     customer = mail.ticket.customer
     message = mail.in_reply_to

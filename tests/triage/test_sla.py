@@ -7,12 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from supportdesk import realtime
+from supportdesk.hours import Hours
 from supportdesk.models import Message, Ticket
-from tests.factories import CustomerFactory, MessageFactory, TicketFactory
-from triage.hours import Hours
-from triage.models import BusinessHours, Escalation, RoutingRule, SlaPolicy
-from triage.services import triage_message
-from triage.sla import (
+from supportdesk.sla import (
     AT_RISK,
     BREACHED,
     OK,
@@ -24,6 +21,9 @@ from triage.sla import (
     resume,
     sla_status,
 )
+from tests.factories import CustomerFactory, MessageFactory, TicketFactory
+from triage.models import BusinessHours, Escalation, RoutingRule, SlaPolicy
+from triage.services import triage_message
 from triage.sla_timers import sla_check, sla_refresh
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

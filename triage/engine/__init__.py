@@ -1,5 +1,7 @@
 """Local triage engine: plain Python in, dataclasses out; no Django, no settings."""
 
+from supportdesk.language import detect_language
+
 from .category import evaluate_category_model, train_category_model
 from .emotion import (
     EmotionPrediction,
@@ -9,7 +11,6 @@ from .emotion import (
     predict_emotions,
     train_emotion_model,
 )
-from .language import detect_language
 from .lexicon import LexiconHit, find_emotion_cues
 from .local import LocalTriageEngine, load_active_model, load_local_engine, train_and_save
 from .model import Example, Prediction, TrainedModel

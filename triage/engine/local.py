@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from supportdesk.language import detect_language, warm_up
+
 from .category import train_category_model
 from .embed import EmbeddingCache, default_embedder
 from .emotion import (
@@ -13,7 +15,6 @@ from .emotion import (
     predict_emotions,
     train_emotion_model,
 )
-from .language import detect_language, warm_up
 from .model import Example, Prediction, TrainedModel
 from .rules import RulesConfig, Signals, decide
 from .store import active_version, load_model, save_model, set_active

@@ -7,7 +7,7 @@ daylight-saving change moves the UTC hours of a window, never its local ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 # However sparse a schedule is, a target is never looked for more than this far away.
 HORIZON_DAYS = 3 * 366
 ZERO = timedelta(0)
+# Holidays further back than this no longer touch any running SLA timer.
+HOLIDAYS_BACK = timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,19 @@ class Hours:
 
 
 # The SLA code works with `Hours | None`; None is the wall clock (open around the clock).
+
+
+def schedule_hours(schedule: object, holidays: Iterable[date]) -> Hours:
+    """`Hours` from a stored schedule (anything with `timezone`, `days` as weekday digits,
+    `opens` and `closes`) and its holidays. Raises ValueError for a schedule that was saved
+    around the admin's checks."""
+    return Hours(
+        timezone=schedule.timezone,
+        days=frozenset(int(day) for day in schedule.days),
+        opens=schedule.opens,
+        closes=schedule.closes,
+        holidays=frozenset(holidays),
+    )
 
 
 def add(hours: Hours | None, start: datetime, duration: timedelta) -> datetime:

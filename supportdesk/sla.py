@@ -7,7 +7,7 @@ whether it is on track, at risk or breached at a given moment (always passed in:
 - The first-response target stops counting at the first reply; resolution at "solved".
 - Resolution is paused while the ticket waits on the customer: when they write again, its due
   time moves on by the wait (`resume`), so only the time the ticket was ours counts.
-- A policy may count business hours only (`triage.hours`): then every span above is working
+- A policy may count business hours only (`supportdesk.hours`): then every span above is working
   time, and a ticket that arrives on Friday evening is not breached by Monday morning.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from triage.hours import Hours, add, between, subtract
+from supportdesk.hours import Hours, add, between, subtract
 
 AT_RISK_SHARE = 0.2
 
