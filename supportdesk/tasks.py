@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from replies.autosend import draft_auto_send
 from replies.services import draft_create
-from supportdesk import zendesk
 from supportdesk.intake.attachments import attachment_files_sweep
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import zendesk
 from supportdesk.outbox.automail import automatic_mail_deliver
 from supportdesk.outbox.delivery import (
     ClaimLost,

@@ -24,9 +24,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from supportdesk import services, zendesk
+from supportdesk import services
 from supportdesk.inbox.forms import ContactForm, InboxFilterForm, TriageCorrectionForm
 from supportdesk.inbox.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
+from supportdesk.intake import zendesk
 from supportdesk.intake.jsonbody import BadJSON, loads_strict
 from supportdesk.intake.webform import client_address, web_form_rate_limit_hit, web_ticket_submit
 from supportdesk.models import MessageAttachment, Ticket

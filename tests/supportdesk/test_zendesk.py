@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from replies.models import Draft
-from supportdesk import zendesk
+from supportdesk.intake import zendesk
 from supportdesk.models import Message, Ticket
+from supportdesk.outbox import zendesk as zendesk_out
 from supportdesk.outbox.delivery import outbox_sweep
 from supportdesk.tasks import deliver_message
 from tests.factories import ArticleFactory, MessageFactory, TicketFactory
@@ -156,7 +157,7 @@ def test_email_tickets_still_get_email(fake_zendesk):
 
 def test_rate_limited_reply_waits_for_retry_after_then_goes_out(fake_zendesk, monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(zendesk, "sleep", waits.append)
+    monkeypatch.setattr(zendesk_out, "sleep", waits.append)
     fake_zendesk.script = [(429, {"Retry-After": "7"}, {"error": "TooManyRequests"})]
     reply = zendesk_reply()
 
@@ -171,7 +172,7 @@ def test_rate_limited_reply_waits_for_retry_after_then_goes_out(fake_zendesk, mo
 def test_a_rate_limit_longer_than_we_wait_puts_the_reply_back_in_the_queue(
     fake_zendesk, monkeypatch
 ):
-    monkeypatch.setattr(zendesk, "sleep", lambda seconds: pytest.fail("must not wait"))
+    monkeypatch.setattr(zendesk_out, "sleep", lambda seconds: pytest.fail("must not wait"))
     fake_zendesk.script = [(429, {"Retry-After": "3600"}, {"error": "TooManyRequests"})]
     reply = zendesk_reply()
 

@@ -1,15 +1,13 @@
-"""Zendesk as an intake channel: signed webhooks in, public comments back out.
+"""Zendesk in: signed webhooks from a Zendesk trigger open and append to tickets.
 
-In: a Zendesk trigger posts the JSON body documented in ``WEBHOOK_BODY_TEMPLATE`` to
+A Zendesk trigger posts the JSON body documented in ``WEBHOOK_BODY_TEMPLATE`` to
 ``/integrations/zendesk/webhook``. Zendesk signs each request with
 ``X-Zendesk-Webhook-Signature = base64(HMAC-SHA256(secret, timestamp + raw body))`` and sends the
 timestamp (ISO 8601, UTC) in ``X-Zendesk-Webhook-Signature-Timestamp``; we reject a wrong
 signature or a timestamp more than ``ZENDESK_WEBHOOK_MAX_AGE`` seconds away. The first comment of
 a Zendesk ticket opens a SupportDesk ticket (``zendesk_ticket_id`` links them), later ones are
-appended; each Zendesk comment id is stored once, so retried deliveries add nothing.
-
-Out: ``send_reply`` adds the approved reply as a public comment through
-``PUT /api/v2/tickets/{id}.json`` with API-token auth (``{email}/token:{token}``).
+appended; each Zendesk comment id is stored once, so retried deliveries add nothing. Replies go
+back out through supportdesk/outbox/zendesk.py.
 """
 
 from __future__ import annotations
@@ -18,18 +16,15 @@ import base64
 import hashlib
 import hmac
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 from django import forms
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportdesk.models import Message, Ticket
-from supportdesk.outbox.delivery import outbox_handover
 from supportdesk.services import message_append, ticket_create
 
 logger = logging.getLogger(__name__)
@@ -46,37 +41,11 @@ WEBHOOK_BODY_TEMPLATE = """{
   "comment_body": "{{ticket.latest_public_comment.value}}",
   "comment_author_email": "{{ticket.latest_public_comment.author.email}}"
 }"""
-# A 429 names how long to wait; waits longer than this fail the send instead of blocking.
-MAX_RETRY_WAIT = 60
-MAX_ATTEMPTS = 3
 _SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
 
 
 class WebhookRejected(ValueError):
     """The request is not a genuine, fresh Zendesk delivery."""
-
-
-class ZendeskError(RuntimeError):
-    """Zendesk did not take the reply. ``status`` is the HTTP status (0: no response)."""
-
-    def __init__(self, message: str, *, status: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def is_refusal(exc: Exception) -> bool:
-    """Zendesk answered 4xx, or could not be connected to: it did not add the comment."""
-    if not isinstance(exc, ZendeskError):
-        return False
-    return 400 <= exc.status < 500 or isinstance(exc.__cause__, httpx.ConnectError)
-
-
-def is_permanent_failure(exc: Exception) -> bool:
-    """A 4xx other than a rate limit (bad credentials, closed ticket): retrying will not help."""
-    return isinstance(exc, ZendeskError) and 400 <= exc.status < 500 and exc.status != 429
-
-
-# -- in ----------------------------------------------------------------------------------------
 
 
 def signature_for(*, body: bytes, timestamp: str, secret: str) -> str:
@@ -217,70 +186,3 @@ def _file(
         return WebhookResult("created", ticket, ticket.messages.get())
     message = message_append(ticket=ticket, body=body, external_id=external_id)
     return WebhookResult("appended", ticket, message)
-
-
-# -- out ---------------------------------------------------------------------------------------
-
-
-def send_reply(message: Message) -> str:
-    """Post one outbound message as a public comment on its Zendesk ticket.
-
-    Returns the stored id of the new comment (``zendesk-comment-<id>``, so the trigger's echo of
-    our own comment is recognised as a duplicate), or of the audit when Zendesk lists no comment
-    event. A 429 is waited out (``Retry-After``, up to ``MAX_RETRY_WAIT`` s, ``MAX_ATTEMPTS``
-    tries): Zendesk did nothing then. Any other failure raises ``ZendeskError`` without a retry,
-    since after a 5xx the comment may already be on the ticket.
-    """
-    ticket = message.ticket
-    if not ticket.zendesk_ticket_id:
-        raise ZendeskError(f"ticket {ticket.pk} has no Zendesk ticket id")
-    if not (settings.ZENDESK_URL and settings.ZENDESK_EMAIL and settings.ZENDESK_API_TOKEN):
-        raise ZendeskError("Zendesk is not configured (ZENDESK_SUBDOMAIN/EMAIL/API_TOKEN)")
-    url = f"{settings.ZENDESK_URL}/api/v2/tickets/{ticket.zendesk_ticket_id}.json"
-    payload = {"ticket": {"comment": {"body": message.body_text, "public": True}}}
-    auth = (f"{settings.ZENDESK_EMAIL}/token", settings.ZENDESK_API_TOKEN)
-    # From here a dead worker's claim is never re-sent automatically: Zendesk may have the comment.
-    outbox_handover(message=message)
-    with httpx.Client(auth=auth, timeout=settings.ZENDESK_TIMEOUT) as client:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                response = client.put(url, json=payload, headers={"Accept": "application/json"})
-            except httpx.HTTPError as exc:
-                raise ZendeskError(f"Zendesk unreachable: {exc!r}") from exc
-            if response.status_code == 429 and attempt < MAX_ATTEMPTS:
-                wait = _retry_after(response)
-                if wait is not None and wait <= MAX_RETRY_WAIT:
-                    logger.info("Zendesk rate limit: retrying in %s s", wait)
-                    sleep(wait)
-                    continue
-            break
-    if response.status_code >= 400:
-        raise ZendeskError(
-            f"Zendesk answered {response.status_code}: {response.text[:500]}",
-            status=response.status_code,
-        )
-    return _comment_id(response)
-
-
-def sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    try:
-        return max(0, int(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
-
-
-def _comment_id(response: httpx.Response) -> str:
-    try:
-        audit = response.json().get("audit") or {}
-    except ValueError as exc:
-        raise ZendeskError(f"Zendesk answered {response.status_code} without JSON") from exc
-    for event in audit.get("events") or []:
-        if event.get("type") == "Comment" and event.get("id"):
-            return comment_external_id(event["id"])
-    if audit.get("id"):
-        return f"zendesk-audit-{audit['id']}"
-    raise ZendeskError("Zendesk accepted the comment but returned no audit id")
