@@ -16,14 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from supportdesk import services
-from supportdesk.inbox.forms import (
-    API_EXTERNAL_ID_PREFIX,
-    API_PAGE_SIZE,
-    ApiPageForm,
-    ApiTicketListForm,
-    TicketIntakeForm,
-    TicketMessageForm,
-)
+from supportdesk.inbox.forms import API_PAGE_SIZE, ApiPageForm, ApiTicketListForm
 from supportdesk.inbox.selectors import (
     ApiPage,
     InvalidCursor,
@@ -33,6 +26,7 @@ from supportdesk.inbox.selectors import (
 )
 from supportdesk.intake import idempotency
 from supportdesk.intake.api_base import allow_methods, api_view, error
+from supportdesk.intake.forms import API_EXTERNAL_ID_PREFIX, TicketIntakeForm, TicketMessageForm
 from supportdesk.intake.jsonbody import BadJSON, loads_strict
 from supportdesk.models import Message, Ticket
 

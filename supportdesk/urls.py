@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from supportdesk import api, openapi
 from supportdesk.inbox import reply_views, triage_views, views
 from supportdesk.intake import inbound
+from supportdesk.intake import views as intake_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,8 +30,8 @@ urlpatterns = [
     path("supervisor/", triage_views.supervisor, name="supervisor"),
     path("supervisor/rules/", triage_views.routing_rules, name="routing-rules"),
     path("escalations/<int:pk>/acknowledge/", triage_views.acknowledge, name="escalation-ack"),
-    path("contact/", views.contact, name="contact"),
-    path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
+    path("contact/", intake_views.contact, name="contact"),
+    path("contact/thanks/", intake_views.contact_thanks, name="contact-thanks"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
     path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
@@ -41,6 +42,6 @@ urlpatterns = [
         for provider in inbound.PROVIDERS
     ],
     re_path(r"^api/v1/(?P<path>[\s\S]*)$", api.not_found, name="api-not-found"),
-    path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk-webhook"),
+    path("integrations/zendesk/webhook", intake_views.zendesk_webhook, name="zendesk-webhook"),
     path("admin/", admin.site.urls),
 ]

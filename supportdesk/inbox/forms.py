@@ -1,53 +1,15 @@
+"""The inbox's and the API's reading forms: filters, triage corrections, pagination."""
+
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from supportdesk.inbox.selectors import InboxFilters
 from supportdesk.models import Ticket
 from triage.engine.types import EMOTIONS
-
-LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-
-class TicketIntakeForm(forms.Form):
-    """What every intake channel must provide. Used by the web form and the API."""
-
-    email = forms.EmailField(max_length=254)
-    name = forms.CharField(max_length=200, required=False)
-    locale = forms.CharField(max_length=35, required=False)
-    subject = forms.CharField(max_length=250)
-    body = forms.CharField(max_length=settings.MAX_MESSAGE_CHARS, widget=forms.Textarea)
-
-    def clean_locale(self) -> str:
-        locale = self.cleaned_data["locale"].strip()
-        if locale and not LOCALE_RE.match(locale):
-            raise ValidationError("Use a language tag such as en, ja-JP or zh-Hant.")
-        return locale
-
-    def clean_subject(self) -> str:
-        subject = " ".join(self.cleaned_data["subject"].split())
-        if not subject:
-            raise ValidationError("This field is required.")
-        return subject
-
-
-class ContactForm(TicketIntakeForm):
-    # Hidden from people by CSS; bots fill it in.
-    website = forms.CharField(required=False, label="Leave this empty")
-
-    field_order = ["name", "email", "subject", "body", "locale", "website"]
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        # Screen readers announce a field's error with the field: point at it.
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
 
 
 class InboxFilterForm(forms.Form):
@@ -103,26 +65,6 @@ class TriageCorrectionForm(forms.Form):
         self.fields["category"].choices = [("", "Out of scope")] + [
             (c.slug, c.name) for c in categories
         ]
-
-
-# The REST API stores a caller's external id under this prefix, so it never collides with the
-# Message-IDs of e-mail or the ids other channels store in the same unique column.
-API_EXTERNAL_ID_PREFIX = "api:"
-
-
-class TicketMessageForm(forms.Form):
-    """A customer message added to an existing ticket through the API."""
-
-    body = forms.CharField(max_length=settings.MAX_MESSAGE_CHARS)
-    external_id = forms.CharField(
-        max_length=255 - len(API_EXTERNAL_ID_PREFIX), required=False, strip=False
-    )
-
-    def clean_external_id(self) -> str:
-        value = self.cleaned_data["external_id"]
-        if value != value.strip() or any(not c.isprintable() for c in value):
-            raise ValidationError("Use printable characters without surrounding spaces.")
-        return value
 
 
 API_PAGE_SIZE = 50
