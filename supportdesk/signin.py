@@ -9,8 +9,8 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
+from supportdesk.intake.views import retry_later
 from supportdesk.intake.webform import client_address
 
 
@@ -33,11 +33,4 @@ def lockout_response(
     """429 with the lockout page and ``Retry-After``. Every refused attempt restarts the
     cool-off, so the wait is the whole cool-off from now."""
     retry_after = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    response = render(
-        request,
-        "registration/lockout.html",
-        {"retry_minutes": max(1, round(retry_after / 60))},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
+    return retry_later(request, template="registration/lockout.html", retry_after=retry_after)

@@ -26,14 +26,9 @@ def contact(request: HttpRequest) -> HttpResponse:
         retry_after = web_form_rate_limit_hit(client=client)
         if retry_after:
             logger.info("Web form rate limit reached for %s", client)
-            response = render(
-                request,
-                "supportdesk/contact_limited.html",
-                {"retry_minutes": max(1, round(retry_after / 60))},
-                status=429,
+            return retry_later(
+                request, template="supportdesk/contact_limited.html", retry_after=retry_after
             )
-            response["Retry-After"] = str(retry_after)
-            return response
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -102,3 +97,13 @@ def zendesk_webhook(request: HttpRequest) -> JsonResponse:
     if result.reason:
         answer["reason"] = result.reason
     return JsonResponse(answer, status=201 if result.outcome in ("created", "appended") else 200)
+
+
+def retry_later(request: HttpRequest, *, template: str, retry_after: int) -> HttpResponse:
+    """429 with a page saying how long to wait (`retry_minutes`) and ``Retry-After``: the web
+    form's rate limit and the sign-in lockout."""
+    response = render(
+        request, template, {"retry_minutes": max(1, round(retry_after / 60))}, status=429
+    )
+    response["Retry-After"] = str(retry_after)
+    return response

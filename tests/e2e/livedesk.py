@@ -19,7 +19,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,6 +63,45 @@ APP_VARIABLES = (
 )
 
 T = TypeVar("T")
+
+POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database named `prefix` plus a random suffix, dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable ({POSTGRES}): run `make services`.\n{exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def redis_forget(url: str, run: str) -> None:
+    """Remove what one test run left in Redis: channel-layer keys, its Celery queue and kombu's
+    bindings for it, all of which carry the run id."""
+    import redis
+
+    keys = redis.Redis.from_url(url)
+    try:
+        stale = list(keys.scan_iter(match=f"*{run}*"))
+        if stale:
+            keys.delete(*stale)
+        for binding in keys.scan_iter(match="_kombu.binding.*"):
+            members = [m for m in keys.smembers(binding) if run.encode() in m]
+            if members:
+                keys.srem(binding, *members)
+    finally:
+        keys.close()
+
 
 # Every installation started in this test run, for the timings summary.
 INSTALLATIONS: list[Installation] = []

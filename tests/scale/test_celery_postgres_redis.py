@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
@@ -26,23 +25,17 @@ from tests.e2e.livedesk import (
     PYTHON,
     Installation,
     assert_not_reloaded,
+    postgres_database,
+    redis_forget,
     screenshot,
     sign_in,
 )
 
 pytestmark = pytest.mark.scale
 
-POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 REDIS_DB = 15  # Makefile's unit tests use 14
 EVENT_TIMEOUT = 90  # seconds for the worker to triage, route and draft one ticket
 QUIET_SECONDS = 12  # longer than two of channels-redis' 5 s blocking reads
-
-
-def _postgres() -> psycopg.Connection:
-    try:
-        return psycopg.connect(POSTGRES, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable ({POSTGRES}): run `make services`.\n{exc}")
 
 
 def _redis(url: str) -> redis.Redis:
@@ -57,50 +50,38 @@ def _redis(url: str) -> redis.Redis:
 @pytest.fixture(scope="module")
 def scale_desk(tmp_path_factory, desk_models) -> Iterator[Installation]:
     run = uuid.uuid4().hex[:10]
-    database = f"supportdesk_scale_{run}"
     redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
     prefix, queue = f"sd-scale-{run}-ws", f"sd-scale-{run}-tasks"
-    admin = _postgres()
-    keys = _redis(redis_url)
-    admin.execute(f'CREATE DATABASE "{database}"')
-    desk = Installation.create(
-        "scale",
-        tmp_path_factory.mktemp("scale-var"),
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
-        REDIS_URL=redis_url,
-        CHANNELS_PREFIX=prefix,
-        TASK_BACKEND="celery",
-        CELERY_BROKER_URL=redis_url,
-        CELERY_QUEUE=queue,
-    )
-    try:
-        desk.manage("migrate", "--noinput", step="migrate")
-        desk.manage("load_demo", step="load_demo")  # queues its 40 tickets for the worker
-        desk_models.install(desk)
-        desk.start(
-            "celery",
-            [PYTHON, "-m", "celery", "-A", "supportdesk", "worker", "-Q", queue,
-             "--concurrency", "2", "-l", "INFO", "-n", f"{prefix}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        )  # fmt: skip
-        desk.serve(worker=False)
-        desk.wait_for_backlog()
-        yield desk
-    finally:
+    _redis(redis_url).close()
+    with postgres_database("supportdesk_scale") as database:
+        desk = Installation.create(
+            "scale",
+            tmp_path_factory.mktemp("scale-var"),
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+            REDIS_URL=redis_url,
+            CHANNELS_PREFIX=prefix,
+            TASK_BACKEND="celery",
+            CELERY_BROKER_URL=redis_url,
+            CELERY_QUEUE=queue,
+        )
         try:
-            desk.stop()
+            desk.manage("migrate", "--noinput", step="migrate")
+            desk.manage("load_demo", step="load_demo")  # queues its 40 tickets for the worker
+            desk_models.install(desk)
+            desk.start(
+                "celery",
+                [PYTHON, "-m", "celery", "-A", "supportdesk", "worker", "-Q", queue,
+                 "--concurrency", "2", "-l", "INFO", "-n", f"{prefix}@%h",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            )  # fmt: skip
+            desk.serve(worker=False)
+            desk.wait_for_backlog()
+            yield desk
         finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            admin.close()
-            # Channel-layer keys, the queue and kombu's bindings for it all carry the run id.
-            stale = list(keys.scan_iter(match=f"*{run}*"))
-            if stale:
-                keys.delete(*stale)
-            for binding in keys.scan_iter(match="_kombu.binding.*"):
-                members = [m for m in keys.smembers(binding) if run.encode() in m]
-                if members:
-                    keys.srem(binding, *members)
-            keys.close()
+            try:
+                desk.stop()
+            finally:
+                redis_forget(redis_url, run)
 
 
 def _channel_layer(desk: Installation) -> RedisChannelLayer:

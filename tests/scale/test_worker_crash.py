@@ -19,13 +19,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 
-from tests.e2e.livedesk import PYTHON, Installation, _group_members
+from tests.e2e.livedesk import (
+    POSTGRES,
+    PYTHON,
+    Installation,
+    _group_members,
+    postgres_database,
+    redis_forget,
+)
 
 pytestmark = pytest.mark.scale
 
-POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 TICKETS = 20
 DONE_TIMEOUT = 240  # seconds for the restarted worker and the sweeper to finish the batch
@@ -39,18 +44,9 @@ SUBJECTS = [
 
 
 @pytest.fixture
-def postgres_database() -> Iterator[str]:
-    name = f"supportdesk_crash_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(POSTGRES, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable ({POSTGRES}): run `make services`.\n{exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+def crash_database() -> Iterator[str]:
+    with postgres_database("supportdesk_crash") as name:
         yield name
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def _desk(tmp_path: Path, desk_models, database: str, **settings: str) -> Installation:
@@ -70,11 +66,11 @@ def _desk(tmp_path: Path, desk_models, database: str, **settings: str) -> Instal
 
 
 @pytest.fixture
-def celery_desk(tmp_path, desk_models, postgres_database) -> Iterator[Installation]:
+def celery_desk(tmp_path, desk_models, crash_database) -> Iterator[Installation]:
     run = uuid.uuid4().hex[:10]
     queue = f"sd-crash-{run}"
     desk = _desk(
-        tmp_path, desk_models, postgres_database,
+        tmp_path, desk_models, crash_database,
         TASK_BACKEND="celery", CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue,
         REDIS_URL=REDIS_URL, CHANNELS_PREFIX=f"sd-crash-{run}-ws",
     )  # fmt: skip
@@ -84,20 +80,12 @@ def celery_desk(tmp_path, desk_models, postgres_database) -> Iterator[Installati
         try:
             desk.stop()
         finally:
-            keys = redis.Redis.from_url(REDIS_URL)
-            stale = list(keys.scan_iter(match=f"*{run}*"))
-            if stale:
-                keys.delete(*stale)
-            for binding in keys.scan_iter(match="_kombu.binding.*"):
-                members = [m for m in keys.smembers(binding) if run.encode() in m]
-                if members:
-                    keys.srem(binding, *members)
-            keys.close()
+            redis_forget(REDIS_URL, run)
 
 
 @pytest.fixture
-def q2_desk(tmp_path, desk_models, postgres_database) -> Iterator[Installation]:
-    desk = _desk(tmp_path, desk_models, postgres_database, TASK_BACKEND="q2")
+def q2_desk(tmp_path, desk_models, crash_database) -> Iterator[Installation]:
+    desk = _desk(tmp_path, desk_models, crash_database, TASK_BACKEND="q2")
     try:
         yield desk
     finally:
