@@ -54,8 +54,8 @@ def build(n: int) -> None:
     from django.utils import timezone
 
     from replies.models import Draft
-    from supportdesk.models import Customer, Message, Ticket
-    from triage.models import Category, RoutingDecision, TriageResult
+    from supportdesk.models import Category, Customer, Message, Ticket
+    from triage.models import RoutingDecision, TriageResult
 
     started = time.perf_counter()
     rng = random.Random(7)

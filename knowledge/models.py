@@ -12,7 +12,7 @@ class Article(models.Model):
     body = models.TextField()
     language = models.CharField(max_length=35, db_index=True)
     category = models.ForeignKey(
-        "triage.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "supportdesk.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     translation_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="translations"

@@ -1,6 +1,94 @@
+from django import forms
 from django.contrib import admin
 
-from supportdesk.models import ApiToken, AutomaticMail, Customer, Message, Ticket
+from supportdesk.models import (
+    WEEKDAYS,
+    ApiToken,
+    AutomaticMail,
+    BusinessHours,
+    Category,
+    Customer,
+    Holiday,
+    Message,
+    Team,
+    Ticket,
+)
+
+
+class WordListField(forms.CharField):
+    """A list of words typed one per line or separated by commas."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [w.strip() for w in text.replace("\n", ",").split(",") if w.strip()]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "routine", "auto_send", "active"]
+    list_editable = ["routine", "auto_send", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class TeamForm(forms.ModelForm):
+    languages = WordListField(
+        required=False, help_text="Language codes the team answers in, e.g. en, de. Empty: any."
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "active", "strategy", "members", "categories", "languages"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
+    list_display = ["name", "active", "strategy", "languages"]
+    list_editable = ["active", "strategy"]
+    filter_horizontal = ["members", "categories"]
+
+
+class BusinessHoursForm(forms.ModelForm):
+    days = forms.MultipleChoiceField(
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The team's working weekdays.",
+    )
+
+    class Meta:
+        model = BusinessHours
+        fields = ["name", "timezone", "days", "opens", "closes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["days"] = list(self.instance.days)
+
+    def clean_days(self) -> str:
+        return "".join(sorted(self.cleaned_data["days"]))
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    """An SLA policy that names a schedule counts only its hours (docs/routing.md)."""
+
+    form = BusinessHoursForm
+    list_display = ["name", "timezone", "weekdays", "opens", "closes"]
+    inlines = [HolidayInline]
+
+    @admin.display(description="Days")
+    def weekdays(self, obj):
+        names = dict(WEEKDAYS)
+        return ", ".join(names[day][:3] for day in obj.days if day in names)
 
 
 @admin.register(Customer)

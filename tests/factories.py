@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from knowledge.models import Article, FAQSuggestion
 from replies.models import Draft
-from supportdesk.models import Customer, Message, Ticket
+from supportdesk.models import Category, Customer, Message, Ticket
 from supportdesk.roles import ensure_roles
-from triage.models import Category, Escalation, RoutingDecision, TriageResult
+from triage.models import Escalation, RoutingDecision, TriageResult
 
 # Every factory user can sign in with this password (browser tests need one).
 DEFAULT_PASSWORD = "correct horse battery"

@@ -71,7 +71,35 @@ def _fill_as_the_previous_release(apps) -> dict[str, int]:
     # A message the old pipeline lost (its task never ran): the sweeper must pick it up.
     lost = Ticket.objects.create(customer=customer, subject="Lost", channel="api")
     pending = Message.objects.create(ticket=lost, direction="in", body_text="Hello?")
-    return {"done": done.pk, "pending": pending.pk, "draft": draft.pk}
+    return {"done": done.pk, "pending": pending.pk, "draft": draft.pk, "triaged": triaged.pk}
+
+
+def _fill_the_taxonomy_as_the_previous_release(apps, ticket_id: int) -> None:
+    """Categories, teams and business hours lived in triage; the floor owns them today."""
+    Category = apps.get_model("triage", "Category")
+    Team = apps.get_model("triage", "Team")
+    BusinessHours = apps.get_model("triage", "BusinessHours")
+    Ticket = apps.get_model("supportdesk", "Ticket")
+    Permission = apps.get_model("auth", "Permission")
+
+    billing = Category.objects.create(slug="billing", name="Billing")
+    team = Team.objects.create(name="Payments", languages=["en"])
+    team.categories.add(billing)
+    team.members.add(apps.get_model("auth", "User").objects.get(username="upgrade-agent"))
+    hours = BusinessHours.objects.create(name="Tokyo office", timezone="Asia/Tokyo")
+    hours.holidays.create(date="2027-01-01", name="New Year")
+    apps.get_model("triage", "SlaPolicy").objects.create(
+        name="Office hours", first_response_minutes=60, resolution_minutes=480,
+        business_hours=hours,
+    )  # fmt: skip
+    apps.get_model("knowledge", "Article").objects.create(
+        title="Refunds", body="Within 30 days.", language="en", category=billing
+    )
+    Ticket.objects.filter(pk=ticket_id).update(category=billing, waiting_team=team, sla_hours=hours)
+    group = apps.get_model("auth", "Group").objects.create(name="Taxonomy editors")
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="triage", codename="change_category")
+    )
 
 
 @pytest.fixture
@@ -85,6 +113,7 @@ def latest():
 def test_upgrading_from_the_previous_release_keeps_every_row(latest):
     old_apps = _migrate(PREVIOUS_RELEASE)
     ids = _fill_as_the_previous_release(old_apps)
+    _fill_the_taxonomy_as_the_previous_release(old_apps, ids["triaged"])
 
     apps = _migrate(latest)
 
@@ -101,3 +130,20 @@ def test_upgrading_from_the_previous_release_keeps_every_row(latest):
     done = Message.objects.get(pk=ids["done"])
     assert done.pipeline_done_at == done.created_at
     assert Message.objects.get(pk=ids["pending"]).pipeline_done_at is None
+
+    # The taxonomy moved to the floor with every row and link kept.
+    ticket = apps.get_model("supportdesk", "Ticket").objects.get(pk=ids["triaged"])
+    assert ticket.category.slug == "billing"
+    assert ticket.sla_hours.holidays.get().name == "New Year"
+    team = apps.get_model("supportdesk", "Team").objects.get()
+    assert ticket.waiting_team == team
+    assert [c.slug for c in team.categories.all()] == ["billing"]
+    assert [u.username for u in team.members.all()] == ["upgrade-agent"]
+    policy = apps.get_model("triage", "SlaPolicy").objects.get(name="Office hours")
+    assert policy.business_hours == ticket.sla_hours
+    assert apps.get_model("knowledge", "Article").objects.get().category == ticket.category
+    # Permissions granted on the moved models still hold, under the new app label.
+    granted = apps.get_model("auth", "Group").objects.get(name="Taxonomy editors").permissions
+    assert [(p.content_type.app_label, p.codename) for p in granted.all()] == [
+        ("supportdesk", "change_category")
+    ]

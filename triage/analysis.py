@@ -12,10 +12,9 @@ from django.conf import settings
 
 from supportdesk.llm.attempt import INJECTION_REASON, llm_attempt
 from supportdesk.llm.client import LLMClient
-from supportdesk.models import Ticket
+from supportdesk.models import Category, Ticket
 from triage.engine.llm import CategoryInfo, LLMTriageEngine, with_fallback_note
 from triage.engine.types import TriageInput, TriageResult
-from triage.models import Category
 
 
 def triage_analyse(*, inp: TriageInput, ticket: Ticket, local_engine) -> TriageResult:

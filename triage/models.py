@@ -4,39 +4,15 @@ analysis, routing decisions and supervisor escalations."""
 from __future__ import annotations
 
 import hashlib
-from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from supportdesk.models import BusinessHours, Category, Team
 from triage.engine.types import EMOTIONS
 
 EMOTION_CHOICES = [(e, e) for e in EMOTIONS]
-
-
-class Category(models.Model):
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    routine = models.BooleanField(
-        default=False, help_text="Calm customers asking this may get an automatic reply."
-    )
-    auto_send = models.BooleanField(
-        default=False,
-        help_text="Drafts for this category may be sent without a person when a routing rule "
-        "says auto-send and every guardrail passes.",
-    )
-    active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "categories"
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # Examples imported with `--out-of-scope-label X` are stored under this label, so training
@@ -125,33 +101,6 @@ class TriageResult(models.Model):
         return f"triage of message {self.message_id}"
 
 
-class Team(models.Model):
-    """A queue of agents with the categories and languages it handles (empty: any)."""
-
-    class Strategy(models.TextChoices):
-        ROUND_ROBIN = "round_robin", "Round robin"
-        LEAST_LOADED = "least_loaded", "Least loaded"
-
-    name = models.CharField(max_length=80, unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
-    categories = models.ManyToManyField(Category, blank=True, related_name="teams")
-    languages = models.JSONField(default=list, blank=True)
-    strategy = models.CharField(
-        max_length=12, choices=Strategy.choices, default=Strategy.ROUND_ROBIN
-    )
-    active = models.BooleanField(default=True)
-    # Round-robin pointer: the member who got the team's previous ticket.
-    last_assigned = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class AgentSession(models.Model):
     """One open desk socket (inbox, ticket or supervisor page): its user is online."""
 
@@ -164,73 +113,6 @@ class AgentSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} online since {self.connected_at}"
-
-
-WEEKDAYS = [
-    ("0", "Monday"),
-    ("1", "Tuesday"),
-    ("2", "Wednesday"),
-    ("3", "Thursday"),
-    ("4", "Friday"),
-    ("5", "Saturday"),
-    ("6", "Sunday"),
-]
-
-
-def validate_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(f"Unknown time zone {value!r}; use e.g. Europe/Berlin.") from error
-
-
-class BusinessHours(models.Model):
-    """When the team works: the same hours on each chosen weekday, except holidays. An SLA
-    policy that names a schedule counts only these hours (supportdesk.hours)."""
-
-    name = models.CharField(max_length=80)
-    timezone = models.CharField(
-        "time zone",
-        max_length=64,
-        default="UTC",
-        validators=[validate_timezone],
-        help_text="IANA name, e.g. Europe/Berlin, Asia/Tokyo, America/Mexico_City.",
-    )
-    days = models.CharField(
-        max_length=7, default="01234", help_text="Working weekdays (0 = Monday … 6 = Sunday)."
-    )
-    opens = models.TimeField(default=time(9))
-    closes = models.TimeField(default=time(17))
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = verbose_name_plural = "business hours"
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        if not self.days or set(self.days) - {code for code, _ in WEEKDAYS}:
-            raise ValidationError({"days": "Choose at least one working day."})
-        if self.opens and self.closes and self.closes <= self.opens:
-            raise ValidationError({"closes": "Closing time must be after opening time."})
-
-
-class Holiday(models.Model):
-    """A day the team does not work: no SLA time counts on it."""
-
-    schedule = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
-    date = models.DateField()
-    name = models.CharField(max_length=80, blank=True)
-
-    class Meta:
-        ordering = ["date"]
-        constraints = [
-            models.UniqueConstraint(fields=["schedule", "date"], name="holiday_once_per_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}".strip()
 
 
 class SlaPolicy(models.Model):

@@ -14,20 +14,17 @@ from django.utils import timezone
 
 from feedback.models import FeedbackEvent
 from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
-from supportdesk.models import Ticket
+from supportdesk.models import BusinessHours, Holiday, Team, Ticket
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
 from supportdesk.sla import Policy
 from triage.assignment import TeamInfo
 from triage.models import (
     AgentSession,
-    BusinessHours,
     Escalation,
-    Holiday,
     ModelVersion,
     RoutingDecision,
     RoutingRule,
     SlaPolicy,
-    Team,
 )
 from triage.routing import Rule, rule_summary, seed_rules
 

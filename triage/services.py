@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from feedback.services import feedback_record
 from supportdesk import realtime
-from supportdesk.models import Message, Ticket
+from supportdesk.models import Category, Message, Team, Ticket
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
 from supportdesk.sla import BREACHED
@@ -26,11 +26,9 @@ from triage.escalations import escalation_raise
 from triage.models import (
     OUT_OF_SCOPE_LABEL,
     AgentSession,
-    Category,
     Escalation,
     LabelledExample,
     RoutingDecision,
-    Team,
     TriageResult,
     example_text_hash,
 )

@@ -18,11 +18,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 
-from supportdesk.models import Ticket
+from supportdesk.models import Team, Ticket
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import ticket_touch
 from triage.assignment import TeamInfo, pick_agent
-from triage.models import RoutingDecision, Team
+from triage.models import RoutingDecision
 from triage.selectors import agents_online, open_ticket_counts, teams_for_assignment
 
 # Tickets handed out per team in one transaction (the team row stays locked meanwhile).

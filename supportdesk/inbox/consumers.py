@@ -25,9 +25,8 @@ from supportdesk import realtime
 from supportdesk.inbox.forms import InboxFilterForm
 from supportdesk.inbox.selectors import InboxFilters, ticket_detail, ticket_for_inbox_row
 from supportdesk.inbox.views import ticket_context
-from supportdesk.models import Ticket
+from supportdesk.models import Category, Ticket
 from supportdesk.services import presence_join, presence_leave
-from triage.models import Category
 from triage.selectors import ESCALATION_PAGE, escalations_open, escalations_open_count
 from triage.services import agent_session_close, agent_session_open
 

@@ -11,9 +11,9 @@ from django.views.decorators.vary import vary_on_headers
 from supportdesk.inbox.forms import TriageCorrectionForm
 from supportdesk.inbox.selectors import ticket_detail
 from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
-from supportdesk.models import Ticket
+from supportdesk.models import Category, Ticket
 from triage.escalations import escalation_acknowledge
-from triage.models import Category, Escalation
+from triage.models import Escalation
 from triage.selectors import (
     ESCALATION_PAGE,
     escalations_open,

@@ -23,8 +23,7 @@ from django_htmx.middleware import HtmxDetails
 from supportdesk import services
 from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm
 from supportdesk.inbox.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
-from supportdesk.models import MessageAttachment, Ticket
-from triage.models import Category
+from supportdesk.models import Category, MessageAttachment, Ticket
 from triage.selectors import ASSIGNABLE_LIMIT, active_model_versions, assignable_agents
 
 logger = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from feedback.models import FeedbackEvent
-from supportdesk.models import Ticket
+from supportdesk.models import Team, Ticket
 from tests.factories import MessageFactory, RoutingDecisionFactory, TicketFactory, UserFactory
 from tests.sockets import desk_socket
 from triage.assignment import LEAST_LOADED, TeamInfo, pick_agent, team_for
-from triage.models import AgentSession, RoutingDecision, RoutingRule, Team
+from triage.models import AgentSession, RoutingDecision, RoutingRule
 from triage.selectors import agents_online
 from triage.services import agent_session_open, ticket_reassign, triage_message
 

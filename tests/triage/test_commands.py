@@ -7,7 +7,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from triage.models import OUT_OF_SCOPE_LABEL, Category, LabelledExample
+from supportdesk.models import Category
+from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from supportdesk import realtime
 from supportdesk.hours import Hours
-from supportdesk.models import Message, Ticket
+from supportdesk.models import BusinessHours, Message, Ticket
 from supportdesk.sla import (
     AT_RISK,
     BREACHED,
@@ -22,7 +22,7 @@ from supportdesk.sla import (
     sla_status,
 )
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
-from triage.models import BusinessHours, Escalation, RoutingRule, SlaPolicy
+from triage.models import Escalation, RoutingRule, SlaPolicy
 from triage.services import triage_message
 from triage.sla_timers import sla_check, sla_refresh
 
@@ -427,7 +427,7 @@ def _schedule_form(**changes):
 def test_an_admin_sets_up_business_hours_with_holidays_and_a_policy_uses_them(
     desk_admin_client,
 ):
-    response = desk_admin_client.post("/admin/triage/businesshours/add/", _schedule_form())
+    response = desk_admin_client.post("/admin/supportdesk/businesshours/add/", _schedule_form())
     assert response.status_code == 302, response.content.decode()[:2000]
 
     schedule = BusinessHours.objects.get()
@@ -452,7 +452,9 @@ def test_an_admin_sets_up_business_hours_with_holidays_and_a_policy_uses_them(
 )
 @pytest.mark.django_db
 def test_the_admin_refuses_business_hours_that_never_open(desk_admin_client, changes, error):
-    response = desk_admin_client.post("/admin/triage/businesshours/add/", _schedule_form(**changes))
+    response = desk_admin_client.post(
+        "/admin/supportdesk/businesshours/add/", _schedule_form(**changes)
+    )
 
     assert response.status_code == 200
     assert error in response.content.decode()

@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 from asgiref.sync import async_to_sync
 
-from supportdesk.models import Ticket
+from supportdesk.models import Team, Ticket
 from tests.factories import MessageFactory, TicketFactory, UserFactory
 from tests.sockets import desk_socket
-from triage.models import RoutingDecision, RoutingRule, Team
+from triage.models import RoutingDecision, RoutingRule
 from triage.services import agent_session_open, ticket_reassign, triage_message
 from triage.waiting import waiting_tickets_hand_out
 

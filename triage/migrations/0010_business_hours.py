@@ -2,7 +2,7 @@
 
 import datetime
 import django.db.models.deletion
-import triage.models
+import supportdesk.models
 from django.db import migrations, models
 
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=80)),
-                ('timezone', models.CharField(default='UTC', verbose_name='time zone', help_text='IANA name, e.g. Europe/Berlin, Asia/Tokyo, America/Mexico_City.', max_length=64, validators=[triage.models.validate_timezone])),
+                ('timezone', models.CharField(default='UTC', verbose_name='time zone', help_text='IANA name, e.g. Europe/Berlin, Asia/Tokyo, America/Mexico_City.', max_length=64, validators=[supportdesk.models.validate_timezone])),
                 ('days', models.CharField(default='01234', help_text='Working weekdays (0 = Monday … 6 = Sunday).', max_length=7)),
                 ('opens', models.TimeField(default=datetime.time(9, 0))),
                 ('closes', models.TimeField(default=datetime.time(17, 0))),

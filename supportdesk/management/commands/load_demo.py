@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge.models import Article
-from supportdesk.models import Customer, Message
+from supportdesk.models import Category, Customer, Message
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
 from supportdesk.services import ticket_create
-from triage.models import Category, LabelledExample
+from triage.models import LabelledExample
 from triage.services import examples_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
