@@ -33,6 +33,10 @@ class LabelledExample(models.Model):
 
     class Source(models.TextChoices):
         IMPORT = "import", "Imported"
+        # Messages as customers really write them (typos, greetings, any language), imported
+        # with `import_examples --realistic`: with agents' corrections, the rows training
+        # calibrates confidences and the out-of-scope cut on (templated rows flatter both).
+        REALISTIC = "realistic", "Realistic message"
         CORRECTION = "correction", "Agent correction"
 
     target = models.CharField(max_length=10, choices=Target.choices)

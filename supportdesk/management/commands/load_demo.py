@@ -21,7 +21,7 @@ from knowledge.models import Article
 from supportdesk.models import Category, Customer, Message
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
 from supportdesk.services import ticket_create
-from triage.models import LabelledExample
+from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample
 from triage.services import examples_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -99,7 +99,21 @@ class Command(BaseCommand):
     def _examples(self) -> int:
         with (DEMO_DIR / "category_examples.csv").open(newline="", encoding="utf-8") as handle:
             rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
-        return examples_import(target=LabelledExample.Target.CATEGORY, rows=rows).created
+        created = examples_import(target=LabelledExample.Target.CATEGORY, rows=rows).created
+        # Messages written the way customers write, in every supported language, with some that
+        # belong to no category: they teach the other languages and calibrate the confidences.
+        written = DEMO_DIR / "category_examples_written.csv"
+        with written.open(newline="", encoding="utf-8") as handle:
+            rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+        return (
+            created
+            + examples_import(
+                target=LabelledExample.Target.CATEGORY,
+                rows=rows,
+                source=LabelledExample.Source.REALISTIC,
+                oos_label=OUT_OF_SCOPE_LABEL,
+            ).created
+        )
 
     def _tickets(self) -> int:
         now = timezone.now()

@@ -51,8 +51,16 @@ class Command(BaseCommand):
             default=None,
             help="Label of examples that belong to no category (e.g. oos).",
         )
+        parser.add_argument(
+            "--realistic",
+            action="store_true",
+            help="The rows are real (or realistic) customer messages, not templates: training "
+            "calibrates confidences and the out-of-scope cut on them.",
+        )
 
-    def handle(self, *args, file, target, text_column, label_column, out_of_scope_label, **opts):
+    def handle(
+        self, *args, file, target, text_column, label_column, out_of_scope_label, realistic, **opts
+    ):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
@@ -66,6 +74,7 @@ class Command(BaseCommand):
             target=target,
             rows=((str(r.get(text_column) or ""), str(r.get(label_column) or "")) for r in records),
             oos_label=out_of_scope_label,
+            source=LabelledExample.Source.REALISTIC if realistic else LabelledExample.Source.IMPORT,
         )
         self.stdout.write(
             f"Imported {path.name}: {result.created} new and {result.updated} updated {target} "
