@@ -220,9 +220,9 @@ def explain(outcomes: list[dict]) -> None:
             problems.append(f"category {got} ({o['confidence']:.2f}), want {item['category']}")
         if item["article"] and (not o["cited"] or o["cited"][0] != item["article"]):
             problems.append(f"cites {o['cited'] or 'nothing'}, want {item['article']}")
-        if not item["article"] and item["kind"] != "no_question":
-            if o["grounded"] or not o["suggested"]:
-                problems.append(f"unanswerable but grounded={o['grounded']} cites {o['cited']}")
+        unanswerable = not item["article"] and item["kind"] != "no_question"
+        if unanswerable and (o["grounded"] or not o["suggested"]):
+            problems.append(f"unanswerable but grounded={o['grounded']} cites {o['cited']}")
         if o["draft_language"] and o["draft_language"] != item["language"]:
             problems.append(f"draft in {o['draft_language']}")
         if o["emotion"] != item["emotion"]:

@@ -112,7 +112,6 @@ class Command(BaseCommand):
                 f"{version.example_count} examples; held-out metrics: {metrics}"
             )
 
-
     def _install_shipped_emotion(self) -> bool:
         if LabelledExample.objects.filter(target="emotion").exists():
             self.stdout.write("emotion: agents' corrections to learn from, so training here")
