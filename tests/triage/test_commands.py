@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from supportdesk.models import Category
+from triage.engine.types import EMOTIONS
 from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample
 
 pytestmark = pytest.mark.django_db
@@ -91,11 +92,22 @@ def test_triage_file_writes_one_result_per_row_in_order(tmp_path, triage_engine)
         assert result["urgency"] in {"high", "medium", "low"}
 
 
-def test_triage_file_without_a_trained_model_says_what_to_do(tmp_path):
+def test_triage_file_on_a_fresh_installation_reads_all_but_the_category(
+    tmp_path, settings, capsys
+):
+    settings.MODELS_DIR = tmp_path / "models"
     source = tmp_path / "in.csv"
-    source.write_text("text\nhello\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="train_models"):
-        call_command("triage_file", "--input", str(source), "--output", str(tmp_path / "o.jsonl"))
+    source.write_text("text\nI was charged twice and nobody answers. Fix it now!\n")
+    out = tmp_path / "o.jsonl"
+
+    call_command("triage_file", "--input", str(source), "--output", str(out))
+
+    [result] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert result["category"] is None
+    assert result["language"] == "en"
+    assert result["emotion"] in EMOTIONS and result["emotion_confidence"] > 0
+    assert result["urgency"] in {"high", "medium", "low"}
+    assert "train_models" in capsys.readouterr().err
 
 
 def test_every_nth_correction_schedules_background_retraining(

@@ -49,11 +49,14 @@ class Command(BaseCommand):
         records = read_records(source)
         if records and "text" not in records[0]:
             raise CommandError(f"{source.name} needs a 'text' column; it has {list(records[0])}.")
-        if not ModelVersion.objects.filter(is_active=True).exists():
-            raise CommandError("No trained model: run `manage.py train_models` first.")
+        if not ModelVersion.objects.filter(target="category", is_active=True).exists():
+            # The contract: language, emotion and urgency are still read; category stays null.
+            self.stderr.write(
+                "category: no trained model, so every category is null "
+                "(import labelled examples and run `manage.py train_models`)"
+            )
         if not ModelVersion.objects.filter(target="emotion", is_active=True).exists():
-            # Emotion ships trained, so an installation that has only trained its categories
-            # still reads emotion.
+            # Emotion ships trained: even a fresh installation reads emotion.
             if shipped_emotion_problem():
                 self.stderr.write("emotion: no active model yet; training the bundled one (once)…")
                 model_train(target="emotion")
