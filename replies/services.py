@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -27,14 +29,25 @@ class DraftAlreadyDecided(Exception):
     """Someone else acted on this draft first. The message says who and when."""
 
 
-def _customer_tier(customer: Customer, ticket: Ticket) -> str:
+# A free customer is greeted as new only on their first message, and only this soon after we
+# first heard of them: "Welcome!" to someone writing again, or to a long-time customer who never
+# needed support before, reads as if nobody looked.
+NEW_CUSTOMER_DAYS = 30
+
+
+def _customer_tier(customer: Customer, message: Message) -> str:
     if customer.is_vip:
         return "vip"
     if customer.plan in (Customer.Plan.PAYING, Customer.Plan.ENTERPRISE):
         return "paying"
-    if not Ticket.objects.filter(customer=customer, created_at__lt=ticket.created_at).exists():
-        return "new"
-    return "free"
+    if customer.first_seen < message.created_at - timedelta(days=NEW_CUSTOMER_DAYS):
+        return "free"
+    wrote_before = Message.objects.filter(
+        ticket__customer=customer,
+        direction=Message.Direction.INBOUND,
+        created_at__lt=message.created_at,
+    ).exists()
+    return "free" if wrote_before else "new"
 
 
 # How sure triage must be before the draft's opening line reacts to an emotion. Thanking a
@@ -77,7 +90,7 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
         subject=ticket.subject,
         language=language,
         customer_name=ticket.customer.display_name,
-        customer_tier=_customer_tier(ticket.customer, ticket),
+        customer_tier=_customer_tier(ticket.customer, message),
         emotion=_confident_emotion(triage),
         passages=tuple(passages),
         previous_replies=previous,

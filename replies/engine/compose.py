@@ -52,7 +52,7 @@ class LocalDraftEngine:
         fresh = [p for p in inp.passages if p not in sent]
         cited = _choose(fresh)[:1] if shorter else _choose(fresh)
 
-        body = _tier_lines(inp.customer_tier, tone, brand, shorter=shorter)
+        body = _tier_lines(inp.customer_tier, tone, brand, shorter=shorter, emotion=inp.emotion)
         notes: list[str] = []
         if sent:
             body.append(_fill(tone.follow_up_intro, title=_plain(sent[0].title)))
@@ -107,10 +107,16 @@ def _choose(fresh: list[Passage]) -> list[Passage]:
     return chosen
 
 
-def _tier_lines(tier: str, tone: ToneProfile, brand: str, *, shorter: bool) -> list[str]:
+# An upset customer is not "glad to be here": the acknowledgement speaks to them instead.
+UPSET = frozenset({"angry", "anxious", "sad"})
+
+
+def _tier_lines(
+    tier: str, tone: ToneProfile, brand: str, *, shorter: bool, emotion: str
+) -> list[str]:
     if tier == "vip":
         return [tone.vip_line]  # kept when shorter: it tells the customer what to expect
-    if tier == "new" and not shorter:
+    if tier == "new" and not shorter and emotion not in UPSET:
         return [_fill(tone.new_user_line, brand=brand)]
     return []
 

@@ -4,8 +4,10 @@ the locale's tone; depth by customer; follow-ups; admin tone profiles and the br
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from replies.engine import DEFAULT_PROFILES
 from replies.models import BrandVoice, Draft, ToneProfileSetting
@@ -107,6 +109,45 @@ def test_vip_gets_the_priority_line_and_new_customer_the_welcome(demo_kb):
     assert DEFAULT_PROFILES["en"].vip_line in vip.text
     assert "Welcome to Lumen!" in new_draft.text
     assert re.search(r"^1\. On the sign-in page, select Forgot password\.", new_draft.text, re.M)
+
+
+def _free_customer_asks(customer, body: str, **ticket) -> Message:
+    message = MessageFactory(
+        ticket__subject="Password", ticket__customer=customer, body_text=body, **ticket
+    )
+    TriageResultFactory(message=message, language="en")
+    return message
+
+
+def test_only_a_first_message_from_a_recent_customer_gets_the_welcome(demo_kb):
+    newcomer = CustomerFactory(name="Bo", plan="free")
+    asked = _free_customer_asks(newcomer, "How do I reset my password?")
+    first = draft_create(message_id=asked.pk)
+    # The same customer writes again in the same ticket: a follow-up, not a first contact.
+    follow_up = MessageFactory(ticket=asked.ticket, body_text="Sorry, how do I reset it again?")
+    TriageResultFactory(message=follow_up, language="en")
+    again = draft_create(message_id=follow_up.pk)
+    long_ago = CustomerFactory(plan="free", first_seen=timezone.now() - timedelta(days=400))
+    old_hand = draft_create(
+        message_id=_free_customer_asks(long_ago, "How do I reset my password?").pk
+    )
+
+    assert "Welcome to Lumen!" in first.text
+    assert "Welcome" not in again.text
+    assert "Welcome" not in old_hand.text
+
+
+def test_an_upset_newcomer_is_not_told_we_are_glad_to_have_them(demo_kb):
+    message = _free_customer_asks(
+        CustomerFactory(plan="free"), "I can't reset my password and I'm locked out!!"
+    )
+    message.triage.emotion, message.triage.emotion_confidence = "angry", 0.9
+    message.triage.save()
+
+    draft = draft_create(message_id=message.pk)
+
+    assert "Welcome" not in draft.text
+    assert DEFAULT_PROFILES["en"].acknowledgement("angry") in draft.text
 
 
 def test_a_follow_up_in_the_same_ticket_does_not_repeat_the_first_answer(demo_kb, agent):
