@@ -37,12 +37,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from knowledge.text import (
+    SIBLING_SCRIPT,
     asks_how,
     has_steps,
     language_key,
     script_runs,
     split_passages,
     term_weight,
+    to_script,
     tokenize,
 )
 
@@ -175,9 +177,17 @@ class KBIndex:
     """An immutable search index over article passages; rebuild it when articles change."""
 
     def __init__(
-        self, passages: list[Passage], originals: list[bool], documents: list[list[str]]
+        self,
+        passages: list[Passage],
+        originals: list[bool],
+        documents: list[list[str]],
+        answers: list[int] | None = None,
     ) -> None:
         self._passages = passages  # score 0 here; search returns scored copies
+        # The answer each passage gives: its article's source (a translation shares it).
+        self._answers = np.array(
+            answers if answers is not None else [p.article_id for p in passages], dtype=np.int64
+        )
         self._bm25 = _BM25(documents)
         self._terms = [frozenset(doc) for doc in documents]
         self._languages = np.array([language_key(p.language) for p in passages], dtype=object)
@@ -194,15 +204,17 @@ class KBIndex:
         passages: list[Passage] = []
         originals: list[bool] = []
         documents: list[list[str]] = []
+        answers: list[int] = []
         for doc in docs:
             # A translation whose source is not in the index is the best original we have.
             is_original = doc.source_id is None or doc.source_id not in known_ids
             for text in split_passages(doc.body):
                 passages.append(Passage(doc.article_id, doc.title, text, doc.language, 0.0))
                 originals.append(is_original)
+                answers.append(doc.article_id if doc.source_id is None else doc.source_id)
                 # The title goes into every passage's terms: it names what the passage is about.
                 documents.append(tokenize(f"{doc.title}\n{text}", doc.language))
-        return cls(passages, originals, documents)
+        return cls(passages, originals, documents, answers)
 
     def __len__(self) -> int:
         return len(self._passages)
@@ -215,6 +227,43 @@ class KBIndex:
         are searched instead, and whichever list has the better top hit (a good match, else
         the higher score) is returned."""
         return [passage for passage, _ in self._judged(query, language, k)]
+
+    def passages_of(self, answer_id: int, query: str, *, language: str | None) -> list[Passage]:
+        """The passage of one answer (an article and its translations) that best fits `query`:
+        in the customer's language when the answer is written in it (Chinese converted from
+        the other script when only that one exists), else the original; the
+        passage sharing most words with the question, its numbered steps for a how-to
+        question, else its opening passage. Empty when the answer is not in the index."""
+        members = self._answers == answer_id
+        convert_to = None
+        if language is not None:
+            key = language_key(language)
+            own = members & (self._languages == key)
+            sibling = members & (self._languages == SIBLING_SCRIPT.get(key, ""))
+            if own.any():
+                members = own
+            elif sibling.any():  # Chinese in the other script: converted below
+                members, convert_to = sibling, language
+                query = to_script(query, self._passages[int(np.argmax(sibling))].language)
+            else:
+                members = members & self._originals
+        if not members.any():
+            return []
+        parsed = _Query.parse(query, language or "")
+        scores = self._bm25.scores(parsed.terms) if parsed.terms else np.zeros(len(self))
+        candidates = np.flatnonzero(members)
+        best = int(candidates[np.argmax(scores[candidates])])  # ties: the first passage
+        if parsed.how_to and not self._steps[best]:
+            best = self._steps_instead(best, scores, members)
+        passage = self._passages[best]
+        if convert_to is not None:
+            passage = replace(
+                passage,
+                title=to_script(passage.title, convert_to),
+                text=to_script(passage.text, convert_to),
+                language=convert_to,
+            )
+        return [passage]
 
     def _judged(self, query: str, language: str | None, k: int) -> list[tuple[Passage, bool]]:
         """``search`` with each hit's verdict: is it good enough to ground a reply?"""

@@ -6,8 +6,11 @@ Plain Python, no index: ``knowledge.retrieval`` builds and searches the index fr
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
+
+import opencc
 
 # Paragraphs smaller than this (latin words + CJK characters) are merged with the next one,
 # so a heading or a one-line remark does not become a passage of its own.
@@ -58,6 +61,27 @@ def language_key(tag: str) -> str:
     if parts[0] == "zh":
         return "zh-hans" if {"hans", "cn", "sg", "my"} & set(parts) else "zh-hant"
     return parts[0]
+
+
+# Traditional and Simplified Chinese are one language in two scripts: an article in one answers
+# a customer writing in the other once its characters are converted (OpenCC's phrase-aware
+# tables: 「設定」→「设定」, 「账户」→「帳戶」). Built on first use; conversion is thread-safe.
+SIBLING_SCRIPT = {"zh-hans": "zh-hant", "zh-hant": "zh-hans"}
+_CONVERSIONS = {"zh-hans": "t2s.json", "zh-hant": "s2twp.json"}  # to that script
+_converters: dict[str, opencc.OpenCC] = {}
+_converters_lock = threading.Lock()
+
+
+def to_script(text: str, language: str) -> str:
+    """`text` written in the script of `language` (a Chinese tag); other text is unchanged."""
+    target = language_key(language)
+    if target not in _CONVERSIONS:
+        return text
+    with _converters_lock:
+        converter = _converters.get(target)
+        if converter is None:
+            converter = _converters[target] = opencc.OpenCC(_CONVERSIONS[target])
+    return converter.convert(text)
 
 
 def _strip_accents(word: str) -> str:

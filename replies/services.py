@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from feedback.services import feedback_record, text_diff
-from knowledge.retrieval import best_passages
+from knowledge.models import Article
+from knowledge.retrieval import Passage, best_passages
 from knowledge.selectors import kb_index
 from knowledge.services import faq_suggestion_create
 from replies.drafting import ComposedDraft, draft_compose
@@ -18,11 +21,15 @@ from replies.engine import profile_for
 from replies.engine.types import INSTRUCTIONS, DraftInput
 from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
+from supportdesk.language import is_supported, language_name
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox.delivery import outbox_enqueue_on_commit, outbox_entry_fields
 from supportdesk.services import ticket_status_change, ticket_touch
+from triage.answers import answer_predict
 from triage.escalations import escalation_raise
-from triage.models import TriageResult
+from triage.models import LabelledExample, TriageResult
+from triage.services import examples_import
+from triage.training import answer_label
 
 
 class DraftAlreadyDecided(Exception):
@@ -77,7 +84,9 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
     triage = TriageResult.objects.filter(message=message).first()
     language = triage.language if triage else (ticket.language or "en")
     query = f"{ticket.subject}\n{message.body_text}"
-    passages = best_passages(kb_index(), query, language, k=3)
+    supported = is_supported(language, settings.SUPPORTED_LANGUAGES)
+    # A language the desk does not serve is left to a person, never answered in another one.
+    passages = _passages_for(query, language) if supported else []
     # Replies sent before this message: a follow-up does not repeat them.
     previous = tuple(
         ticket.messages.filter(
@@ -100,7 +109,33 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
     )
     tone = profile_for(language, tone_profiles())
     composed = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
+    if not supported:
+        name = language_name(language)
+        composed = replace(
+            composed,
+            needs_human_reason=f"The customer wrote in {name}, which this desk does not support: "
+            f"reply in {name} yourself, or ask them to write in a language the desk supports.",
+        )
     return composed, passages
+
+
+def _passages_for(query: str, language: str) -> list[Passage]:
+    """The knowledge-base passages to answer from, best first; empty when the KB has no answer.
+
+    The answer model, when one is trained, decides which article answers (it reads meaning in
+    any language, and knows the questions the KB cannot answer); the passage of that article is
+    then the one that fits the question best. Without an answer model, passages are matched on
+    the question's words."""
+    index = kb_index()
+    answer = answer_predict(query)
+    if answer is None:
+        return best_passages(index, query, language, k=3)
+    if answer.article_id is None:
+        return []
+    return [
+        replace(passage, score=answer.confidence)
+        for passage in index.passages_of(answer.article_id, query, language=language)
+    ]
 
 
 @transaction.atomic
@@ -237,7 +272,24 @@ def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = Non
         after={"text": final},
         diff=text_diff(draft.text, final) if edited else "",
     )
+    _answer_confirmed(draft)
     return outbound
+
+
+def _answer_confirmed(draft: Draft) -> None:
+    """A person sent a reply that quotes an article: the customer's message is an example of
+    the question that article answers, for the answer model's next training run."""
+    if not draft.citations:
+        return
+    article = Article.objects.filter(pk=draft.citations[0]["article_id"]).first()
+    if article is None:
+        return
+    message = draft.in_reply_to
+    examples_import(
+        target=LabelledExample.Target.ANSWER,
+        rows=[(f"{draft.ticket.subject}\n{message.body_text}", answer_label(article))],
+        source=LabelledExample.Source.CORRECTION,
+    )
 
 
 def _outbound_queue(*, ticket: Ticket, actor: AbstractBaseUser, text: str) -> Message:

@@ -3,6 +3,10 @@
 Lingua decides among the candidates; two things it cannot know are settled by script:
 any kana means Japanese (Japanese text is often mostly kanji), and Chinese is split into
 zh-Hant / zh-Hans by counting characters that exist in only one of the two scripts.
+
+A message written mostly in a script none of the candidates is written in (Hangul, Cyrillic,
+Arabic, …) is not forced onto a candidate: it is named (Korean, Russian, …) so that triage can
+say the desk does not support it and hand it to a person, instead of answering in English.
 """
 
 from __future__ import annotations
@@ -44,6 +48,40 @@ _PAIRS = (
 )
 TRADITIONAL_ONLY = frozenset(pair[0] for pair in _PAIRS.split() if pair[0] != pair[1])
 SIMPLIFIED_ONLY = frozenset(pair[1] for pair in _PAIRS.split() if pair[0] != pair[1])
+
+# Scripts of languages an installation may not serve: (regex, BCP 47 code, English name).
+OTHER_SCRIPTS = (
+    (re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"), "ko", "Korean"),
+    (re.compile(r"[\u0400-\u04ff]"), "ru", "Russian"),
+    (re.compile(r"[\u0600-\u06ff\u0750-\u077f]"), "ar", "Arabic"),
+    (re.compile(r"[\u0590-\u05ff]"), "he", "Hebrew"),
+    (re.compile(r"[\u0e00-\u0e7f]"), "th", "Thai"),
+    (re.compile(r"[\u0900-\u097f]"), "hi", "Hindi"),
+    (re.compile(r"[\u0370-\u03ff]"), "el", "Greek"),
+)
+NAMES = {code: name for _, code, name in OTHER_SCRIPTS} | {
+    "en": "English", "zh": "Chinese", "ja": "Japanese", "es": "Spanish", "de": "German",
+    "fr": "French", "pt": "Portuguese", "it": "Italian", "nl": "Dutch",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    """English name of a BCP 47 code's language ("ko" -> "Korean"); the code if unknown."""
+    return NAMES.get(code.split("-")[0].lower(), code)
+
+
+def is_supported(code: str, candidates: Sequence[str]) -> bool:
+    return _iso(code) in {_iso(c) for c in candidates}
+
+
+def _other_script(text: str, letters: int, by_iso: dict) -> tuple[str, float] | None:
+    """The language of a script no candidate is written in, when most letters are in it."""
+    for pattern, code, _ in OTHER_SCRIPTS:
+        share = len(pattern.findall(text)) / letters if letters else 0.0
+        if share >= 0.5 and _iso(code) not in by_iso:
+            return code, round(min(share, 0.99), 4)
+    return None
+
 
 _detectors: dict[tuple[IsoCode639_1, ...], LanguageDetector] = {}
 _detectors_lock = threading.Lock()
@@ -108,6 +146,9 @@ def detect_language(text: str, *, candidates: Sequence[str], hint: str = "") -> 
         return chinese_script(cleaned, candidates)
     if letters < MIN_LETTERS or not by_iso:
         return fallback, FALLBACK_CONFIDENCE
+    other = _other_script(cleaned, letters, by_iso)
+    if other is not None:
+        return other
     detector = _detector(tuple(sorted(by_iso, key=lambda iso: iso.name)))
     values = detector.compute_language_confidence_values(cleaned)
     if not values or values[0].value <= 0:

@@ -15,6 +15,7 @@ TASKS = (
     "supportdesk.tasks.deliver_message",
     "supportdesk.tasks.send_automatic_mail",
     "triage.tasks.retrain_models",
+    "triage.tasks.answers_refresh",
     "supportdesk.intake.imap.imap_poll_task",
     "triage.tasks.sla_check",
     "triage.tasks.escalation_notify",
@@ -46,6 +47,7 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
     return (
         PeriodicTask(name="sla_check", task="triage.tasks.sla_check", minutes=1),
         PeriodicTask(name="assign_waiting", task="triage.tasks.assign_waiting", minutes=1),
+        PeriodicTask(name="answers_refresh", task="triage.tasks.answers_refresh", minutes=5),
         PeriodicTask(
             name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
         ),

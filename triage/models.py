@@ -30,6 +30,9 @@ class LabelledExample(models.Model):
     class Target(models.TextChoices):
         CATEGORY = "category", "Category"
         EMOTION = "emotion", "Emotion"
+        # Which knowledge-base answer a message asks for: the label is the answer's article id
+        # (a translation's source), or OUT_OF_SCOPE_LABEL when the knowledge base has none.
+        ANSWER = "answer", "Knowledge-base answer"
 
     class Source(models.TextChoices):
         IMPORT = "import", "Imported"

@@ -49,3 +49,29 @@ def get_triage_engine():
             )
             _cached = (key, engine)
         return _cached[1]
+
+
+_answer_lock = threading.Lock()
+_answer_cached: tuple[str, object] | None = None
+
+
+def get_answer_model():
+    """The active answer model (which knowledge-base article a message asks for), or None
+    when none is trained. Loaded once per process, again when a new version is promoted."""
+    from triage.engine import load_active_model
+
+    global _answer_cached
+    version = (
+        ModelVersion.objects.filter(target="answer", is_active=True)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if version is None:
+        return None
+    with _answer_lock:
+        if _answer_cached is None or _answer_cached[0] != version:
+            model = load_active_model(
+                settings.MODELS_DIR, "answer", version=version, key=model_signing_key()
+            )
+            _answer_cached = (version, model)
+        return _answer_cached[1]

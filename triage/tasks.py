@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from triage.escalations import escalation_notify as escalation_notify_service
 from triage.sla_timers import sla_check as sla_check_service
-from triage.training import model_train
+from triage.training import answer_model_refresh, model_train
 from triage.waiting import waiting_tickets_hand_out
 
 
 def retrain_models(target: str = "category") -> None:
     model_train(target=target)
+
+
+def answers_refresh() -> None:
+    """Runs every few minutes: the answer model learns newly published articles."""
+    answer_model_refresh()
 
 
 def sla_check() -> None:

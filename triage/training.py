@@ -17,13 +17,15 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from knowledge.models import Article
+from knowledge.text import split_passages
 from triage.engine.types import EMOTIONS
-from triage.models import LabelledExample, ModelVersion
+from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample, ModelVersion
 from triage.registry import model_signing_key
 
 DATA = Path(__file__).resolve().parent / "data"
 EMOTION_DATA = DATA / "emotion_examples.tsv"
-TARGETS = ("category", "emotion")
+TARGETS = ("category", "emotion", "answer")
 
 # The emotion model trained from EMOTION_DATA, shipped so that an installation does not spend
 # minutes of CPU training it (`train_models` installs it; `--retrain` trains it from the data).
@@ -52,6 +54,13 @@ def training_examples(
         which = {"source__in": REALISTIC_SOURCES}
         stored = stored.filter(**which) if realistic else stored.exclude(**which)
     rows = list(stored.values_list("text", "label"))
+    if target == "answer":
+        # Only answers the knowledge base still publishes; its own text teaches every article
+        # from the moment it is published, in each language it is written in.
+        answers = published_answers()
+        rows = [(t, label) for t, label in rows if label in answers or label == OUT_OF_SCOPE_LABEL]
+        if not realistic:
+            rows = answers_from_articles() + rows
     if target == "emotion" and not realistic:
         with EMOTION_DATA.open(encoding="utf-8", newline="") as handle:
             # The label check also drops the file's header row.
@@ -64,6 +73,43 @@ def training_examples(
     if max_per_label:
         rows = _slice_per_label(rows, max_per_label)
     return rows
+
+
+def answer_label(article: Article) -> str:
+    """An article's answer label: its source's id, so a translation teaches the same answer."""
+    return str(article.translation_of_id or article.pk)
+
+
+def published_answers() -> set[str]:
+    return {answer_label(a) for a in Article.objects.filter(published=True)}
+
+
+def answers_from_articles() -> list[tuple[str, str]]:
+    """Each published article's title, and each of its passages under its title, labelled
+    with the answer it gives."""
+    rows: list[tuple[str, str]] = []
+    for article in Article.objects.filter(published=True).order_by("pk"):
+        label = answer_label(article)
+        rows.append((article.title, label))
+        rows.extend((f"{article.title}\n{p}", label) for p in split_passages(article.body))
+    return rows
+
+
+def answer_model_refresh() -> ModelVersion | None:
+    """Train the answer model again when the published articles are not the answers the active
+    one knows (an article was published, retired, or approved from an FAQ suggestion). Runs on
+    a clock; returns the new version, or None when nothing changed or there is nothing to learn
+    from yet (no labelled answer examples: drafts then match articles by their words)."""
+    if not LabelledExample.objects.filter(target="answer").exists():
+        return None
+    active = ModelVersion.objects.filter(target="answer", is_active=True).first()
+    known = set(active.metrics.get("labels", [])) - {OUT_OF_SCOPE_LABEL} if active else None
+    if known == published_answers():
+        return None
+    has_no_answer = LabelledExample.objects.filter(target="answer", label=OUT_OF_SCOPE_LABEL)
+    return model_train(
+        target="answer", oos_label=OUT_OF_SCOPE_LABEL if has_no_answer.exists() else None
+    )
 
 
 def _slice_per_label(rows: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
@@ -137,7 +183,7 @@ def emotion_export_shipped(version: str) -> str:
 
 
 # The held-out score each target is judged by when deciding whether to promote a new version.
-PROMOTION_METRIC = {"category": "accuracy", "emotion": "macro_f1"}
+PROMOTION_METRIC = {"category": "accuracy", "emotion": "macro_f1", "answer": "accuracy"}
 
 
 def should_promote(
@@ -171,8 +217,9 @@ def model_train(
     (stored under MODELS_DIR/embeddings; the shipped emotion rows come with their vectors)."""
     from triage.engine import set_active, train_and_save
 
-    # Category confidences are calibrated on realistic rows; emotion keeps its held-out slice.
-    split = target == "category"
+    # Category and answer confidences are calibrated on realistic rows; emotion keeps its
+    # held-out slice.
+    split = target in ("category", "answer")
     examples = training_examples(
         target, max_per_label=max_per_label, realistic=False if split else None
     )

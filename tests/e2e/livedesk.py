@@ -406,7 +406,9 @@ class SharedModels:
                 ".values('target', 'version', 'metrics', 'example_count'))"
             )
             self.trained_by = desk.name
-            assert {v["target"] for v in self.versions} == {"category", "emotion"}, self.versions
+            assert {v["target"] for v in self.versions} == {"category", "emotion", "answer"}, (
+                self.versions
+            )
             return
         started = time.monotonic()
         desk.orm(

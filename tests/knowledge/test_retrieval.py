@@ -297,3 +297,42 @@ def test_translation_whose_source_is_missing_is_treated_as_an_original() -> None
 def test_empty_index_and_empty_query_return_nothing(index: KBIndex) -> None:
     assert KBIndex.build([]).search("password", language="en") == []
     assert index.search("?!", language="en") == []
+
+
+# -- one answer's passage (the answer model chose the article) ---------------------------------
+
+
+def test_the_chosen_answer_is_quoted_in_the_customers_language(index: KBIndex) -> None:
+    question = "自動更新をやめたいのですが、どうすればいいですか"
+    [passage] = index.passages_of(1, question, language="ja")
+
+    assert passage.article_id == 21
+    assert "1. ログインして「設定」を開きます。" in passage.text  # a how-to question: the steps
+
+
+def test_a_language_the_answer_is_not_written_in_gets_the_original(index: KBIndex) -> None:
+    question = "Wie kündige ich die automatische Verlängerung?"
+    [passage] = index.passages_of(1, question, language="de")
+
+    assert passage.article_id == 1
+
+
+def test_the_passage_that_fits_the_question_is_picked_within_the_answer(index: KBIndex) -> None:
+    [passage] = index.passages_of(1, "I was charged for a renewal I did not want", language="en")
+
+    assert "contact us within 14 days for a refund" in passage.text
+
+
+def test_an_answer_that_is_not_in_the_index_quotes_nothing(index: KBIndex) -> None:
+    assert index.passages_of(999, "anything", language="en") == []
+
+
+def test_simplified_chinese_is_answered_from_the_traditional_article_in_simplified(
+    index: KBIndex,
+) -> None:
+    [passage] = index.passages_of(2, "我忘记密码了，重设链接一直没收到", language="zh-Hans")
+
+    assert passage.article_id == 12  # the zh-Hant translation, converted
+    assert passage.language == "zh-Hans"
+    assert "忘记密码" in passage.text and "重设连结" in passage.text
+    assert "忘記" not in passage.text

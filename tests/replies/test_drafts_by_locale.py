@@ -230,3 +230,14 @@ def test_admin_refuses_a_tone_profile_with_an_unknown_sentence(desk_admin_client
     assert response.status_code == 200
     assert "Unknown tone profile fields: sign_off_joke" in response.content.decode()
     assert not ToneProfileSetting.objects.exists()
+
+
+def test_a_language_the_desk_does_not_serve_waits_for_a_person(demo_kb):
+    message = _ask("배송", "안녕하세요, 비밀번호를 잊어버렸어요. 어떻게 재설정하나요?", "ko")
+
+    draft = draft_create(message_id=message.pk)
+
+    assert not draft.grounded and draft.citations == []
+    assert "Korean, which this desk does not support" in draft.needs_human_reason
+    message.ticket.refresh_from_db()
+    assert message.ticket.needs_human

@@ -92,9 +92,7 @@ def test_triage_file_writes_one_result_per_row_in_order(tmp_path, triage_engine)
         assert result["urgency"] in {"high", "medium", "low"}
 
 
-def test_triage_file_on_a_fresh_installation_reads_all_but_the_category(
-    tmp_path, settings, capsys
-):
+def test_triage_file_on_a_fresh_installation_reads_all_but_the_category(tmp_path, settings, capsys):
     settings.MODELS_DIR = tmp_path / "models"
     source = tmp_path / "in.csv"
     source.write_text("text\nI was charged twice and nobody answers. Fix it now!\n")

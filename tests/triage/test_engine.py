@@ -268,6 +268,32 @@ def test_engine_without_a_category_model_hands_off() -> None:
     assert result.category_confidence == 0.0
 
 
+@pytest.mark.parametrize(
+    ("text", "code", "name"),
+    [
+        ("안녕하세요, 주문한 상품이 아직 도착하지 않았어요. 언제 받을 수 있나요?", "ko", "Korean"),
+        ("Здравствуйте! Где мой заказ? Прошла уже неделя.", "ru", "Russian"),
+        ("مرحبا، لم يصل طلبي بعد. متى سيصل؟", "ar", "Arabic"),
+    ],
+)
+def test_a_language_the_desk_does_not_serve_is_named_and_handed_to_a_person(
+    category_model, emotion_model, text: str, code: str, name: str
+) -> None:
+    engine = LocalTriageEngine(category_model, emotion_model, languages=LANGUAGES)
+
+    result = engine.analyse(TriageInput(text=text))
+
+    assert result.language == code
+    assert result.needs_human
+    assert f"Written in {name}, a language this desk does not support" in result.needs_human_reasons
+
+
+def test_a_served_language_is_not_mistaken_for_another_script() -> None:
+    mixed = "Hi, my order LM-1 has a Привет sticker on it, is that normal? Where is it now?"
+
+    assert detect_language(mixed, candidates=LANGUAGES)[0] == "en"
+
+
 def test_saved_model_loads_back_and_predicts_the_same(category_model, tmp_path: Path) -> None:
     version = save_model(category_model, tmp_path / "category")
     loaded = load_model(tmp_path / "category" / version)

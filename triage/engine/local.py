@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from supportdesk.language import detect_language, warm_up
+from supportdesk.language import detect_language, is_supported, language_name, warm_up
 
 from .category import train_category_model
 from .embed import EmbeddingCache, default_embedder
@@ -20,12 +20,16 @@ from .rules import RulesConfig, Signals, decide
 from .store import active_version, load_model, save_model, set_active
 from .types import TriageInput, TriageResult
 
-TARGETS = ("category", "emotion")
+TARGETS = ("category", "emotion", "answer")
 NO_CATEGORY_MODEL = "No category model has been trained yet"
 # Only the start of a very long message is analysed: it says what the message is about, and
 # n-grams, language detection and embeddings of megabytes would stall a worker for seconds.
 MAX_ANALYSED_CHARS = 10_000
 Progress = Callable[[int, int], None]
+
+
+def unsupported_reason(code: str) -> str:
+    return f"Written in {language_name(code)}, a language this desk does not support"
 
 
 def clean_input(text: str) -> str:
@@ -122,9 +126,13 @@ class LocalTriageEngine:
             inp.customer,
             self.rules,
         )
-        human_reasons = decision.needs_human_reasons
+        # Reasons the engine itself gives for a person to look, before the rules' reasons.
+        own_reasons = []
         if self.category_model is None:
-            human_reasons = (NO_CATEGORY_MODEL, *human_reasons)
+            own_reasons.append(NO_CATEGORY_MODEL)
+        if not is_supported(language[0], self.languages):
+            own_reasons.append(unsupported_reason(language[0]))
+        human_reasons = (*own_reasons, *decision.needs_human_reasons)
         return TriageResult(
             language=language[0],
             language_confidence=round(language[1], 4),
@@ -135,7 +143,7 @@ class LocalTriageEngine:
             emotion_confidence=round(emotion.confidence, 4),
             urgency=decision.urgency,
             urgency_reasons=decision.urgency_reasons,
-            needs_human=decision.needs_human or self.category_model is None,
+            needs_human=decision.needs_human or bool(own_reasons),
             needs_human_reasons=human_reasons,
             engine=self.name,
             engine_version=self.version,
@@ -196,10 +204,12 @@ def train_and_save(
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
     cache = _embedding_cache(models_dir, embeddings, progress)
-    if target == "category":
+    if target in ("category", "answer"):
+        # Which answer a message asks for is learnt exactly like its category.
         model = train_category_model(
             examples, oos_label=oos_label, seed=seed, embeddings=cache, calibration=calibration
         )
+        model.target = target
     else:
         if cache is not None and SHIPPED_VECTORS.is_file():
             cache.import_file(SHIPPED_VECTORS)

@@ -25,6 +25,7 @@ from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample
 from triage.services import examples_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+NO_ANSWER = "__no_answer__"  # the label of questions the demo KB does not answer
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         created_users = self._users(password)
         self._categories()
         articles = self._articles()
-        examples = self._examples()
+        examples = self._examples() + self._answer_examples()
         # DEMO_TICKETS=0 loads the company without its sample tickets (used by the browser tests).
         tickets = self._tickets() if os.environ.get("DEMO_TICKETS", "1") != "0" else 0
         self.stdout.write(
@@ -114,6 +115,36 @@ class Command(BaseCommand):
                 oos_label=OUT_OF_SCOPE_LABEL,
             ).created
         )
+
+    def _answer_examples(self) -> int:
+        """Messages labelled with the article that answers them (or none), in eight languages:
+        what the answer model learns to pick the article from, across languages."""
+        sources = {
+            item["key"]: item["title"]
+            for item in json.loads((DEMO_DIR / "kb_articles.json").read_text())
+            if item["translation_of"] is None
+        }
+        ids = dict(
+            Article.objects.filter(title__in=sources.values(), translation_of=None).values_list(
+                "title", "pk"
+            )
+        )
+        with (DEMO_DIR / "answer_examples.csv").open(newline="", encoding="utf-8") as handle:
+            rows = [
+                (
+                    row["text"],
+                    row["article"]
+                    if row["article"] == NO_ANSWER
+                    else str(ids[sources[row["article"]]]),
+                )
+                for row in csv.DictReader(handle)
+            ]
+        return examples_import(
+            target=LabelledExample.Target.ANSWER,
+            rows=rows,
+            source=LabelledExample.Source.REALISTIC,
+            oos_label=NO_ANSWER,
+        ).created
 
     def _tickets(self) -> int:
         now = timezone.now()

@@ -79,6 +79,12 @@ class Command(BaseCommand):
                     # or MODELS_DIR was lost: retire the version so the new one replaces it.
                     self.stdout.write(f"{name}: active model {active.version} {problem}")
                     ModelVersion.objects.filter(pk=active.pk).update(is_active=False)
+            if name == "answer" and not LabelledExample.objects.filter(target=name).exists():
+                self.stdout.write(
+                    "answer: no labelled answer examples yet, skipped (drafts match articles by "
+                    "their words until there are)"
+                )
+                continue
             shipped_allowed = name == "emotion" and not (retrain or export_shipped)
             if shipped_allowed and self._install_shipped_emotion():
                 continue

@@ -1,0 +1,33 @@
+"""Which knowledge-base answer a message asks for, read by the trained answer model.
+
+The answer model is trained like the category model (triage/engine/category.py) on examples
+labelled with an article: each published article's own title and passages, in every language it
+is written in, and messages as customers write them (`import_examples --target answer
+--realistic`, with `__no_answer__`-style rows for questions the knowledge base does not answer).
+It reads meaning across languages, where matching words cannot: a German question finds the
+English article. Drafting (replies) asks it first and falls back to word matching when no answer
+model is trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from triage.registry import get_answer_model
+
+
+@dataclass(frozen=True)
+class AnswerPrediction:
+    article_id: int | None  # the answer's source article; None: the KB has no answer
+    confidence: float  # probability of that article (of the best one, when there is none)
+
+
+def answer_predict(text: str) -> AnswerPrediction | None:
+    """The answer to `text`, or None when no answer model is trained."""
+    model = get_answer_model()
+    if model is None or not text.strip():
+        return None
+    prediction = model.predict(text)
+    if prediction.out_of_scope:
+        return AnswerPrediction(article_id=None, confidence=prediction.confidence)
+    return AnswerPrediction(article_id=int(prediction.label), confidence=prediction.confidence)
