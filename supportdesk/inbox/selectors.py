@@ -12,9 +12,11 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from feedback.selectors import triage_agreement
 from replies.models import Draft
 from supportdesk.models import Message, Presence, Ticket
 from triage.models import Escalation, RoutingDecision, TriageResult
+from triage.selectors import active_model_versions
 
 PAGE_SIZE = 25
 THREAD_LIMIT = 50
@@ -281,3 +283,40 @@ def message_list_for_api(*, ticket_id: int, cursor: str = "", page_size: int) ->
     if cursor:
         qs = _keyset(qs, cursor, op=">")
     return _page(qs.order_by("created_at", "id"), page_size)
+
+
+@dataclass(frozen=True)
+class ModelQuality:
+    """What agents are told about one model: a measure they can trust, and when it was trained."""
+
+    name: str
+    measure: str
+    trained_at: datetime
+
+
+# Below this many tickets agents looked at, their agreement says too little to show.
+MIN_JUDGED = 20
+_NAMES = {"category": "Category", "emotion": "Emotion", "answer": "KB answer"}
+
+
+def model_quality() -> list[ModelQuality]:
+    """The active models, each with an honest measure: how often agents kept its labels once
+    they have looked at enough tickets; before that, its score on realistic messages it was
+    not trained on; never a held-out score on templated examples."""
+    agreement = triage_agreement()
+    rows = []
+    for version in active_model_versions():
+        metrics = version.metrics
+        seen = agreement.get(version.target)
+        if seen is not None and seen.judged >= MIN_JUDGED:
+            measure = f"agents kept {seen.share:.0%} of the last {seen.judged} labels"
+        elif metrics.get("realistic") and "accuracy" in metrics:
+            measure = f"{metrics['accuracy']:.0%} right on realistic messages it never saw"
+        elif version.target == "emotion" and "macro_f1" in metrics:
+            measure = f"macro-F1 {metrics['macro_f1']:.2f} on held-out English comments"
+        else:
+            measure = "not measured on real messages yet"
+        rows.append(
+            ModelQuality(_NAMES.get(version.target, version.target), measure, version.created_at)
+        )
+    return rows

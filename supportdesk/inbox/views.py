@@ -22,9 +22,14 @@ from django_htmx.middleware import HtmxDetails
 
 from supportdesk import services
 from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm
-from supportdesk.inbox.selectors import ticket_detail, ticket_list_for_inbox, ticket_viewers
+from supportdesk.inbox.selectors import (
+    model_quality,
+    ticket_detail,
+    ticket_list_for_inbox,
+    ticket_viewers,
+)
 from supportdesk.models import Category, MessageAttachment, Ticket
-from triage.selectors import ASSIGNABLE_LIMIT, active_model_versions, assignable_agents
+from triage.selectors import ASSIGNABLE_LIMIT, assignable_agents
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +62,7 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "query": filters.as_query(),
         "is_first_page": not request.GET.get("after"),
-        "model_versions": active_model_versions(),
+        "model_quality": model_quality(),
     }
     if request.htmx and request.GET.get("after"):
         return render(request, "supportdesk/inbox.html#ticket-page", context)

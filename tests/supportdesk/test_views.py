@@ -448,3 +448,45 @@ def test_escalating_a_sent_draft_is_409(agent_client, other_agent_client):
     assert response.status_code == 409
     assert "already sent by alice" in response.content.decode()
     assert not Escalation.objects.exists()
+
+
+def _model(target: str, **metrics) -> None:
+    from triage.models import ModelVersion
+
+    ModelVersion.objects.create(
+        target=target, version=f"{target}-v1", metrics=metrics, is_active=True
+    )
+
+
+def test_the_inbox_never_shows_a_templated_held_out_score_as_accuracy(agent_client):
+    _model("category", accuracy=0.999)  # measured on a slice of templates
+    _model("answer", accuracy=0.83, realistic=912.0)
+
+    html = agent_client.get(reverse("inbox")).content.decode()
+
+    assert "99.9" not in html and "100%" not in html
+    assert "Category</strong>: not measured on real messages yet" in html
+    assert "KB answer</strong>: 83% right on realistic messages it never saw" in html
+    assert "answer-v1" not in html  # no version hashes for agents
+
+
+def test_once_agents_have_looked_the_inbox_shows_how_often_they_kept_the_labels(
+    agent_client, agent
+):
+    _model("category", accuracy=0.87, realistic=400.0)
+    for n in range(25):
+        message = MessageFactory()
+        corrected = n < 5
+        FeedbackEvent.objects.create(
+            kind="triage_corrected" if corrected else "draft_approved",
+            actor=agent,
+            ticket=message.ticket,
+            triage=TriageResultFactory(message=message) if corrected else None,
+            draft=None if corrected else DraftFactory(in_reply_to=message),
+            before={"category": "refund", "emotion": "neutral"},
+            after={"category": "payment" if corrected else "refund", "emotion": "neutral"},
+        )
+
+    html = agent_client.get(reverse("inbox")).content.decode()
+
+    assert "Category</strong>: agents kept 80% of the last 25 labels" in html

@@ -1,0 +1,50 @@
+"""Reads of agents' decisions on AI output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feedback.models import FeedbackEvent
+
+# Decisions that show an agent looked at a ticket's triage: they acted on its draft, or
+# corrected the labels.
+_LOOKED = (
+    FeedbackEvent.Kind.DRAFT_APPROVED,
+    FeedbackEvent.Kind.DRAFT_EDITED,
+    FeedbackEvent.Kind.ESCALATED,
+    FeedbackEvent.Kind.TRIAGE_CORRECTED,
+)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    kept: int  # tickets whose label the agent left as the AI gave it
+    judged: int  # tickets an agent looked at
+
+    @property
+    def share(self) -> float:
+        return self.kept / self.judged if self.judged else 0.0
+
+
+def triage_agreement(*, last: int = 200) -> dict[str, Agreement]:
+    """Of the last `last` tickets agents acted on, how many kept the AI's category and emotion:
+    the accuracy of triage as the people who correct it see it. One bounded query."""
+    events = (
+        FeedbackEvent.objects.filter(kind__in=_LOOKED)
+        .order_by("-created_at")
+        .values_list("ticket_id", "kind", "before", "after")[: last * 4]
+    )
+    judged: set[int] = set()
+    changed: dict[str, set[int]] = {"category": set(), "emotion": set()}
+    for ticket_id, kind, before, after in events:
+        if ticket_id not in judged and len(judged) >= last:
+            continue
+        judged.add(ticket_id)
+        if kind == FeedbackEvent.Kind.TRIAGE_CORRECTED:
+            for label, tickets in changed.items():
+                if (before or {}).get(label) != (after or {}).get(label):
+                    tickets.add(ticket_id)
+    return {
+        label: Agreement(kept=len(judged - tickets), judged=len(judged))
+        for label, tickets in changed.items()
+    }
