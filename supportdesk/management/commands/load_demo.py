@@ -11,9 +11,10 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,23 +22,44 @@ from knowledge.models import Article
 from supportdesk.models import Category, Customer, Message
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
 from supportdesk.services import ticket_create
+from triage.engine.embed import EmbeddingCache, default_embedder
 from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample
 from triage.services import examples_import
+from triage.training import answers_from_articles
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+VECTORS = DEMO_DIR / "vectors.npz"  # e5 vectors of the demo's training texts
 NO_ANSWER = "__no_answer__"  # the label of questions the demo KB does not answer
+
+
+def _embedding_cache() -> EmbeddingCache | None:
+    embedder = default_embedder()
+    return EmbeddingCache.under(Path(settings.MODELS_DIR), embedder) if embedder else None
 
 
 class Command(BaseCommand):
     help = "Load the Lumen demo company (users agent, supervisor, admin)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--export-vectors",
+            action="store_true",
+            help="After `train_models`: write the sentence vectors of the demo's training texts "
+            "to the demo folder, so installations need not compute them (release builds).",
+        )
+
+    def handle(self, *args, export_vectors=False, **options):
+        if export_vectors:
+            count = self._export_vectors()
+            self.stdout.write(f"Wrote {count} vectors to {VECTORS}.")
+            return
         password = os.environ.get("DEMO_PASSWORD", "supportdesk")
         ensure_roles()
         created_users = self._users(password)
         self._categories()
         articles = self._articles()
         examples = self._examples() + self._answer_examples()
+        self._import_vectors()
         # DEMO_TICKETS=0 loads the company without its sample tickets (used by the browser tests).
         tickets = self._tickets() if os.environ.get("DEMO_TICKETS", "1") != "0" else 0
         self.stdout.write(
@@ -115,6 +137,23 @@ class Command(BaseCommand):
                 oos_label=OUT_OF_SCOPE_LABEL,
             ).created
         )
+
+    def _import_vectors(self) -> None:
+        """The demo's training texts come with their sentence vectors: the first `train_models`
+        then spends seconds, not minutes of CPU, embedding them (`--export-vectors` rebuilds)."""
+        cache = _embedding_cache()
+        if cache is not None and VECTORS.is_file():
+            cache.import_file(VECTORS)
+
+    def _export_vectors(self) -> int:
+        cache = _embedding_cache()
+        if cache is None:
+            raise CommandError("Sentence embeddings are off or not installed: nothing to export.")
+        stored = LabelledExample.objects.filter(
+            target__in=[LabelledExample.Target.CATEGORY, LabelledExample.Target.ANSWER]
+        )
+        texts = [*stored.values_list("text", flat=True), *(t for t, _ in answers_from_articles())]
+        return cache.export_file(texts, VECTORS)
 
     def _answer_examples(self) -> int:
         """Messages labelled with the article that answers them (or none), in eight languages:
