@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
-from triage.engine.category import train_category_model
+from triage.engine.category import _costed_threshold, train_category_model
 from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample
 from triage.training import training_examples
 
@@ -104,3 +105,14 @@ def test_realistic_imports_and_corrections_are_what_training_calibrates_on(tmp_p
         ("where's my parcel LM-1", "delivery"),
     ]
     assert training_examples("category", realistic=False) == [("where is my order 123", "delivery")]
+
+
+def test_the_costlier_a_wrong_answer_the_more_the_cut_turns_away():
+    # Out-of-fold scores of right answers and of wrong ones (wrong article, or no answer).
+    top = np.array([0.95, 0.9, 0.85, 0.6, 0.5, 0.45, 0.4, 0.3])
+    predicted = np.array(["a", "b", "a", "b", "a", "b", "a", "b"])
+    correct = np.array([True, True, True, False, True, True, False, False])
+
+    assert _costed_threshold(top, predicted, correct, OUT_OF_SCOPE_LABEL, 1.0) == 0.45
+    # A wrong answer three times as costly: the cut rises above the wrong one at 0.6.
+    assert _costed_threshold(top, predicted, correct, OUT_OF_SCOPE_LABEL, 3.0) == 0.85

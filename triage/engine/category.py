@@ -98,6 +98,7 @@ def _choose_threshold(
     truth: np.ndarray,
     oos_label: str | None,
     reject_rate: float,
+    wrong_cost: float | None = None,
 ) -> float:
     top = probabilities.max(axis=1)
     predicted = classes[probabilities.argmax(axis=1)]
@@ -105,6 +106,8 @@ def _choose_threshold(
     correct = in_scope & (predicted == truth)
     if not correct.any():
         return 0.0
+    if wrong_cost is not None and oos_label is not None:
+        return _costed_threshold(top, predicted, correct, oos_label, wrong_cost)
     # Without out-of-scope examples we cannot trade recall against precision, so the floor is
     # set to turn away at most `reject_rate` of correctly classified in-scope messages.
     floor = min(float(np.quantile(top[correct], reject_rate)), MAX_FLOOR)
@@ -130,6 +133,22 @@ def _choose_threshold(
     return round(float(best), 4)
 
 
+def _costed_threshold(
+    top: np.ndarray, predicted: np.ndarray, correct: np.ndarray, oos_label: str, wrong_cost: float
+) -> float:
+    """The floor that maximises right answers minus `wrong_cost` times wrong ones (anything
+    accepted that is not right, out-of-scope rows included); a turned-away row costs nothing
+    beyond the answer it did not give. Ties go to the lower floor."""
+    accepted_base = predicted != oos_label
+    best, best_value = 0.0, -np.inf
+    for threshold in sorted({0.0, *np.round(top, 4).tolist()}):
+        accepted = accepted_base & (top >= threshold)
+        value = (accepted & correct).sum() - wrong_cost * (accepted & ~correct).sum()
+        if value > best_value + 1e-9:
+            best, best_value = float(threshold), value
+    return round(min(best, MAX_FLOOR), 4)
+
+
 def train_category_model(
     examples: Sequence[Example],
     *,
@@ -139,8 +158,14 @@ def train_category_model(
     reject_rate: float = REJECT_RATE,
     embeddings: EmbeddingCache | None = None,
     calibration: Sequence[Example] = (),
+    wrong_cost: float | None = None,
 ) -> TrainedModel:
     """Train on (text, category) pairs plus the realistic `calibration` pairs.
+
+    `wrong_cost`, with realistic rows and an `oos_label`, sets the out-of-scope floor by cost
+    instead of balance: it maximises right answers minus `wrong_cost` times wrong ones on the
+    out-of-fold predictions (for answers a customer reads, where a wrong one costs more than
+    a held one).
 
     With at least MIN_CALIBRATION_ROWS realistic rows, the temperature, the out-of-scope
     threshold and the metrics come from out-of-fold predictions of those rows (module doc).
@@ -164,7 +189,9 @@ def train_category_model(
     temperature = DEFAULT_TEMPERATURE
     realistic_counts = label_counts([label for _, label in realistic])
     if len(realistic) >= MIN_CALIBRATION_ROWS and len(realistic_counts) >= 2:
-        temperature = _calibrate_out_of_fold(model, rows, realistic, seed, embeddings, reject_rate)
+        temperature = _calibrate_out_of_fold(
+            model, rows, realistic, seed, embeddings, reject_rate, wrong_cost
+        )
     elif min(counts.values()) >= MIN_PER_CLASS_FOR_HOLDOUT and len(texts) * holdout >= len(counts):
         train_x, held_x, train_y, held_y = train_test_split(
             texts, labels, test_size=holdout, stratify=labels, random_state=seed
@@ -203,6 +230,7 @@ def _calibrate_out_of_fold(
     seed: int,
     embeddings: EmbeddingCache | None,
     reject_rate: float,
+    wrong_cost: float | None = None,
 ) -> float:
     """Predict each fold of the realistic rows with a model trained on all other rows; fit
     the temperature and the out-of-scope cut on the pooled scores, and measure on them.
@@ -237,7 +265,7 @@ def _calibrate_out_of_fold(
     temperature = _best_temperature(scores, classes, real_y)
     probabilities = softmax(scores, temperature)
     model.oos_threshold = _choose_threshold(
-        probabilities, classes, real_y, model.oos_label, reject_rate
+        probabilities, classes, real_y, model.oos_label, reject_rate, wrong_cost
     )
     model.metrics = _pooled_metrics(model, probabilities, classes, real_y)
     return temperature

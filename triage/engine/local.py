@@ -21,6 +21,10 @@ from .store import active_version, load_model, save_model, set_active
 from .types import TriageInput, TriageResult
 
 TARGETS = ("category", "emotion", "answer")
+# An answer quoted from the wrong article costs an agent about twice a holding reply (they must
+# notice it, then answer anyway) and, sent, misinforms the customer: the answer model's cut
+# weighs a wrong answer twice a missed one (triage/engine/category.py, `wrong_cost`).
+ANSWER_WRONG_COST = 2.0
 NO_CATEGORY_MODEL = "No category model has been trained yet"
 # Only the start of a very long message is analysed: it says what the message is about, and
 # n-grams, language detection and embeddings of megabytes would stall a worker for seconds.
@@ -207,7 +211,12 @@ def train_and_save(
     if target in ("category", "answer"):
         # Which answer a message asks for is learnt exactly like its category.
         model = train_category_model(
-            examples, oos_label=oos_label, seed=seed, embeddings=cache, calibration=calibration
+            examples,
+            oos_label=oos_label,
+            seed=seed,
+            embeddings=cache,
+            calibration=calibration,
+            wrong_cost=ANSWER_WRONG_COST if target == "answer" else None,
         )
         model.target = target
     else:
