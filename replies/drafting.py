@@ -29,6 +29,8 @@ class ComposedDraft:
     result: DraftResult
     # Why this draft must wait for a person even when grounded and promising nothing.
     needs_human_reason: str = ""
+    # The customer asked nothing (they only thanked us): no answer is missing.
+    nothing_to_answer: bool = False
 
 
 def _fallback(local: DraftResult, note: str) -> DraftResult:

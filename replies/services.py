@@ -18,6 +18,8 @@ from knowledge.selectors import kb_index
 from knowledge.services import faq_suggestion_create
 from replies.drafting import ComposedDraft, draft_compose
 from replies.engine import profile_for
+from replies.engine.compose import UPSET
+from replies.engine.thanks import is_only_thanks
 from replies.engine.types import INSTRUCTIONS, DraftInput
 from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
@@ -85,8 +87,11 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
     language = triage.language if triage else (ticket.language or "en")
     query = f"{ticket.subject}\n{message.body_text}"
     supported = is_supported(language, settings.SUPPORTED_LANGUAGES)
+    emotion = _confident_emotion(triage)
     # A language the desk does not serve is left to a person, never answered in another one.
     passages = _passages_for(query, language) if supported else []
+    # "Please unsubscribe me. Thanks." asks for something the KB answers; thanks alone does not.
+    only_thanks = not passages and emotion not in UPSET and is_only_thanks(message.body_text)
     # Replies sent before this message: a follow-up does not repeat them.
     previous = tuple(
         ticket.messages.filter(
@@ -100,15 +105,18 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
         language=language,
         customer_name=ticket.customer.display_name,
         customer_tier=_customer_tier(ticket.customer, message),
-        emotion=_confident_emotion(triage),
+        emotion=emotion,
         passages=tuple(passages),
         previous_replies=previous,
         brand_name=voice.brand_name,
         instructions=instructions,
         formal=voice.formal,
+        only_thanks=only_thanks,
     )
     tone = profile_for(language, tone_profiles())
     composed = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
+    if only_thanks:
+        composed = replace(composed, nothing_to_answer=True)
     if not supported:
         name = language_name(language)
         composed = replace(
@@ -149,7 +157,7 @@ def _draft_save(*, message: Message, composed: ComposedDraft, passages: list) ->
     )
     draft = _draft_row(ticket=ticket, message=message, composed=composed, passages=passages)
     result = composed.result
-    if not result.grounded:
+    if not result.grounded and not composed.nothing_to_answer:
         faq_suggestion_create(
             question=f"{ticket.subject}\n{message.body_text}"[:2000],
             language=result.language,

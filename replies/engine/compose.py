@@ -47,6 +47,8 @@ class LocalDraftEngine:
             tone = tone.formal_variant()
         shorter = "shorter" in inp.instructions
         brand = _clean_name(inp.brand_name) or "SupportDesk"
+        if inp.only_thanks and tone.thanks_reply:
+            return self._thanks(inp, tone, brand)
         previous = _normalise("\n".join(inp.previous_replies))
         sent = [p for p in inp.passages if previous and _already_sent(p, previous)]
         fresh = [p for p in inp.passages if p not in sent]
@@ -91,6 +93,22 @@ class LocalDraftEngine:
             engine=self.name,
             engine_version=self.version,
             notes=tuple(notes),
+        )
+
+    def _thanks(self, inp: DraftInput, tone: ToneProfile, brand: str) -> DraftResult:
+        name = _clean_name(inp.customer_name)
+        greeting = _fill(tone.greeting, name=name) if name else tone.greeting_anonymous
+        closing = f"{tone.closing}\n{_fill(tone.signature, brand=brand)}"
+        return DraftResult(
+            text="\n\n".join([greeting, tone.thanks_reply, closing]),
+            language=inp.language,
+            citations=(),
+            grounded=False,
+            needs_translation=False,
+            confidence=0.6,
+            engine=self.name,
+            engine_version=self.version,
+            notes=("The customer only thanked us: nothing to answer.",),
         )
 
 

@@ -35,6 +35,8 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "vip_line": "As one of our priority customers, your request is being handled by "
         "our priority support team.",
         "new_user_line": "Welcome to {brand}! We're glad to have you.",
+        "thanks_reply": "You're very welcome, I'm glad we could help! If anything "
+        "else comes up, just reply to this email.",
         "closing": "Best regards,",
         "signature": "The {brand} Support Team",
         "sources_label": "Sources:",
@@ -60,6 +62,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "next_steps": "若仍有任何疑問，歡迎直接回覆此信，我們會持續為您協助。",
         "vip_line": "您的案件已列為優先處理，將由專屬團隊為您服務。",
         "new_user_line": "歡迎使用 {brand}！剛開始使用若有不熟悉的地方，我們很樂意協助您。",
+        "thanks_reply": "不客氣，很高興能幫上忙！之後若有任何問題，歡迎直接回覆此信。",
         "closing": "敬祝 順心",
         "signature": "{brand} 客服團隊",
         "sources_label": "參考資料：",
@@ -84,6 +87,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "next_steps": "如仍有疑问，欢迎直接回复此邮件，我们会继续为您跟进。",
         "vip_line": "您的问题已列为优先处理，将由专属团队为您服务。",
         "new_user_line": "欢迎使用 {brand}！",
+        "thanks_reply": "不客气，很高兴能帮到您！之后如有任何问题，欢迎直接回复此邮件。",
         "closing": "祝好！",
         "signature": "{brand} 客服团队",
         "sources_label": "参考资料：",
@@ -112,6 +116,8 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "next_steps": "ご不明な点がございましたら、本メールにご返信いただけますと幸いです。",
         "vip_line": "お客様のお問い合わせは、優先対応チームが担当いたします。",
         "new_user_line": "{brand} をご利用いただき、誠にありがとうございます。",
+        "thanks_reply": "ご丁寧にありがとうございます。お役に立てて大変うれしく存じます。"
+        "今後ともお気軽にお問い合わせください。",
         "closing": "今後ともよろしくお願いいたします。",
         "signature": "{brand} カスタマーサポート",
         "sources_label": "参考資料：",
@@ -141,6 +147,8 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "vip_line": "Como cliente prioritario, tu caso lo está atendiendo nuestro equipo de "
         "atención preferente.",
         "new_user_line": "¡Qué gusto tenerte en {brand}!",
+        "thanks_reply": "¡De nada! Qué bueno que pudimos ayudarte. Si "
+        "necesitas algo más, responde a este correo.",
         "closing": "¡Saludos!",
         "signature": "El equipo de soporte de {brand}",
         "sources_label": "Fuentes:",
@@ -170,6 +178,8 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "vip_line": "En tant que client prioritaire, votre demande est prise en charge par "
         "notre équipe dédiée.",
         "new_user_line": "Bienvenue chez {brand} !",
+        "thanks_reply": "Avec plaisir, ravis d'avoir pu vous aider ! Pour toute "
+        "autre question, répondez simplement à cet e-mail.",
         "closing": "Bien cordialement,",
         "signature": "L'équipe support {brand}",
         "sources_label": "Sources :",
@@ -199,6 +209,8 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "next_steps": "Falls noch etwas unklar ist, antworten Sie einfach auf diese E-Mail.",
         "vip_line": "Ihre Anfrage wird bevorzugt von unserem Prioritäts-Team bearbeitet.",
         "new_user_line": "Herzlich willkommen bei {brand}!",
+        "thanks_reply": "Gern geschehen, schön, dass wir helfen konnten! Bei weiteren "
+        "Fragen antworten Sie einfach auf diese E-Mail.",
         "closing": "Viele Grüße",
         "signature": "Ihr {brand} Support-Team",
         "sources_label": "Quellen:",
@@ -227,6 +239,8 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "next_steps": "Se algo não ficar claro, é só responder a este e-mail.",
         "vip_line": "Como cliente prioritário, seu atendimento está com a nossa equipe dedicada.",
         "new_user_line": "Boas-vindas! Que bom ter você com a gente.",
+        "thanks_reply": "Por nada! Que bom que conseguimos ajudar. Se precisar "
+        "de mais alguma coisa, é só responder a este e-mail.",
         "closing": "Um abraço,",
         "signature": "Equipe de suporte {brand}",
         "sources_label": "Fontes:",

@@ -38,6 +38,8 @@ class ToneProfile:
     sources_label: str = "Sources:"
     see_also: str = "This may help too:"
     translation_note: str = ""
+    # The reply to a message that only thanks us (no question): no answer, no holding reply.
+    thanks_reply: str = ""
     # Overrides for the formal register (same keys as above, acknowledgements merged).
     formal: dict[str, Any] = field(default_factory=dict)
 

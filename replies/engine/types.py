@@ -21,6 +21,8 @@ class DraftInput:
     # An agent's "regenerate" requests, each one of INSTRUCTIONS; empty for the usual draft.
     instructions: tuple[str, ...] = ()
     formal: bool = False  # the brand voice asks for the formal register by default
+    # The customer only thanked us (replies.engine.thanks): acknowledge it, answer nothing.
+    only_thanks: bool = False
 
 
 # What an agent can ask of a regenerated draft.

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from knowledge.models import FAQSuggestion
 from replies.engine import DEFAULT_PROFILES
 from replies.models import BrandVoice, Draft, ToneProfileSetting
 from replies.services import DraftAlreadyDecided, draft_create, draft_regenerate, draft_send
@@ -241,3 +242,24 @@ def test_a_language_the_desk_does_not_serve_waits_for_a_person(demo_kb):
     assert "Korean, which this desk does not support" in draft.needs_human_reason
     message.ticket.refresh_from_db()
     assert message.ticket.needs_human
+
+
+def test_a_thank_you_gets_a_warm_reply_and_no_faq_suggestion(demo_kb):
+    message = _ask("Re: Password", "Danke, hat geklappt!", "de")
+
+    draft = draft_create(message_id=message.pk)
+
+    assert "Gern geschehen" in draft.text
+    assert "Fachteam" not in draft.text  # no holding reply promising a specialist
+    assert not FAQSuggestion.objects.filter(source_ticket=message.ticket).exists()
+    message.ticket.refresh_from_db()
+    assert not message.ticket.needs_human
+
+
+def test_a_request_that_ends_in_thanks_is_still_answered(demo_kb):
+    message = _ask("", "How do I reset my password. Thanks.", "en")
+
+    draft = draft_create(message_id=message.pk)
+
+    assert draft.grounded
+    assert draft.citations[0]["article_id"] == demo_kb["account-access"].pk

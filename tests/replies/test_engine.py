@@ -15,6 +15,7 @@ from replies.engine import (
     draft_reply,
     profile_for,
 )
+from replies.engine.thanks import is_only_thanks
 
 RENEWAL_EN = Passage(
     article_id=1,
@@ -352,3 +353,47 @@ def test_instructions_combine_shorter_and_more_formal() -> None:
     assert result.text.startswith("Dear Ana,")
     assert "Thank you for contacting us." not in result.text  # shorter: no pleasantries
     assert "Click Cancel auto-renewal and confirm. [1]" in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, that worked!",
+        "ok thank you so much",
+        "¡Muchas gracias, ya me llegó!",
+        "Danke, hat geklappt.",
+        "Merci beaucoup !",
+        "Valeu, resolvido!",
+        "謝謝，已經收到了。",
+        "好的谢谢",
+        "ご対応ありがとうございました。助かりました。",
+        "無事に届きました。ありがとうございました。またよろしくお願いいたします。",
+        "valeuuu, deu certo aqui",
+    ],
+)
+def test_a_message_that_only_thanks_us_is_recognised(text: str) -> None:
+    assert is_only_thanks(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks! But when will the refund arrive?",
+        "Thanks in advance, I need the invoice for LM-1",  # a request, without a question mark
+        "谢谢，退款什么时候到账呢",
+        "ありがとうございます。返品はできますか",
+        "Where is my order",
+        "Thank you for nothing. My parcel is still missing, this is the third time I write, "
+        "I have been waiting for weeks now and nobody tells me anything useful at all, really",
+    ],
+)
+def test_thanks_with_a_question_or_a_story_is_not_only_thanks(text: str) -> None:
+    assert not is_only_thanks(text)
+
+
+def test_only_thanks_gets_a_short_acknowledgement_and_no_answer() -> None:
+    result = draft(only_thanks=True, language="es", customer_name="Ana")
+
+    assert result.text.startswith("¡Hola Ana!")
+    assert "¡De nada!" in result.text
+    assert not result.citations and not result.grounded
