@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -35,59 +37,64 @@ def _ticket_response(
     return render(request, "supportdesk/ticket.html#ticket-work", context, status=status)
 
 
+def _act(request: HtmxHttpRequest, ticket_id: int, action: Callable[[], object]) -> HttpResponse:
+    """Run one action on a ticket and show its work panel again; a refusal is shown there with
+    its reason (409: someone acted first; 400: the request cannot be carried out)."""
+    try:
+        action()
+    except DraftAlreadyDecided as exc:
+        return _ticket_response(request, ticket_id, error=str(exc), status=409)
+    except ValueError as exc:
+        return _ticket_response(request, ticket_id, error=str(exc), status=400)
+    return _ticket_response(request, ticket_id)
+
+
 @agent_view
 @require_POST
 def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=pk)
     edited_text = request.POST.get("text") if request.POST.get("action") == "edit" else None
-    try:
-        draft_send(draft_id=draft.pk, actor=request.user, text=edited_text)
-    except DraftAlreadyDecided as exc:
-        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
-    except ValueError as exc:
-        return _ticket_response(request, draft.ticket_id, error=str(exc), status=400)
-    return _ticket_response(request, draft.ticket_id)
+    return _act(
+        request,
+        draft.ticket_id,
+        lambda: draft_send(draft_id=draft.pk, actor=request.user, text=edited_text),
+    )
 
 
 @agent_view
 @require_POST
 def regenerate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=pk)
-    try:
-        draft_regenerate(
-            draft_id=draft.pk, actor=request.user, instruction=request.POST.get("instruction", "")
-        )
-    except DraftAlreadyDecided as exc:
-        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
-    except ValueError as exc:
-        return _ticket_response(request, draft.ticket_id, error=str(exc), status=400)
-    return _ticket_response(request, draft.ticket_id)
+    instruction = request.POST.get("instruction", "")
+    return _act(
+        request,
+        draft.ticket_id,
+        lambda: draft_regenerate(draft_id=draft.pk, actor=request.user, instruction=instruction),
+    )
 
 
 @agent_view
 @require_POST
 def escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=pk)
-    try:
-        draft_escalate(
-            draft_id=draft.pk, actor=request.user, reason=request.POST.get("reason", "")[:250]
-        )
-    except DraftAlreadyDecided as exc:
-        return _ticket_response(request, draft.ticket_id, error=str(exc), status=409)
-    return _ticket_response(request, draft.ticket_id)
+    reason = request.POST.get("reason", "")[:250]
+    return _act(
+        request,
+        draft.ticket_id,
+        lambda: draft_escalate(draft_id=draft.pk, actor=request.user, reason=reason),
+    )
 
 
 @agent_view
 @require_POST
 def reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk)
-    try:
-        reply_send_manual(
-            ticket_id=ticket.pk, actor=request.user, text=request.POST.get("text", "")
-        )
-    except ValueError as exc:
-        return _ticket_response(request, ticket.pk, error=str(exc), status=400)
-    return _ticket_response(request, ticket.pk)
+    text = request.POST.get("text", "")
+    return _act(
+        request,
+        ticket.pk,
+        lambda: reply_send_manual(ticket_id=ticket.pk, actor=request.user, text=text),
+    )
 
 
 @agent_view

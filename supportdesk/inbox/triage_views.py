@@ -62,25 +62,22 @@ def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def reassign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk)
     raw = request.POST.get("assignee", "")
-    status = 200
     try:
         assignee_id = int(raw) if raw else None
         ticket_reassign(ticket_id=ticket.pk, actor=request.user, assignee_id=assignee_id)
     except ValueError:
-        status = 400
+        return _summary(request, ticket, "Choose someone who works the inbox.", key="assign_error")
+    return _summary(request, ticket)
+
+
+def _summary(
+    request: HtmxHttpRequest, ticket: Ticket, error: str = "", *, key: str = "routing_error"
+) -> HttpResponse:
+    """The ticket's summary panel again, with `error` (if any) shown under `key`'s form."""
     if not request.htmx:
         return htmx_redirect(request, f"/tickets/{ticket.pk}/")
     context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
-    if status == 400:
-        context["assign_error"] = "Choose someone who works the inbox."
-    return render(request, "supportdesk/ticket.html#ticket-summary", context, status=status)
-
-
-def _summary(request: HtmxHttpRequest, ticket: Ticket, error: str = "") -> HttpResponse:
-    if not request.htmx:
-        return htmx_redirect(request, f"/tickets/{ticket.pk}/")
-    context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
-    context["routing_error"] = error
+    context[key] = error
     return render(
         request, "supportdesk/ticket.html#ticket-summary", context, status=400 if error else 200
     )

@@ -32,6 +32,12 @@ VECTORS = DEMO_DIR / "vectors.npz"  # e5 vectors of the demo's training texts
 NO_ANSWER = "__no_answer__"  # the label of questions the demo KB does not answer
 
 
+def _rows(name: str, label: str) -> list[tuple[str, str]]:
+    """(text, label column) of a demo CSV file."""
+    with (DEMO_DIR / name).open(newline="", encoding="utf-8") as handle:
+        return [(row["text"], row[label]) for row in csv.DictReader(handle)]
+
+
 def _embedding_cache() -> EmbeddingCache | None:
     embedder = default_embedder()
     return EmbeddingCache.under(Path(settings.MODELS_DIR), embedder) if embedder else None
@@ -120,14 +126,11 @@ class Command(BaseCommand):
         return created
 
     def _examples(self) -> int:
-        with (DEMO_DIR / "category_examples.csv").open(newline="", encoding="utf-8") as handle:
-            rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+        rows = _rows("category_examples.csv", "category")
         created = examples_import(target=LabelledExample.Target.CATEGORY, rows=rows).created
         # Messages written the way customers write, in every supported language, with some that
         # belong to no category: they teach the other languages and calibrate the confidences.
-        written = DEMO_DIR / "category_examples_written.csv"
-        with written.open(newline="", encoding="utf-8") as handle:
-            rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+        rows = _rows("category_examples_written.csv", "category")
         return (
             created
             + examples_import(
@@ -168,16 +171,10 @@ class Command(BaseCommand):
                 "title", "pk"
             )
         )
-        with (DEMO_DIR / "answer_examples.csv").open(newline="", encoding="utf-8") as handle:
-            rows = [
-                (
-                    row["text"],
-                    row["article"]
-                    if row["article"] == NO_ANSWER
-                    else str(ids[sources[row["article"]]]),
-                )
-                for row in csv.DictReader(handle)
-            ]
+        rows = [
+            (text, key if key == NO_ANSWER else str(ids[sources[key]]))
+            for text, key in _rows("answer_examples.csv", "article")
+        ]
         return examples_import(
             target=LabelledExample.Target.ANSWER,
             rows=rows,
