@@ -34,6 +34,7 @@ from triage.engine import (  # noqa: E402
     load_emotion_examples,
     load_local_engine,
     predict_emotion,
+    predict_emotions,
     save_model,
     set_active,
     train_category_model,
@@ -44,7 +45,8 @@ from triage.engine.embed import (  # noqa: E402
     default_embedder,
     embeddings_enabled,
 )
-from triage.engine.emotion import SHIPPED_VECTORS  # noqa: E402
+from triage.engine.emotion import SHIPPED_VECTORS, load_support_examples  # noqa: E402
+from triage.engine.local import add_support_reading  # noqa: E402
 from triage.engine.model import expected_calibration_error  # noqa: E402
 from triage.engine.prepare_goemotions import iter_mapped_rows, read_label_names  # noqa: E402
 
@@ -150,6 +152,17 @@ def goemotions(cache: EmbeddingCache | None) -> object:
     show("macro-F1 without decision offsets", float(f1_score(truth, plain, average="macro")))
     show("ECE", expected_calibration_error(probabilities, predicted == truth))
     show(f"training time ({len(rows)} rows)", seconds, " s")
+    if cache is not None:
+        metrics = add_support_reading(model, load_support_examples(), cache)
+        product = [p.emotion for p in predict_emotions(model, texts, languages=["en"] * len(texts))]
+        print("  support reading (what the product uses with embeddings on)")
+        show("  support messages, out-of-fold accuracy", 100 * metrics["support_accuracy"], " %")
+        show("  support messages, out-of-fold macro-F1", metrics["support_macro_f1"])
+        show("  intensity, out-of-fold mean error (0-1)", metrics["intensity_mae"])
+        show(
+            "  GoEmotions dev macro-F1 (Reddit, not support)",
+            float(f1_score(truth, product, average="macro")),
+        )
     return model
 
 

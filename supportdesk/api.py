@@ -345,6 +345,7 @@ def ticket_json(pk: int) -> dict:
             "out_of_scope": tr.out_of_scope,
             "emotion": tr.emotion,
             "emotion_confidence": tr.emotion_confidence,
+            "emotion_intensity": tr.emotion_intensity,
             "urgency": tr.urgency,
             "urgency_reasons": tr.urgency_reasons,
             "needs_human": tr.needs_human,

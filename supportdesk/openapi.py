@@ -118,6 +118,7 @@ SCHEMAS = {
             "out_of_scope": BOOLEAN,
             "emotion": {**STRING, "enum": list(EMOTIONS)},
             "emotion_confidence": NUMBER,
+            "emotion_intensity": NUMBER,
             "urgency": STRING,
             "urgency_reasons": STRINGS,
             "needs_human": BOOLEAN,

@@ -94,10 +94,15 @@ class RoutingRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for name in ("confidence_below", "confidence_at_least", "min_emotion_confidence"):
+        for name in (
+            "confidence_below",
+            "confidence_at_least",
+            "min_emotion_confidence",
+            "min_emotion_intensity",
+        ):
             value = data.get(name)
             if value is not None and not 0 <= value <= 1:
-                self.add_error(name, "Enter a confidence between 0 and 1.")
+                self.add_error(name, "Enter a number between 0 and 1.")
         return data
 
 
@@ -126,6 +131,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
                     "repeat_contact",
                     "emotions",
                     "min_emotion_confidence",
+                    "min_emotion_intensity",
                     "urgencies",
                     "languages",
                     "channels",

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from supportdesk.models import BusinessHours, Category, Team
+from triage.engine.rules import intensity_word
 from triage.engine.types import EMOTIONS
 
 EMOTION_CHOICES = [(e, e) for e in EMOTIONS]
@@ -92,6 +93,8 @@ class TriageResult(models.Model):
     out_of_scope = models.BooleanField(default=False)
     emotion = models.CharField(max_length=12, choices=EMOTION_CHOICES)
     emotion_confidence = models.FloatField()
+    # How strongly the emotion is expressed, 0-1 (0 for neutral).
+    emotion_intensity = models.FloatField(default=0.0)
     urgency = models.CharField(max_length=8)
     urgency_reasons = models.JSONField(default=list)
     needs_human = models.BooleanField(default=False)
@@ -106,6 +109,10 @@ class TriageResult(models.Model):
 
     def __str__(self) -> str:
         return f"triage of message {self.message_id}"
+
+    @property
+    def intensity_word(self) -> str:
+        return intensity_word(self.emotion_intensity)
 
 
 class AgentSession(models.Model):
@@ -192,6 +199,11 @@ class RoutingRule(models.Model):
     repeat_contact = models.BooleanField(null=True, blank=True)
     emotions = models.JSONField(default=list, blank=True)
     min_emotion_confidence = models.FloatField(null=True, blank=True, help_text="0 to 1.")
+    min_emotion_intensity = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="0 to 1: how strongly the emotion is expressed (0.7 and up reads as strong).",
+    )
     urgencies = models.JSONField(default=list, blank=True)
     languages = models.JSONField(default=list, blank=True)
     channels = models.JSONField(default=list, blank=True)

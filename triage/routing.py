@@ -25,10 +25,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from triage.engine.rules import intensity_word
+
 CALM_EMOTIONS = frozenset({"neutral", "positive", "confused"})
 DISTRESSED_EMOTIONS = frozenset({"angry", "anxious", "sad"})
 # Below this, "angry" is a guess: the ticket still goes to a human, but no supervisor is paged.
 ANGRY_ALERT_CONFIDENCE = 0.5
+# A supervisor is paged for strong anger (shouting, threats), not for a mildly annoyed customer.
+ANGRY_ALERT_INTENSITY = 0.7
 DEFAULT_LOW_CONFIDENCE = 0.5
 
 AUTO_SEND = "auto_send"  # send the draft without a person, if every guardrail passes
@@ -59,6 +63,7 @@ class RouteInput:
     plan: str = "free"
     new_customer: bool = False
     text: str = ""  # subject and message, for keyword conditions
+    emotion_intensity: float = 0.0  # 0-1, how strongly the emotion is expressed
 
     @property
     def in_scope(self) -> bool:
@@ -90,6 +95,7 @@ class Rule:
     repeat_contact: bool | None = None
     emotions: frozenset[str] = frozenset()
     min_emotion_confidence: float | None = None
+    min_emotion_intensity: float | None = None
     urgencies: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
@@ -227,13 +233,24 @@ def _repeat_contact(rule: Rule, f: RouteInput) -> str | None | bool:
 
 
 def _emotion(rule: Rule, f: RouteInput) -> str | None | bool:
-    if not rule.emotions and rule.min_emotion_confidence is None:
+    if (
+        not rule.emotions
+        and rule.min_emotion_confidence is None
+        and (rule.min_emotion_intensity is None)
+    ):
         return False
     if rule.emotions and f.emotion not in rule.emotions:
         return None
+    if (
+        rule.min_emotion_confidence is not None
+        and f.emotion_confidence < rule.min_emotion_confidence
+    ):
+        return None
+    if rule.min_emotion_intensity is not None and f.emotion_intensity < rule.min_emotion_intensity:
+        return None
+    if rule.min_emotion_intensity is not None:
+        return f"{f.emotion.capitalize()} customer ({intensity_word(f.emotion_intensity)})"
     if rule.min_emotion_confidence is not None:
-        if f.emotion_confidence < rule.min_emotion_confidence:
-            return None
         return f"{f.emotion.capitalize()} customer ({f.emotion_confidence:.0%} confidence)"
     if rule.emotions <= CALM_EMOTIONS:
         return f"Calm customer ({f.emotion})"
@@ -377,6 +394,7 @@ def seed_rules(*, low_confidence: float = DEFAULT_LOW_CONFIDENCE) -> tuple[Rule,
             vip=True,
             emotions=frozenset({"angry"}),
             min_emotion_confidence=ANGRY_ALERT_CONFIDENCE,
+            min_emotion_intensity=ANGRY_ALERT_INTENSITY,
             urgencies=frozenset({"high"}),
         ),
         Rule(
@@ -420,10 +438,16 @@ def rule_summary(rule: Rule) -> list[str]:
         parts.append("new customer" if rule.new_customer else "returning customer")
     if rule.repeat_contact is not None:
         parts.append("repeat contact" if rule.repeat_contact else "first contact")
-    if rule.emotions or rule.min_emotion_confidence is not None:
+    if (
+        rule.emotions
+        or rule.min_emotion_confidence is not None
+        or (rule.min_emotion_intensity is not None)
+    ):
         emotions = " or ".join(sorted(rule.emotions)) if rule.emotions else "any emotion"
         if rule.min_emotion_confidence is not None:
             emotions += f" (confidence at least {rule.min_emotion_confidence:.0%})"
+        if rule.min_emotion_intensity is not None:
+            emotions += f" (intensity at least {rule.min_emotion_intensity:.1f})"
         parts.append("customer is " + emotions)
     if rule.urgencies:
         parts.append("urgency is " + " or ".join(sorted(rule.urgencies)))

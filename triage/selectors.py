@@ -67,6 +67,7 @@ def _rule_from_row(row: RoutingRule) -> Rule:
         repeat_contact=row.repeat_contact,
         emotions=frozenset(row.emotions),
         min_emotion_confidence=row.min_emotion_confidence,
+        min_emotion_intensity=row.min_emotion_intensity,
         urgencies=frozenset(row.urgencies),
         languages=frozenset(row.languages),
         channels=frozenset(row.channels),

@@ -141,15 +141,23 @@ def shipped_emotion_problem() -> str:
     return ""
 
 
-def emotion_install_shipped() -> ModelVersion:
-    """Install the shipped emotion model as this installation's active emotion version: saved
-    under MODELS_DIR and signed with this installation's key like a model trained here.
-    Call `shipped_emotion_problem()` first; raises ValueError if it is not usable."""
+def emotion_support_examples() -> list[tuple[str, str, float | None]]:
+    """What the emotion model's support reading learns from: the bundled messages written to
+    support desks (with intensity) and every emotion agents corrected (intensity unknown)."""
+    from triage.engine.emotion import load_support_examples
+
+    corrected = LabelledExample.objects.filter(target="emotion").order_by("pk")
+    return load_support_examples() + [
+        (text, label, None)
+        for text, label in corrected.values_list("text", "label")
+        if label in EMOTIONS
+    ]
+
+
+def _shipped_emotion_model():
     import joblib
 
-    from triage.engine import set_active
     from triage.engine.model import TrainedModel
-    from triage.engine.store import save_model
 
     problem = shipped_emotion_problem()
     if problem:
@@ -157,7 +165,34 @@ def emotion_install_shipped() -> ModelVersion:
     model = joblib.load(SHIPPED_EMOTION_MODEL)  # checked against the pinned sha256 above
     if not isinstance(model, TrainedModel) or model.target != "emotion":
         raise ValueError("the shipped emotion model is not an emotion model")
+    return model
+
+
+def _emotion_from_shipped(progress: Callable[[int, int], None] | None = None) -> tuple[str, dict]:
+    """The shipped emotion model with a support reading fitted here (on the bundled support
+    messages and agents' corrections: seconds, not the minutes of a full training), saved as a
+    new, inactive version. Returns (version, metrics)."""
+    from triage.engine.local import add_support_reading, support_cache
+    from triage.engine.store import save_model
+
+    model = _shipped_emotion_model()
+    cache = support_cache(Path(settings.MODELS_DIR), progress)
+    if cache is not None:
+        add_support_reading(model, emotion_support_examples(), cache)
     version = save_model(model, Path(settings.MODELS_DIR) / "emotion", key=model_signing_key())
+    return version, dict(model.metrics)
+
+
+def emotion_install_shipped(
+    progress: Callable[[int, int], None] | None = None,
+) -> ModelVersion:
+    """Install the shipped emotion model as this installation's active emotion version: saved
+    under MODELS_DIR and signed with this installation's key like a model trained here, with
+    its support reading fitted here. Call `shipped_emotion_problem()` first; raises ValueError
+    if it is not usable."""
+    from triage.engine import set_active
+
+    version, metrics = _emotion_from_shipped(progress)
     with transaction.atomic():
         ModelVersion.objects.filter(target="emotion", is_active=True).update(is_active=False)
         set_active(Path(settings.MODELS_DIR) / "emotion", version)
@@ -165,11 +200,11 @@ def emotion_install_shipped() -> ModelVersion:
             target="emotion",
             version=version,
             metrics={
-                **model.metrics,
-                "labels": sorted(model.labels),
+                **metrics,
+                "labels": sorted(EMOTIONS),
                 "promotion": "shipped with this release",
             },
-            example_count=int(model.metrics.get("examples", 0)),
+            example_count=int(metrics.get("examples", 0) + metrics.get("support_examples", 0)),
             is_active=True,
         )
 
@@ -208,14 +243,22 @@ def model_train(
     oos_label: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     max_per_label: int | None = None,
+    retrain: bool = False,
 ) -> ModelVersion | None:
     """Train a new version and store it; promote it if `should_promote` says so. None when
     there is nothing to learn. The returned row's `is_active` and `metrics["promotion"]` tell
     what happened.
 
     `progress(done, total)` reports the one-time embedding of examples not embedded before
-    (stored under MODELS_DIR/embeddings; the shipped emotion rows come with their vectors)."""
-    from triage.engine import set_active, train_and_save
+    (stored under MODELS_DIR/embeddings; the shipped emotion rows come with their vectors).
+
+    Emotion is the shipped base model with its support reading refitted on agents' corrections,
+    unless `retrain` (or `max_per_label`) asks for the base to be trained here too."""
+    from triage.engine import train_and_save
+
+    if target == "emotion" and not (retrain or max_per_label or shipped_emotion_problem()):
+        version, metrics = _emotion_from_shipped(progress)
+        return _record(target, version, metrics, set(EMOTIONS), int(metrics.get("examples", 0)))
 
     # Category and answer confidences are calibrated on realistic rows; emotion keeps its
     # held-out slice.
@@ -236,7 +279,17 @@ def model_train(
         progress=progress,
         activate=False,
         calibration=calibration,
+        support=emotion_support_examples() if target == "emotion" else (),
     )
+    return _record(target, version, metrics, labels, len(examples) + len(calibration))
+
+
+def _record(
+    target: str, version: str, metrics: dict, labels: set[str], example_count: int
+) -> ModelVersion:
+    """Store a newly saved version; make it the active one if `should_promote` says so."""
+    from triage.engine import set_active
+
     with transaction.atomic():
         active = (
             ModelVersion.objects.select_for_update().filter(target=target, is_active=True).first()
@@ -251,6 +304,6 @@ def model_train(
             target=target,
             version=version,
             metrics={**metrics, "labels": sorted(labels), "promotion": why},
-            example_count=len(examples) + len(calibration),
+            example_count=example_count,
             is_active=promote,
         )

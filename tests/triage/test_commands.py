@@ -82,8 +82,8 @@ def test_triage_file_writes_one_result_per_row_in_order(tmp_path, triage_engine)
     assert [r["id"] for r in results] == ["a1", "a2", "a3", "a4"]
     assert list(results[0]) == [
         "id", "language", "language_confidence", "category", "category_confidence",
-        "out_of_scope", "emotion", "emotion_confidence", "urgency", "urgency_reasons",
-        "needs_human", "needs_human_reasons",
+        "out_of_scope", "emotion", "emotion_confidence", "emotion_intensity", "urgency",
+        "urgency_reasons", "needs_human", "needs_human_reasons",
     ]  # fmt: skip
     assert results[0]["language"] == "en"
     assert results[1]["language"] == "zh-Hant"
@@ -286,21 +286,18 @@ def test_a_shipped_emotion_model_that_does_not_match_its_pin_is_never_loaded(
         training.emotion_install_shipped()
 
 
-def test_agents_emotion_corrections_are_trained_on_not_replaced_by_the_shipped_model(
-    settings, tmp_path, capsys, monkeypatch
-):
+def test_agents_emotion_corrections_teach_the_support_reading_in_seconds(settings, tmp_path):
+    from triage.engine.emotion import load_support_examples
+    from triage.models import ModelVersion
+
     settings.MODELS_DIR = tmp_path / "models"
     LabelledExample.objects.create(target="emotion", text="this is a joke, fix it", label="angry")
-    trained = []
-    monkeypatch.setattr(
-        "triage.management.commands.train_models.model_train",
-        lambda **kwargs: trained.append(kwargs["target"]),
-    )
 
     call_command("train_models", "--target", "emotion")
 
-    assert trained == ["emotion"]
-    assert "agents' corrections to learn from" in capsys.readouterr().out
+    version = ModelVersion.objects.get(target="emotion", is_active=True)
+    assert version.metrics["promotion"] == "shipped with this release"
+    assert version.metrics["support_examples"] == len(load_support_examples()) + 1
 
 
 def test_the_emotion_data_header_row_is_not_an_example():

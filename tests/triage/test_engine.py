@@ -212,17 +212,30 @@ def test_only_messages_beyond_the_training_comments_length_are_read_by_sentence(
 # -- rules ---------------------------------------------------------------------------------
 
 
-def _signals(text: str, emotion: str = "neutral", confidence: float = 0.9) -> Signals:
-    return Signals(text, emotion, confidence, "billing", 0.95, out_of_scope=False)
+def _signals(
+    text: str, emotion: str = "neutral", confidence: float = 0.9, intensity: float = 0.0
+) -> Signals:
+    return Signals(
+        text, emotion, confidence, "billing", 0.95, out_of_scope=False, emotion_intensity=intensity
+    )
 
 
 def test_vip_angry_about_money_is_high_urgency_with_reasons() -> None:
-    decision = decide(_signals("You charged me twice!", "angry", 0.82), CustomerContext(vip=True))
+    signals = _signals("You charged me twice!", "angry", 0.82, intensity=0.9)
+    decision = decide(signals, CustomerContext(vip=True))
     assert decision.urgency == "high"
     assert "Customer is VIP" in decision.urgency_reasons
-    assert "Angry tone (0.82)" in decision.urgency_reasons
+    assert "Angry tone (strong)" in decision.urgency_reasons
     assert any("money" in reason for reason in decision.urgency_reasons)
-    assert decision.needs_human_reasons == ("Angry tone (0.82)",)
+    assert decision.needs_human_reasons == ("Angry tone (strong)",)
+
+
+def test_mild_anger_raises_urgency_but_needs_no_human_on_its_own() -> None:
+    decision = decide(
+        _signals("a bit annoyed, to be honest", "angry", 0.9, intensity=0.35), CustomerContext()
+    )
+    assert "Angry tone (mild)" in decision.urgency_reasons
+    assert decision.needs_human_reasons == ()
 
 
 def test_plain_question_is_low_urgency_and_needs_no_human() -> None:

@@ -54,7 +54,10 @@ def test_routine_question_from_calm_customer_is_an_auto_reply_candidate():
     ("changes", "reason"),
     [
         ({"vip": True}, "VIP customer"),
-        ({"emotion": "angry", "emotion_confidence": 0.87}, "Angry customer (87% confidence)"),
+        (
+            {"emotion": "angry", "emotion_confidence": 0.87, "emotion_intensity": 0.9},
+            "Angry customer (strong)",
+        ),
         ({"urgency": "high"}, "High urgency"),
     ],
 )
@@ -66,10 +69,20 @@ def test_vip_angry_or_urgent_alerts_a_supervisor(changes, reason):
 
 
 def test_supervisor_alert_lists_every_reason():
-    decision = route(vip=True, emotion="angry", emotion_confidence=0.6, urgency="high")
+    decision = route(
+        vip=True, emotion="angry", emotion_confidence=0.6, emotion_intensity=0.8, urgency="high"
+    )
 
     assert decision.action == "supervisor"
-    assert decision.reasons == ("VIP customer", "Angry customer (60% confidence)", "High urgency")
+    assert decision.reasons == ("VIP customer", "Angry customer (strong)", "High urgency")
+
+
+def test_a_mildly_annoyed_customer_goes_to_an_agent_without_paging_a_supervisor():
+    mild = route(emotion="angry", emotion_confidence=0.9, emotion_intensity=0.4)
+    strong = route(emotion="angry", emotion_confidence=0.9, emotion_intensity=0.9)
+
+    assert mild.action == "human"
+    assert strong.action == "supervisor"
 
 
 def test_supervisor_rules_win_over_human_rules():
@@ -252,7 +265,7 @@ def test_a_rule_without_conditions_always_fires():
 def test_rule_summary_reads_like_a_sentence():
     assert rule_summary(SEED[0]) == [
         "VIP customer",
-        "customer is angry (confidence at least 50%)",
+        "customer is angry (confidence at least 50%) (intensity at least 0.7)",
         "urgency is high",
     ]
     assert rule_summary(Rule(name="x")) == ["always"]

@@ -28,7 +28,7 @@ def test_a_fresh_installation_has_the_seed_rules_in_order():
 
 
 def test_every_decision_stores_the_rule_that_fired_and_its_conditions(categories, stub_triage):
-    stub_triage(emotion="angry", emotion_confidence=0.9, urgency="high")
+    stub_triage(emotion="angry", emotion_confidence=0.9, emotion_intensity=0.9, urgency="high")
     message = _incoming(customer=CustomerFactory(is_vip=True))
 
     triage_message(message_id=message.pk)
@@ -41,7 +41,7 @@ def test_every_decision_stores_the_rule_that_fired_and_its_conditions(categories
             "rule_id": vip_rule.pk,
             "name": vip_rule.name,
             "action": "supervisor",
-            "conditions": ["VIP customer", "Angry customer (90% confidence)", "High urgency"],
+            "conditions": ["VIP customer", "Angry customer (strong)", "High urgency"],
         }
     ]
 
@@ -121,7 +121,7 @@ def test_the_admin_rejects_a_confidence_outside_zero_to_one(desk_admin_client):
     )
 
     assert response.status_code == 200
-    assert "Enter a confidence between 0 and 1." in response.content.decode()
+    assert "Enter a number between 0 and 1." in response.content.decode()
     assert not RoutingRule.objects.filter(name="Bad").exists()
 
 

@@ -60,14 +60,14 @@ def test_triage_labels_the_ticket_and_routes_a_routine_question_to_auto_reply(
 def test_angry_customer_alerts_supervisors_once_the_transaction_commits(
     new_message, stub_triage, sent_events, django_capture_on_commit_callbacks
 ):
-    stub_triage(emotion="angry", emotion_confidence=0.9)
+    stub_triage(emotion="angry", emotion_confidence=0.9, emotion_intensity=0.9)
 
     with django_capture_on_commit_callbacks() as callbacks:
         triage_message(message_id=new_message.pk)
         assert sent_events == []  # nothing leaves before commit
 
     escalation = Escalation.objects.get(ticket_id=new_message.ticket_id)
-    assert escalation.reason == "Angry customer (90% confidence)"
+    assert escalation.reason == "Angry customer (strong)"
     ticket = Ticket.objects.get(pk=new_message.ticket_id)
     assert ticket.is_escalated
     assert ticket.needs_human
@@ -318,7 +318,7 @@ def test_escalations_that_are_not_high_urgency_send_no_email(
     supervisor.email = "sam@lumen.example"
     supervisor.save()
     RoutingSettings.current().on_duty_supervisors.set([supervisor])
-    stub_triage(emotion="angry", emotion_confidence=0.9, urgency="medium")
+    stub_triage(emotion="angry", emotion_confidence=0.9, emotion_intensity=0.9, urgency="medium")
 
     with django_capture_on_commit_callbacks(execute=True):
         triage_message(message_id=new_message.pk)

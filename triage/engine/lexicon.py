@@ -1,7 +1,8 @@
 """A small hand-written emotion lexicon for the languages the English-trained model cannot read.
 
 Cues are words or phrases a native speaker would read as clearly carrying the emotion on their
-own. Topic words are not cues: "refund" or 退款 says what the ticket is about, not how the
+own; a hacked account or a fraudulent charge counts as a cause for worry. Topic words are not
+cues: "refund" or 退款 says what the ticket is about, not how the
 customer feels. Plain courtesy ("thanks", "gracias", 謝謝) is left out of `positive` because it
 closes angry messages as often as happy ones. Negation ("no estoy enfadado") is not handled;
 the cue still fires, which is why a lexicon result never claims more than 0.9 confidence.
@@ -40,17 +41,23 @@ _CUES: dict[str, dict[str, tuple[str, ...]]] = {
             "骗子", "搞什么", "受够", "太过分", "烂透", "夸张"),
     },
     "anxious": {
-        "en": ("worried", "worrying", "anxious", "nervous", "scared", "afraid", "panic*",
-            "desperate", "urgent*", "concerned"),
-        "es": ("preocupad*", "me preocupa", "nervios*", "miedo", "ansios*", "urgente*", "asustad*",
-            "angustiad*", "desesperad*"),
-        "pt": ("preocupad*", "nervos*", "ansios*", "medo", "urgente*", "desesperad*", "aflit*",
-            "assustad*"),
-        "fr": ("inquiet*", "angoiss*", "stresse*", "peur", "urgent*", "nerveu*", "panique*"),
-        "de": ("besorgt", "sorgen", "angst", "nervos", "dringend*", "beunruhigt", "panik"),
-        "ja": ("不安", "心配", "困っています", "困って", "怖い", "至急", "緊急", "焦って"),
-        "zh-Hant": ("擔心", "著急", "焦慮", "緊急", "急用", "害怕", "不安", "怎麼辦", "緊張"),
-        "zh-Hans": ("担心", "着急", "焦虑", "紧急", "急用", "害怕", "不安", "怎么办", "紧张"),
+        "en": ("hacked", "fraudulent", "unauthori*", "stolen", "phishing", "worried", "worrying",
+            "anxious", "nervous", "scared", "afraid", "panic*", "desperate", "urgent*",
+            "concerned"),
+        "es": ("hackead*", "fraude", "robad*", "no autoriz*", "preocupad*", "me preocupa",
+            "nervios*", "miedo", "ansios*", "urgente*", "asustad*", "angustiad*", "desesperad*"),
+        "pt": ("hackead*", "fraude", "roubad*", "nao autoriz*", "preocupad*", "nervos*",
+            "ansios*", "medo", "urgente*", "desesperad*", "aflit*", "assustad*"),
+        "fr": ("pirate", "piratee", "fraude", "non autorise*", "inquiet*", "angoiss*", "stresse*",
+            "peur", "urgent*", "nerveu*", "panique*"),
+        "de": ("gehackt", "betrug", "gestohlen", "unbefugt*", "besorgt", "sorgen", "angst",
+            "nervos", "dringend*", "beunruhigt", "panik"),
+        "ja": ("不正アクセス", "乗っ取られ", "不正利用", "詐欺", "不安", "心配",
+            "困っています", "困って", "怖い", "至急", "緊急", "焦って"),
+        "zh-Hant": ("被盜", "盜刷", "詐騙", "盜用", "擔心", "著急", "焦慮", "緊急", "急用",
+            "害怕", "不安", "怎麼辦", "緊張"),
+        "zh-Hans": ("被盗", "盗刷", "诈骗", "盗用", "担心", "着急", "焦虑", "紧急", "急用",
+            "害怕", "不安", "怎么办", "紧张"),
     },
     "sad": {
         "en": ("disappointed", "disappointing", "heartbroken", "let down", "upset", "unhappy",

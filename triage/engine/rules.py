@@ -75,7 +75,8 @@ class RulesConfig:
     repeat_window_days: int = 7
     repeat_contacts: int = 2  # other tickets in the window that make this a repeat contact
     angry_confidence: float = 0.5  # angry tone raises urgency from here
-    angry_handoff_confidence: float = 0.8  # and sends the ticket to a human from here
+    # A human takes over when the anger is this strong (0-1), however sure the reading is.
+    angry_handoff_intensity: float = 0.7
     anxious_confidence: float = 0.5
     min_category_confidence: float = 0.5
     high_score: int = 4
@@ -92,6 +93,14 @@ class Signals:
     category: str
     category_confidence: float
     out_of_scope: bool
+    emotion_intensity: float = 0.0
+
+
+def intensity_word(intensity: float) -> str:
+    """How an emotion's intensity reads to people: mild, clear or strong."""
+    if intensity >= 0.7:
+        return "strong"
+    return "clear" if intensity >= 0.45 else "mild"
 
 
 @dataclass(frozen=True)
@@ -136,13 +145,13 @@ def decide(
     for topic in ("money", "outage"):
         if topic in topics:
             add(2, TOPIC_REASONS[topic])
-    tone = f"({signals.emotion_confidence:.2f})"
+    strength = intensity_word(signals.emotion_intensity)
     if signals.emotion == "angry" and signals.emotion_confidence >= config.angry_confidence:
-        add(2, f"Angry tone {tone}")
-        if signals.emotion_confidence >= config.angry_handoff_confidence:
-            human_reasons.append(f"Angry tone {tone}")
+        add(2, f"Angry tone ({strength})")
+        if signals.emotion_intensity >= config.angry_handoff_intensity:
+            human_reasons.append(f"Angry tone ({strength})")
     elif signals.emotion == "anxious" and signals.emotion_confidence >= config.anxious_confidence:
-        add(1, f"Anxious tone {tone}")
+        add(1, f"Anxious tone ({strength})")
     if recent >= config.repeat_contacts:
         repeat = f"Repeat contact: {recent + 1} tickets in {config.repeat_window_days} days"
         add(1, repeat)

@@ -39,3 +39,6 @@ class TriageResult:
     needs_human_reasons: tuple[str, ...]
     engine: str
     engine_version: str
+    # How strongly the emotion is expressed, 0-1 (0 for neutral): an angry 0.9 shouts or
+    # threatens, an angry 0.4 is mildly annoyed.
+    emotion_intensity: float = 0.0

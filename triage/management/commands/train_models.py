@@ -1,8 +1,8 @@
 """Train the local triage models from the stored labelled examples and activate them.
 
-The emotion model ships trained (see triage/training.py): while agents have made no emotion
-corrections it is installed in seconds instead of trained for minutes; `--retrain` trains it
-from the data here.
+The emotion model ships trained (see triage/training.py): it is installed in seconds, with its
+support reading (which also learns agents' emotion corrections) fitted here, instead of trained
+for minutes; `--retrain` trains its base from the data here too.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class Command(BaseCommand):
                 oos_label=OUT_OF_SCOPE_LABEL if has_oos else None,
                 progress=self._progress(name),
                 max_per_label=max_per_label,
+                retrain=retrain or export_shipped,
             )
             if version is None:
                 self.stdout.write(f"{name}: not enough labelled examples (need two labels)")
@@ -119,18 +120,20 @@ class Command(BaseCommand):
             )
 
     def _install_shipped_emotion(self) -> bool:
-        if LabelledExample.objects.filter(target="emotion").exists():
-            self.stdout.write("emotion: agents' corrections to learn from, so training here")
-            return False
         problem = shipped_emotion_problem()
         if problem:
             self.stdout.write(f"emotion: cannot use the shipped model ({problem}); training")
             return False
-        version = emotion_install_shipped()
+        version = emotion_install_shipped(self._progress("emotion"))
+        support = version.metrics
         self.stdout.write(
             f"emotion: installed the shipped model as version {version.version} "
             f"({version.example_count} examples; held-out macro-F1 "
-            f"{version.metrics.get('macro_f1', 0):.4f})"
+            f"{support.get('macro_f1', 0):.4f}; support reading: "
+            f"{support.get('support_examples', 0):.0f} support-desk messages, out-of-fold "
+            f"accuracy {support.get('support_accuracy', 0):.4f}, macro-F1 "
+            f"{support.get('support_macro_f1', 0):.4f}, intensity error "
+            f"{support.get('intensity_mae', 0):.3f})"
         )
         return True
 

@@ -28,6 +28,7 @@ def result_json(row_id: object, result: TriageResult) -> dict:
         "out_of_scope": result.out_of_scope,
         "emotion": result.emotion,
         "emotion_confidence": round(result.emotion_confidence, 4),
+        "emotion_intensity": round(result.emotion_intensity, 4),
         "urgency": result.urgency,
         "urgency_reasons": list(result.urgency_reasons),
         "needs_human": result.needs_human,
