@@ -130,7 +130,12 @@ class Command(BaseCommand):
         created = examples_import(target=LabelledExample.Target.CATEGORY, rows=rows).created
         # Messages written the way customers write, in every supported language, with some that
         # belong to no category: they teach the other languages and calibrate the confidences.
-        rows = _rows("category_examples_written.csv", "category")
+        # The answer examples carry a category too (blank where only the answer was labelled).
+        rows = _rows("category_examples_written.csv", "category") + [
+            (text, category)
+            for text, category in _rows("answer_examples.csv", "category")
+            if category
+        ]
         return (
             created
             + examples_import(
