@@ -14,6 +14,9 @@ answers it (or none) and the customer's emotion. Per language it prints:
 * category    — the ticket's category is the labelled one (out of scope counts wrong);
 * out of scope — share of tickets with a category that triage called out of scope;
 * cites right — the draft's first citation is the labelled article (or its translation);
+* passage     — of those, the quoted passage is one a support agent would quote for this
+  question (`bench/data/first_pass_passages.json`: acceptable passage numbers of the English
+  article per ticket; translations split into a different number of passages are skipped);
 * held        — a question the KB cannot answer got no grounded draft and raised an FAQ
   suggestion;
 * language    — the draft is written in the customer's language;
@@ -39,13 +42,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TICKETS = ROOT / "bench" / "data" / "first_pass_tickets.jsonl"
 KB = ROOT / "supportdesk" / "demo" / "kb_articles.json"
-COLUMNS = ("category", "out of scope", "cites right", "held", "language", "emotion", "ECE")
+PASSAGES = ROOT / "bench" / "data" / "first_pass_passages.json"
+COLUMNS = (
+    "category", "out of scope", "cites right", "passage", "held", "language", "emotion", "ECE",
+)  # fmt: skip
 LANGUAGES = ("en", "zh-Hant", "zh-Hans", "ja", "es", "de", "fr", "pt")
 
 
 def load_tickets(path: Path = TICKETS) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        tickets = [json.loads(line) for line in handle if line.strip()]
+    if path == TICKETS and PASSAGES.is_file():
+        passages = json.loads(PASSAGES.read_text(encoding="utf-8"))
+        for item in tickets:
+            item["passages"] = passages.get(item["id"], [])
+    return tickets
 
 
 def source_keys() -> dict[tuple[str, str], str]:
@@ -103,6 +114,7 @@ def file_tickets(tickets: list[dict]) -> list[dict]:
 
     keys = source_keys()
     articles = {a.pk: (a.title, a.language) for a in Article.objects.all()}
+    sources = {a.pk: a for a in Article.objects.select_related("translation_of")}
     outcomes = []
     now = timezone.now()
     for item in tickets:
@@ -136,10 +148,13 @@ def file_tickets(tickets: list[dict]) -> list[dict]:
         triage = TriageResult.objects.filter(message=message).first()
         draft = Draft.objects.filter(in_reply_to=message).order_by("-pk").first()
         cited = []
+        passage = None
         if draft:
             cited = [
                 keys.get(articles.get(c.get("article_id"), ("", "")), "?") for c in draft.citations
             ]
+            if draft.citations:
+                passage = passage_number(draft.citations[0], sources)
         outcomes.append(
             {
                 "item": item,
@@ -152,12 +167,31 @@ def file_tickets(tickets: list[dict]) -> list[dict]:
                 "draft_language": draft.language if draft else "",
                 "grounded": bool(draft and draft.grounded),
                 "cited": cited,
+                "passage": passage,
                 "suggested": FAQSuggestion.objects.filter(source_ticket=ticket).exists(),
                 "draft": draft.text if draft else "",
                 "flagged": ticket.needs_manual_triage,
             }
         )
     return outcomes
+
+
+def passage_number(citation: dict, articles: dict) -> int | None:
+    """Which passage of its article a citation quotes, numbered as in the English original;
+    None when that cannot be told (a translation split into a different number of passages)."""
+    from knowledge.text import split_passages, to_script
+
+    article = articles.get(citation.get("article_id"))
+    if article is None:
+        return None
+    parts = split_passages(article.body)
+    original = article.translation_of or article
+    if len(parts) != len(split_passages(original.body)):
+        return None
+    if citation.get("language") and citation["language"] != article.language:
+        parts = [to_script(p, citation["language"]) for p in parts]
+    text = citation.get("passage", "")
+    return parts.index(text) if text in parts else None
 
 
 def score(outcomes: list[dict]) -> dict[str, dict[str, tuple[int, int] | float]]:
@@ -178,8 +212,13 @@ def score(outcomes: list[dict]) -> dict[str, dict[str, tuple[int, int] | float]]
                 confidences.append(o["confidence"])
                 correct.append(o["raw_category"] == item["category"])
             if item["article"]:
-                row["cites right"][0] += bool(o["cited"]) and o["cited"][0] == item["article"]
+                right = bool(o["cited"]) and o["cited"][0] == item["article"]
+                row["cites right"][0] += right
                 row["cites right"][1] += 1
+                acceptable = item.get("passages")
+                if right and acceptable and o["passage"] is not None:
+                    row["passage"][0] += o["passage"] in acceptable
+                    row["passage"][1] += 1
             elif item["kind"] != "no_question":
                 row["held"][0] += (not o["grounded"]) and o["suggested"]
                 row["held"][1] += 1
@@ -220,6 +259,8 @@ def explain(outcomes: list[dict]) -> None:
             problems.append(f"category {got} ({o['confidence']:.2f}), want {item['category']}")
         if item["article"] and (not o["cited"] or o["cited"][0] != item["article"]):
             problems.append(f"cites {o['cited'] or 'nothing'}, want {item['article']}")
+        elif item.get("passages") and o["passage"] not in (None, *item["passages"]):
+            problems.append(f"quotes passage {o['passage']}, want {item['passages']}")
         unanswerable = not item["article"] and item["kind"] != "no_question"
         if unanswerable and (o["grounded"] or not o["suggested"]):
             problems.append(f"unanswerable but grounded={o['grounded']} cites {o['cited']}")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -80,6 +80,11 @@ MATCH_THRESHOLD = 0.2
 MIN_EVIDENCE = 2.0
 # "Nearly as well" for the steps of a how-to question (see module doc), as a share of the best.
 STEPS_SHARE = 0.75
+# Weight of shared words (as a share of the best passage's) next to closeness in meaning when
+# choosing an article's passage: enough to break near ties, not to overrule the meaning.
+LEXICAL_TIEBREAK = 0.02
+# The cosine of a question's meaning to each of some passages' texts (None: cannot tell).
+Closeness = Callable[[str, Sequence[str]], "np.ndarray | None"]
 
 
 @dataclass(frozen=True)
@@ -228,12 +233,22 @@ class KBIndex:
         the higher score) is returned."""
         return [passage for passage, _ in self._judged(query, language, k)]
 
-    def passages_of(self, answer_id: int, query: str, *, language: str | None) -> list[Passage]:
+    def passages_of(
+        self,
+        answer_id: int,
+        query: str,
+        *,
+        language: str | None,
+        closeness: Closeness | None = None,
+    ) -> list[Passage]:
         """The passage of one answer (an article and its translations) that best fits `query`:
         in the customer's language when the answer is written in it (Chinese converted from
-        the other script when only that one exists), else the original; the
-        passage sharing most words with the question, its numbered steps for a how-to
-        question, else its opening passage. Empty when the answer is not in the index."""
+        the other script when only that one exists), else the original. With `closeness` (the
+        cosine of the question's meaning to each passage's, any language), the passage closest
+        in meaning, its shared words breaking near ties; without, the passage sharing most
+        words with the question. Either way, its numbered steps for a how-to question, else its
+        opening passage. Empty when the answer is not in the index."""
+        original_query = query
         members = self._answers == answer_id
         convert_to = None
         if language is not None:
@@ -252,9 +267,17 @@ class KBIndex:
         parsed = _Query.parse(query, language or "")
         scores = self._bm25.scores(parsed.terms) if parsed.terms else np.zeros(len(self))
         candidates = np.flatnonzero(members)
-        best = int(candidates[np.argmax(scores[candidates])])  # ties: the first passage
-        if parsed.how_to and not self._steps[best]:
-            best = self._steps_instead(best, scores, members)
+        ranking = scores[candidates]
+        meaning = None
+        if closeness is not None:
+            meaning = closeness(original_query, [self._passages[i].text for i in candidates])
+        if meaning is not None:
+            lexical = ranking / ranking.max() if ranking.max() > 0 else ranking
+            best = int(candidates[np.argmax(np.asarray(meaning) + LEXICAL_TIEBREAK * lexical)])
+        else:
+            best = int(candidates[np.argmax(ranking)])  # ties: the first passage
+            if parsed.how_to and not self._steps[best]:
+                best = self._steps_instead(best, scores, members)
         passage = self._passages[best]
         if convert_to is not None:
             passage = replace(

@@ -27,7 +27,7 @@ from supportdesk.language import is_supported, language_name
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox.delivery import outbox_enqueue_on_commit, outbox_entry_fields
 from supportdesk.services import ticket_status_change, ticket_touch
-from triage.answers import answer_predict
+from triage.answers import answer_predict, meaning_closeness
 from triage.escalations import escalation_raise
 from triage.models import LabelledExample, TriageResult
 from triage.services import examples_import
@@ -132,8 +132,8 @@ def _passages_for(query: str, language: str) -> list[Passage]:
 
     The answer model, when one is trained, decides which article answers (it reads meaning in
     any language, and knows the questions the KB cannot answer); the passage of that article is
-    then the one that fits the question best. Without an answer model, passages are matched on
-    the question's words."""
+    then the one closest to the question in meaning. Without an answer model, passages are
+    matched on the question's words."""
     index = kb_index()
     answer = answer_predict(query)
     if answer is None:
@@ -142,7 +142,9 @@ def _passages_for(query: str, language: str) -> list[Passage]:
         return []
     return [
         replace(passage, score=answer.confidence)
-        for passage in index.passages_of(answer.article_id, query, language=language)
+        for passage in index.passages_of(
+            answer.article_id, query, language=language, closeness=meaning_closeness
+        )
     ]
 
 

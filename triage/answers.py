@@ -11,8 +11,13 @@ model is trained.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from triage.engine.embed import E5Embedder, embeddings_enabled
+from triage.engine.features import EmbedderUnavailable, shared
 from triage.registry import get_answer_model
 
 
@@ -31,3 +36,16 @@ def answer_predict(text: str) -> AnswerPrediction | None:
     if prediction.out_of_scope:
         return AnswerPrediction(article_id=None, confidence=prediction.confidence)
     return AnswerPrediction(article_id=int(prediction.label), confidence=prediction.confidence)
+
+
+def meaning_closeness(question: str, texts: Sequence[str]) -> np.ndarray | None:
+    """Cosine of `question`'s meaning to each of `texts` (any languages), read by the same
+    multilingual encoder as triage (the question's vector is usually still in its memo); None
+    when sentence embeddings are off or not installed."""
+    if not embeddings_enabled() or not texts:
+        return None
+    try:
+        vectors = shared.vectors(E5Embedder.name, [question, *texts])
+    except EmbedderUnavailable:
+        return None
+    return vectors[1:] @ vectors[0]

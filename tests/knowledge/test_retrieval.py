@@ -336,3 +336,56 @@ def test_simplified_chinese_is_answered_from_the_traditional_article_in_simplifi
     assert passage.language == "zh-Hans"
     assert "忘记密码" in passage.text and "重设连结" in passage.text
     assert "忘記" not in passage.text
+
+
+# -- the passage closest in meaning (sentence embeddings, any language) ------------------------
+
+REFUND_POLICY = ArticleDoc(
+    50,
+    "Refund policy: returns within 30 days",
+    "You can return most items within 30 days of delivery for a full refund. Opened bedding "
+    "and pillows cannot be returned unless they arrived damaged.\n\n"
+    "To request a refund:\n1. Open Account > Orders and select the order.\n"
+    "2. Choose Return or refund and tell us why.\n3. Drop the parcel off within 14 days.\n\n"
+    "Once the return reaches our warehouse we inspect it within 2 business days. The refund "
+    "then goes to your original payment method and usually appears within 5-10 business days.",
+    "en",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "expected"),
+    [
+        ("de", "Meine Rücksendung ist seit einer Woche bei Ihnen, wann kommt das Geld?",
+         "within 5-10 business days"),
+        ("fr", "J'ai ouvert la housse de couette, est-ce que je peux encore la retourner ?",
+         "Opened bedding"),
+        ("zh-Hans", "退货你们仓库已经签收了，退款多久能到账？", "within 5-10 business days"),
+    ],
+)  # fmt: skip
+def test_the_passage_closest_in_meaning_is_quoted_even_across_languages(
+    language: str, question: str, expected: str
+) -> None:
+    from triage.answers import meaning_closeness
+
+    index = KBIndex.build([REFUND_POLICY])
+
+    [by_meaning] = index.passages_of(50, question, language=language, closeness=meaning_closeness)
+    [by_words] = index.passages_of(50, question, language=language)
+
+    assert expected in by_meaning.text
+    # Shared words alone cannot tell: the question is in another language than the article.
+    assert by_words.text == split_passages(REFUND_POLICY.body)[0]
+
+
+def test_without_an_encoder_the_passage_is_chosen_by_its_words(monkeypatch) -> None:
+    from triage.answers import meaning_closeness
+
+    monkeypatch.setenv("SUPPORTDESK_EMBEDDINGS", "off")
+    index = KBIndex.build([REFUND_POLICY])
+
+    [passage] = index.passages_of(
+        50, "how do I request a refund?", language="en", closeness=meaning_closeness
+    )
+
+    assert "1. Open Account > Orders" in passage.text
