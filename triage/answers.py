@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from triage.engine.embed import E5Embedder, embeddings_enabled
+from triage.engine.emotion import reading_text
 from triage.engine.features import EmbedderUnavailable, shared
 from triage.registry import get_answer_model
 
@@ -40,12 +41,13 @@ def answer_predict(text: str) -> AnswerPrediction | None:
 
 def meaning_closeness(question: str, texts: Sequence[str]) -> np.ndarray | None:
     """Cosine of `question`'s meaning to each of `texts` (any languages), read by the same
-    multilingual encoder as triage (the question's vector is usually still in its memo); None
-    when sentence embeddings are off or not installed."""
+    multilingual encoder as triage (the question's vector is usually still in its memo), a
+    shouted question read in lower case; None when sentence embeddings are off or not
+    installed."""
     if not embeddings_enabled() or not texts:
         return None
     try:
-        vectors = shared.vectors(E5Embedder.name, [question, *texts])
+        vectors = shared.vectors(E5Embedder.name, [reading_text(question), *texts])
     except EmbedderUnavailable:
         return None
     return vectors[1:] @ vectors[0]

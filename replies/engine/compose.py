@@ -153,7 +153,9 @@ def _assemble(
     greeting = _fill(tone.greeting, name=name) if name else tone.greeting_anonymous
     # Shorter keeps an apology to an angry customer; pleasantries and next steps go.
     keep_ack = not shorter or inp.emotion == "angry"
-    parts = [greeting, tone.acknowledgement(inp.emotion) if keep_ack else "", *body]
+    # The confused customer's line promises a clear explanation: a holding reply has none.
+    ack = "neutral" if inp.emotion == "confused" and not grounded else inp.emotion
+    parts = [greeting, tone.acknowledgement(ack) if keep_ack else "", *body]
     if grounded and not shorter:
         # A holding reply has nothing to follow up on yet; the specialist sets next steps.
         parts.append(tone.next_steps)

@@ -257,6 +257,20 @@ def test_no_match_is_a_polite_ungrounded_holding_reply() -> None:
     assert "[1]" not in result.text
 
 
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_a_holding_reply_to_a_confused_customer_promises_no_explanation(locale: str) -> None:
+    profile = DEFAULT_PROFILES[locale]
+    explains = profile.acknowledgement("confused")
+    assert explains != profile.acknowledgement("neutral")
+
+    holding = draft(language=locale, passages=(), emotion="confused")
+    answered = draft(language=locale, emotion="confused")
+
+    assert explains not in holding.text
+    assert profile.acknowledgement("neutral") in holding.text
+    assert explains in answered.text
+
+
 def test_spanish_ticket_answered_from_english_article_needs_translation() -> None:
     result = draft(language="es-MX", customer_name="Lucía")
 
