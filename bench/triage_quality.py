@@ -155,12 +155,12 @@ def goemotions(cache: EmbeddingCache | None) -> object:
     if cache is not None:
         metrics = add_support_reading(model, load_support_examples(), cache)
         product = [p.emotion for p in predict_emotions(model, texts, languages=["en"] * len(texts))]
-        print("  support reading (what the product uses with embeddings on)")
+        print("  support reading (gated with the base model: what the product uses)")
         show("  support messages, out-of-fold accuracy", 100 * metrics["support_accuracy"], " %")
         show("  support messages, out-of-fold macro-F1", metrics["support_macro_f1"])
         show("  intensity, out-of-fold mean error (0-1)", metrics["intensity_mae"])
         show(
-            "  GoEmotions dev macro-F1 (Reddit, not support)",
+            "  GoEmotions dev macro-F1, the product's gated reading",
             float(f1_score(truth, product, average="macro")),
         )
     return model

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from triage import training
-from triage.engine.emotion import load_support_examples, predict_emotions, reading_text
+from triage.engine.emotion import _vectors, load_support_examples, predict_emotions, reading_text
 from triage.engine.local import add_support_reading, support_cache
 
 
@@ -89,3 +89,16 @@ def test_the_support_reading_reports_how_it_scores_on_messages_it_did_not_learn_
     assert metrics["support_examples"] == len(load_support_examples())
     assert 0.6 < metrics["support_accuracy"] < 0.99  # out of fold: near 1 would be a leak
     assert metrics["intensity_mae"] < 0.2
+
+
+def test_text_that_is_not_a_support_message_keeps_the_base_reading(model):
+    chatter = "Honestly this is the best thing that happened to the team all season, love it"
+    ticket = "Hi, where is my order LM-55821? It was due on Monday."
+    vectors = _vectors(model, [chatter, ticket])
+
+    support_share = model.support.gate.predict_proba(vectors)[:, 1]
+
+    assert support_share[0] < 0.5 < support_share[1]
+    assert model.metrics["gate_accuracy"] > 0.9
+    [reading] = _read(model, (chatter, "en"))
+    assert reading.emotion == "positive"

@@ -49,6 +49,9 @@ SHIPPED_VECTORS = Path(__file__).resolve().parents[1] / "data" / "emotion_vector
 # intensity (see triage/data/NOTICE.md), and their e5 vectors.
 SUPPORT_DATA = Path(__file__).resolve().parents[1] / "data" / "emotion_support_examples.csv"
 SUPPORT_VECTORS = Path(__file__).resolve().parents[1] / "data" / "emotion_support_vectors.npz"
+BASE_DATA = Path(__file__).resolve().parents[1] / "data" / "emotion_examples.tsv"
+# Base training texts the gate between the readings learns "not a support message" from.
+GATE_SAMPLE = 3000
 # Char n-grams beyond this many add training time, not accuracy (checked on the dev split).
 CHAR_MAX_FEATURES = 100_000
 # Cross-fitting: each row is predicted by models trained on the other FOLDS - 1 parts.
@@ -109,8 +112,10 @@ def reading_text(text: str) -> str:
 class SupportReading:
     """Emotion as customers write it to a support desk, read from the base model's sentence
     embedding: `classifier` says which emotion, `intensity` (a ridge regression on the same
-    vector) how strongly it is expressed. A clear lexicon cue (`lexicon`) still speaks when
-    the classifier reads a message as neutral: "unacceptable" or 許せない are not calm."""
+    vector) how strongly it is expressed. `gate` tells how much a text reads like a message to
+    a support desk rather than like the base model's Reddit comments; the two readings are
+    mixed by it, so each reads the kind of text it learnt from. A clear lexicon cue still
+    speaks when the reading is calm: "unacceptable" or 許せない are not calm."""
 
     classifier: LogisticRegression
     intensity: Ridge | None
@@ -118,15 +123,40 @@ class SupportReading:
     # classifier on unit-length vectors gives nearly flat probabilities (0.2 for six emotions),
     # which routing thresholds and the draft's tone could never reach.
     temperature: float = 1.0
+    gate: LogisticRegression | None = None
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         return softmax(self.classifier.decision_function(vectors), self.temperature)
+
+    def mixed(
+        self,
+        model: TrainedModel,
+        texts: Sequence[str],
+        languages: Sequence[str],
+        vectors: np.ndarray,
+    ) -> np.ndarray:
+        """Support and base probabilities (columns in the classifier's order), mixed by how
+        much each text reads like a support message."""
+        support = self.probabilities(vectors)
+        if self.gate is None:
+            return support
+        share = self.gate.predict_proba(vectors)[:, 1][:, None]
+        labels = [str(c) for c in self.classifier.classes_]
+        base = np.zeros_like(support)
+        english = np.asarray([language_family(lang) == "en" for lang in languages])
+        for is_english in (True, False):
+            rows = np.flatnonzero(english == is_english)
+            if len(rows):
+                found = model.probabilities([texts[i] for i in rows], cross_lingual=not is_english)
+                order = [str(c) for c in model.pipeline.classes_]
+                base[rows] = found[:, [order.index(label) for label in labels]]
+        return share * support + (1 - share) * base
 
     def predict(
         self, model: TrainedModel, texts: Sequence[str], languages: Sequence[str]
     ) -> list[EmotionPrediction]:
         vectors = _vectors(model, [reading_text(t) for t in texts])
-        probabilities = self.probabilities(vectors)
+        probabilities = self.mixed(model, texts, languages, vectors)
         labels = [str(c) for c in self.classifier.classes_]
         if self.intensity is not None:
             strengths = np.clip(self.intensity.predict(intensity_features(texts, vectors)), 0, 1)
@@ -206,10 +236,14 @@ def attach_support_reading(
     vectors: np.ndarray,
     *,
     seed: int = 0,
+    gate_vectors: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Fit `model.support` on support-desk messages whose embeddings are `vectors` (same order);
     returns its out-of-fold accuracy, macro-F1 and intensity error, which are also added to
-    `model.metrics` under `support_`. The model needs its cross-lingual reading."""
+    `model.metrics` under `support_`. `gate_vectors` (embeddings of English support messages,
+    and of some of the base model's own, English, training texts) teach the gate between the
+    two readings: English on both sides, or it learns "not English, so a support message" and
+    reads translated chatter as a ticket. The model needs its cross-lingual reading."""
     if model.crosslingual is None:
         raise ValueError("the support reading needs the embedding model")
     targets = np.asarray([e for _, e, _ in examples])
@@ -246,7 +280,16 @@ def attach_support_reading(
         guessed = cross_val_predict(regressor, inputs, strengths, cv=FOLDS)
         metrics["intensity_mae"] = float(np.abs(np.clip(guessed, 0, 1) - strengths).mean())
         regressor.fit(inputs, strengths)
-    model.support = SupportReading(classifier, regressor, temperature)
+    gate = None
+    if gate_vectors is not None and min(len(v) for v in gate_vectors) >= FOLDS:
+        support_side, base_side = gate_vectors
+        gate = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed)
+        inputs = np.vstack([support_side, base_side])
+        kinds = np.r_[np.ones(len(support_side)), np.zeros(len(base_side))]
+        guessed = cross_val_predict(gate, inputs, kinds, cv=FOLDS)
+        metrics["gate_accuracy"] = float((guessed == kinds).mean())
+        gate.fit(inputs, kinds)
+    model.support = SupportReading(classifier, regressor, temperature, gate)
     model.metrics |= metrics
     return metrics
 
@@ -258,14 +301,26 @@ def load_emotion_examples(path: Path) -> list[Example]:
         return [(r[0], r[1]) for r in rows if len(r) == 2 and r[0] and r[1] in EMOTIONS]
 
 
-def load_support_examples(path: Path = SUPPORT_DATA) -> list[SupportExample]:
-    """Read `text,language,emotion,intensity` rows; unknown emotions are skipped."""
+def load_support_examples(
+    path: Path = SUPPORT_DATA, *, language: str | None = None
+) -> list[SupportExample]:
+    """Read `text,language,emotion,intensity` rows (only `language`'s, when given); unknown
+    emotions are skipped."""
     with path.open(encoding="utf-8", newline="") as handle:
         return [
             (r["text"], r["emotion"], float(r["intensity"]))
             for r in csv.DictReader(handle)
-            if r["text"].strip() and r["emotion"] in EMOTIONS
+            if r["text"].strip()
+            and r["emotion"] in EMOTIONS
+            and (language is None or r["language"] == language)
         ]
+
+
+def gate_sample(seed: int = 0, size: int = GATE_SAMPLE) -> list[str]:
+    """A fixed random sample of the base model's training texts (their vectors are shipped)."""
+    texts = [text for text, _ in load_emotion_examples(BASE_DATA)]
+    picked = np.random.default_rng(seed).choice(len(texts), min(size, len(texts)), replace=False)
+    return [texts[i] for i in sorted(picked)]
 
 
 def _classifier(seed: int, C: float = 1.0) -> LogisticRegression:

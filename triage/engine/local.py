@@ -15,6 +15,8 @@ from .emotion import (
     EmotionPrediction,
     SupportExample,
     attach_support_reading,
+    gate_sample,
+    load_support_examples,
     predict_emotions,
     reading_text,
     train_emotion_model,
@@ -248,10 +250,13 @@ def add_support_reading(
 ) -> dict[str, float]:
     """Fit the emotion model's support reading (`emotion.attach_support_reading`); the shipped
     examples' vectors come with the release, agents' corrections are embedded once."""
-    if SUPPORT_VECTORS.is_file():
-        cache.import_file(SUPPORT_VECTORS)
+    for shipped in (SUPPORT_VECTORS, SHIPPED_VECTORS):
+        if shipped.is_file():
+            cache.import_file(shipped)
     vectors = cache.embed([reading_text(text) for text, _, _ in examples])
-    return attach_support_reading(model, examples, vectors, seed=seed)
+    english = [reading_text(text) for text, _, _ in load_support_examples(language="en")]
+    gate = (cache.embed(english), cache.embed(gate_sample(seed)))
+    return attach_support_reading(model, examples, vectors, seed=seed, gate_vectors=gate)
 
 
 def support_cache(models_dir: Path, progress: Progress | None = None) -> EmbeddingCache | None:
