@@ -25,6 +25,19 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def fit_temperature(scores: np.ndarray, truth: np.ndarray, default: float = 1.0) -> float:
+    """The temperature (of TEMPERATURES) that minimises log-loss of `scores` against the class
+    indices `truth`, on rows the scoring model did not learn from; `default` when no rows."""
+    if not len(truth):
+        return default
+    rows = np.arange(len(truth))
+    losses = [
+        -np.log(np.clip(softmax(scores, float(t))[rows, truth], 1e-12, 1)).mean()
+        for t in TEMPERATURES
+    ]
+    return float(TEMPERATURES[int(np.argmin(losses))])
+
+
 class TemperatureMixin:
     """Probabilities = softmax(scores / temperature) for a classifier with `scores(X)`,
     `classes_` and a `temperature` attribute."""
@@ -41,18 +54,9 @@ class TemperatureMixin:
         scores = self.scores(X)
         index = {label: i for i, label in enumerate(self.classes_)}
         known = np.array([label in index for label in y])
-        if not known.any():
-            return self.temperature
-        rows = np.flatnonzero(known)
-        columns = np.array([index[label] for label in np.asarray(y)[known]])
-        best, best_loss = self.temperature, np.inf
-        for temperature in TEMPERATURES:
-            probabilities = softmax(scores[rows], float(temperature))
-            loss = -np.log(np.clip(probabilities[np.arange(len(rows)), columns], 1e-12, 1)).mean()
-            if loss < best_loss:
-                best, best_loss = float(temperature), loss
-        self.temperature = best
-        return best
+        columns = np.array([index[label] for label in np.asarray(y)[known]], dtype=int)
+        self.temperature = fit_temperature(scores[known], columns, default=self.temperature)
+        return self.temperature
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return softmax(self.scores(X), self.temperature)

@@ -26,7 +26,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.pipeline import Pipeline
 
-from .calibrate import TEMPERATURES, softmax
+from .calibrate import fit_temperature, softmax
 from .decision import fit_offsets, shift
 from .embed import EmbeddingCache
 from .features import HybridFeatures
@@ -95,15 +95,19 @@ SHOUTING = 0.6
 SHOUT_LETTERS = 10
 
 
+def _capitals(text: str) -> float:
+    """Share of capitals among the text's Latin letters; 0 below SHOUT_LETTERS letters."""
+    letters = [c for c in text if c.isascii() and c.isalpha()]
+    if len(letters) < SHOUT_LETTERS:
+        return 0.0
+    return sum(c.isupper() for c in letters) / len(letters)
+
+
 def reading_text(text: str) -> str:
     """The text the support reading embeds: a shouted message in lower case. The encoder reads
     "ME COBRARON DOS VECES!!!" as something else entirely (it came out "positive"); how loud
     the message is goes to the intensity model, which sees the original."""
-    letters = [c for c in text if c.isascii() and c.isalpha()]
-    if (
-        len(letters) >= SHOUT_LETTERS
-        and sum(c.isupper() for c in letters) / len(letters) >= SHOUTING
-    ):
+    if _capitals(text) >= SHOUTING:
         return text.lower()
     return text
 
@@ -161,7 +165,7 @@ class SupportReading:
         if self.intensity is not None:
             strengths = np.clip(self.intensity.predict(intensity_features(texts, vectors)), 0, 1)
         else:
-            strengths = probabilities.max(axis=1) * UNMEASURED_INTENSITY
+            strengths = [_unmeasured("", p) for p in probabilities.max(axis=1)]
         out = []
         for text, language, row, strength in zip(
             texts, languages, probabilities, strengths, strict=True
@@ -198,8 +202,7 @@ def intensity_features(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
     of its flags right) instead of 5 %."""
     surface = []
     for text in texts:
-        letters = [c for c in text if c.isascii() and c.isalpha()]
-        capitals = sum(c.isupper() for c in letters) / len(letters) if len(letters) > 10 else 0
+        capitals = _capitals(text)
         surface.append(
             [
                 min(len(_EXCLAIM.findall(text)), 5) / 5,
@@ -209,16 +212,6 @@ def intensity_features(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
             ]
         )
     return np.hstack([vectors, SURFACE_WEIGHT * np.asarray(surface, dtype=np.float32)])
-
-
-def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
-    """The softmax temperature that minimises log-loss of out-of-fold `scores`."""
-    rows = np.arange(len(truth))
-    losses = [
-        -np.log(np.clip(softmax(scores, float(t))[rows, truth], 1e-12, 1)).mean()
-        for t in TEMPERATURES
-    ]
-    return float(TEMPERATURES[int(np.argmin(losses))])
 
 
 def _vectors(model: TrainedModel, texts: Sequence[str]) -> np.ndarray:
@@ -261,7 +254,7 @@ def attach_support_reading(
         )
         labels = np.unique(targets)
         truth = np.searchsorted(labels, targets)
-        temperature = _fit_temperature(scores, truth)
+        temperature = fit_temperature(scores, truth)
         probabilities = softmax(scores, temperature)
         predicted = labels[probabilities.argmax(axis=1)]
         metrics["support_accuracy"] = float((predicted == targets).mean())
@@ -502,7 +495,7 @@ def predict_emotions(
 ) -> list[EmotionPrediction]:
     """`predict_emotion` for many texts, with one model call per reading (English or not)."""
     results: list[EmotionPrediction | None] = [None] * len(texts)
-    support = getattr(model, "support", None)
+    support = model.support if model is not None else None
     if support is not None:
         filled = [i for i, text in enumerate(texts) if text.strip()]
         for i in range(len(texts)):
