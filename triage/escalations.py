@@ -20,9 +20,20 @@ from triage.models import Escalation, RoutingSettings
 def escalation_raise(
     *, ticket: Ticket, reason: str, actor: AbstractBaseUser | None = None
 ) -> Escalation:
-    """Runs inside the caller's transaction, with the ticket row locked."""
-    escalation = Escalation.objects.create(ticket=ticket, reason=reason[:300], raised_by=actor)
-    if ticket.urgency == Ticket.Urgency.HIGH:
+    """Runs inside the caller's transaction, with the ticket row locked. A ticket has at most
+    one open escalation: a further reason is added to the open one (one card per ticket in the
+    supervisors' queue), not raised as another."""
+    escalation = (
+        Escalation.objects.filter(ticket=ticket, acknowledged_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if escalation is None:
+        escalation = Escalation.objects.create(ticket=ticket, reason=reason[:300], raised_by=actor)
+    elif reason not in escalation.reason:
+        escalation.reason = f"{escalation.reason}; {reason}"[:300]
+        escalation.save(update_fields=["reason"])
+    if ticket.urgency == Ticket.Urgency.HIGH and escalation.notified_at is None:
         enqueue_on_commit("triage.tasks.escalation_notify", escalation.pk)
     if not ticket.is_escalated:
         ticket.is_escalated = True

@@ -364,13 +364,13 @@ def test_a_ticket_routed_after_its_due_time_is_breached_at_once(categories, stub
 
     ticket = Ticket.objects.get()
     assert ticket.sla_state == BREACHED
-    assert Escalation.objects.filter(
-        ticket=ticket, reason="SLA breached before the ticket was routed"
-    ).exists()
+    # One card for the ticket, whatever else raised it, saying the SLA was already breached.
+    (escalation,) = Escalation.objects.filter(ticket=ticket)
+    assert "SLA breached before the ticket was routed" in escalation.reason
     assert out.getvalue().strip() == "Checked 0 ticket(s)."  # next moment: resolution at risk
 
     call_command("sla_check", stdout=out)  # nothing more is due yet
-    assert Escalation.objects.filter(ticket=ticket, reason__startswith="SLA").count() == 1
+    assert Escalation.objects.filter(ticket=ticket).count() == 1
 
 
 @pytest.mark.django_db
