@@ -26,7 +26,7 @@ from replies.selectors import brand_voice, tone_profiles
 from supportdesk.language import is_supported, language_name
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox.delivery import outbox_enqueue_on_commit, outbox_entry_fields
-from supportdesk.services import ticket_status_change, ticket_touch
+from supportdesk.services import reply_check, ticket_status_change, ticket_touch
 from triage.answers import answer_predict, meaning_closeness
 from triage.escalations import escalation_raise
 from triage.models import LabelledExample, TriageResult
@@ -242,7 +242,7 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
     draft = Draft.objects.select_related("decided_by").get(pk=draft.pk)
     who = draft.decided_by.get_username() if draft.decided_by else "someone"
     when = (
-        date_format(timezone.localtime(draft.decided_at), "DATETIME_FORMAT")
+        date_format(timezone.localtime(draft.decided_at), "M j, H:i")
         if draft.decided_at
         else "earlier"
     )
@@ -262,6 +262,7 @@ def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = Non
     final = draft.text if text is None else text.strip()
     if not final:
         raise ValueError("The reply is empty.")
+    reply_check(ticket=Ticket.objects.get(pk=draft.ticket_id), actor=actor)
     now = timezone.now()
     claimed = Draft.objects.filter(pk=draft.pk, status=Draft.Status.PROPOSED).update(
         status=Draft.Status.SENT, decided_by=actor, decided_at=now
@@ -328,6 +329,7 @@ def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> 
     if not text:
         raise ValueError("The reply is empty.")
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    reply_check(ticket=ticket, actor=actor)
     Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(
         status=Draft.Status.SUPERSEDED
     )

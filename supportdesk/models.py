@@ -395,6 +395,8 @@ class Message(models.Model):
             )
         ]
 
+    is_note = False  # see Note
+
     def __str__(self) -> str:
         return f"{self.get_direction_display()} message on {self.ticket_id}"
 
@@ -403,6 +405,32 @@ class Message(models.Model):
         if self.direction == self.Direction.INBOUND:
             return self.ticket.customer.display_name
         return self.author_user.get_username() if self.author_user else "SupportDesk"
+
+
+class Note(models.Model):
+    """An internal note on a ticket: written by and for the team, never to the customer. A model
+    of its own, not a kind of Message, so no path that mails, syncs or exports messages can ever
+    pick one up."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="notes", db_index=False
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    is_note = True  # the ticket page's timeline mixes notes with messages
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="note_thread")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.ticket_id}"
+
+    @property
+    def author_label(self) -> str:
+        return self.author.get_username() if self.author else "someone"
 
 
 def attachment_storage() -> FileSystemStorage:

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -14,7 +15,7 @@ from django.utils import timezone
 from supportdesk import realtime
 from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
 from supportdesk.html import sanitize_html
-from supportdesk.models import ApiToken, Customer, Message, Presence, Ticket
+from supportdesk.models import ApiToken, Customer, Message, Note, Presence, Ticket
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.sla import resume
 
@@ -293,6 +294,47 @@ def _status_set(ticket_id: int, status: str) -> Ticket:
     if fields:
         ticket_touch(ticket, *fields)
     return ticket
+
+
+NOTE_MAX_CHARS = 10_000
+
+
+class ReplyNotAllowed(ValueError):
+    """The actor may not answer this ticket (an escalated ticket, supervisors only)."""
+
+
+def reply_refusal(*, ticket: Ticket, actor: AbstractBaseUser) -> str:
+    """Why `actor` may not answer `ticket` now, or "" when they may."""
+    if (
+        ticket.is_escalated
+        and settings.ESCALATED_REPLIES == "supervisors"
+        and not actor.has_perm("supportdesk.supervise")
+    ):
+        return (
+            "This ticket is escalated: a supervisor answers it. Add an internal note for them, "
+            "or ask them to de-escalate it."
+        )
+    return ""
+
+
+def reply_check(*, ticket: Ticket, actor: AbstractBaseUser) -> None:
+    refusal = reply_refusal(ticket=ticket, actor=actor)
+    if refusal:
+        raise ReplyNotAllowed(refusal)
+
+
+@transaction.atomic
+def note_add(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> Note:
+    """An internal note for the team; it never reaches the customer."""
+    text = text.strip()
+    if not text:
+        raise ValueError("The note is empty.")
+    if len(text) > NOTE_MAX_CHARS:
+        raise ValueError(f"A note holds at most {NOTE_MAX_CHARS:,} characters.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    note = Note.objects.create(ticket=ticket, author=actor, body=text)
+    ticket_touch(ticket)
+    return note
 
 
 def ticket_touch(ticket: Ticket, *fields: str) -> None:

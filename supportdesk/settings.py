@@ -227,6 +227,11 @@ AUTO_MAIL_WINDOW_HOURS = env.float("AUTO_MAIL_WINDOW_HOURS", default=24)
 # Acknowledge new tickets (web form, e-mail) and customers' follow-ups by e-mail.
 ACKNOWLEDGE_NEW_TICKETS = env.bool("ACKNOWLEDGE_NEW_TICKETS", default=True)
 ACKNOWLEDGE_FOLLOW_UPS = env.bool("ACKNOWLEDGE_FOLLOW_UPS", default=True)
+# Who may answer an escalated ticket: "everyone" (agents and supervisors) or "supervisors".
+# Anyone may add internal notes to it either way.
+ESCALATED_REPLIES = env.str("ESCALATED_REPLIES", default="everyone")
+if ESCALATED_REPLIES not in ("everyone", "supervisors"):
+    raise ImproperlyConfigured("ESCALATED_REPLIES must be 'everyone' or 'supervisors'")
 
 # --- Secret key, HTTPS and cookies ------------------------------------------------------
 # A desk reached at an https:// SITE_URL with DEBUG off is a public deployment: it needs its

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/", views.ticket_page, name="ticket"),
     path("tickets/<int:pk>/triage/", triage_views.correct, name="triage-correct"),
     path("tickets/<int:pk>/reply/", reply_views.reply, name="ticket-reply"),
+    path("tickets/<int:pk>/notes/", reply_views.note, name="ticket-note"),
     path("tickets/<int:pk>/retry/", views.ticket_retry_ai, name="ticket-retry"),
     path("tickets/<int:pk>/status/", views.ticket_status, name="ticket-status"),
     path("tickets/<int:pk>/assign/", triage_views.reassign, name="ticket-assign"),

@@ -20,9 +20,16 @@
 
   document.addEventListener("keydown", (event) => {
     const editor = document.getElementById("draft-text");
+    const composer = document.getElementById("compose-text");
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target === editor) {
       event.preventDefault();
       document.getElementById("send-edited")?.click();
+      return;
+    }
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target === composer) {
+      event.preventDefault();
+      const button = event.shiftKey ? "compose-note" : "compose-send";
+      (document.getElementById(button) || document.getElementById("compose-note"))?.click();
       return;
     }
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
@@ -42,6 +49,14 @@
       }
       case "/": event.preventDefault(); document.querySelector("#inbox-filters select")?.focus(); break;
       case "e": if (editor) { event.preventDefault(); editor.focus(); } break;
+      case "r":
+        if (composer) {
+          event.preventDefault();
+          const other = composer.closest("details");
+          if (other) other.open = true;
+          composer.focus();
+        }
+        break;
       case "s": document.querySelector(".status-form button[value=solve]")?.click(); break;
       case "g": pendingG = true; break;
       case "?": document.getElementById("shortcuts")?.showModal(); break;
@@ -110,20 +125,127 @@
   document.addEventListener("htmx:afterSettle", tick);
 })();
 
+// Failed requests. A refused action answers with the panel it concerns and its reason (marked
+// X-Desk-Swap-Error): that is swapped in like any answer. Anything else (403, 404, 413, 5xx, no
+// network) is said in the notice at the top of the page; what the agent typed stays where it is.
+(() => {
+  "use strict";
+  const notice = () => document.getElementById("desk-notice");
+
+  function say(text) {
+    const box = notice();
+    if (!box) return;
+    document.getElementById("desk-notice-text").textContent = text;
+    box.hidden = false;
+  }
+
+  function explain(xhr) {
+    const status = xhr.status;
+    const type = xhr.getResponseHeader("Content-Type") || "";
+    const body = (xhr.responseText || "").trim();
+    // Short plain-text answers are written for people (e.g. "action must be solve or reopen").
+    if (type.startsWith("text/plain") && body && body.length <= 300) return body;
+    if (status === 403) return "You are not allowed to do that. Ask a supervisor if you need to.";
+    if (status === 404) return "That item no longer exists. Reload the page to see the current state.";
+    if (status === 409) return "Someone else acted on this first. Reload the page to see what changed.";
+    if (status === 413) return "That is too large to send.";
+    if (status === 429) return "Too many requests just now. Wait a moment and try again.";
+    if (status >= 500) return `The server could not do that (error ${status}). Your text is still here; try again, or reload the page to see the ticket's current state.`;
+    return `That did not work (error ${status}).`;
+  }
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("X-Desk-Swap-Error")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:responseError", (event) => say(explain(event.detail.xhr)));
+  document.addEventListener("htmx:sendError", () => {
+    say("The desk cannot reach the server. Check your connection and try again; your text is still here.");
+  });
+  document.addEventListener("htmx:beforeRequest", () => { const box = notice(); if (box) box.hidden = true; });
+  document.addEventListener("click", (event) => {
+    if (event.target.id === "desk-notice-close") notice().hidden = true;
+  });
+})();
+
 // The socket re-sends the draft panel when the draft changes. Skip the copy when this page
 // already shows that draft (its own request swapped it in first), and while a request from the
 // panel is in flight (its response brings the newest state): replacing the panel then would
 // detach the element that response is meant for, or swallow the agent's next click or keystroke.
-document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
-  const target = event.detail.target;
-  if (!target || target.id !== "draft-panel") return;
-  if (target.querySelector(".htmx-request") || target.classList.contains("htmx-request")) {
-    event.preventDefault();
-    return;
+// While the agent has unsent text in the panel, the new state waits behind a prompt; taking it
+// moves their text into the new panel's composer, so nothing typed is ever lost.
+(() => {
+  "use strict";
+  let waiting = null; // the newest panel the socket sent while the agent was typing
+
+  function unsent(panel) {
+    const draft = panel.querySelector("#draft-text");
+    const composer = panel.querySelector("#compose-text");
+    const edited = draft && draft.value.trim() !== (draft.dataset.original || "").trim() ? draft.value : "";
+    return edited || (composer && composer.value.trim() ? composer.value : "");
   }
-  const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
-  const state = incoming && incoming.dataset.draft;
-  if (state && state !== "-" && state === target.dataset.draft) {
-    event.preventDefault();
+
+  function prompt(panel, incoming) {
+    let bar = panel.querySelector("#panel-changed");
+    if (!bar) {
+      bar = document.createElement("div");
+      bar.id = "panel-changed";
+      bar.className = "banner warn";
+      bar.setAttribute("role", "alert");
+      const text = document.createElement("span");
+      const show = document.createElement("button");
+      show.type = "button";
+      show.id = "panel-changed-show";
+      show.textContent = "Show the new state (keeps your text)";
+      bar.append(text, " ", show);
+      panel.querySelector("h2")?.after(bar);
+    }
+    bar.querySelector("span").textContent = incoming.dataset.summary || "This reply panel changed while you were writing.";
   }
-});
+
+  document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!target || target.id !== "draft-panel") return;
+    if (target.querySelector(".htmx-request") || target.classList.contains("htmx-request")) {
+      event.preventDefault();
+      return;
+    }
+    const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    const state = incoming && incoming.dataset.draft;
+    if (state && state !== "-" && state === target.dataset.draft) {
+      event.preventDefault();
+      return;
+    }
+    if (incoming && unsent(target)) {
+      event.preventDefault();
+      waiting = incoming.cloneNode(true);
+      waiting.removeAttribute("hx-swap-oob");
+      prompt(target, incoming);
+    }
+  });
+
+  // The panel's own answer (send, note, refusal) is newer than anything waiting.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "draft-panel") waiting = null;
+  });
+
+  document.addEventListener("click", (event) => {
+    if (event.target.id !== "panel-changed-show" || !waiting) return;
+    const panel = document.getElementById("draft-panel");
+    const text = unsent(panel);
+    const fresh = waiting;
+    waiting = null;
+    panel.replaceWith(fresh);
+    htmx.process(fresh);
+    const composer = fresh.querySelector("#compose-text");
+    if (composer && text) {
+      composer.value = text;
+      const other = composer.closest("details");
+      if (other) other.open = true;
+      composer.focus();
+    }
+  });
+})();

@@ -25,27 +25,54 @@ from supportdesk.outbox.delivery import (
     outbox_confirm_delivered,
     outbox_resend,
 )
+from supportdesk.services import ReplyNotAllowed, note_add
+
+# A refused action's panel is meant to be shown: the page swaps it in despite its 4xx status
+# (static/js/desk.js), where other error responses become a notice instead.
+SWAP_ERROR_HEADER = "X-Desk-Swap-Error"
 
 
 def _ticket_response(
-    request: HtmxHttpRequest, ticket_id: int, *, error: str = "", status: int = 200
+    request: HtmxHttpRequest,
+    ticket_id: int,
+    *,
+    error: str = "",
+    status: int = 200,
+    kept_text: str = "",
 ):
     if not request.htmx:
         return htmx_redirect(request, f"/tickets/{ticket_id}/")
     context = ticket_context(ticket_detail(ticket_id=ticket_id), user=request.user)
     context["action_error"] = error
-    return render(request, "supportdesk/ticket.html#ticket-work", context, status=status)
+    context["kept_text"] = kept_text
+    response = render(request, "supportdesk/ticket.html#ticket-work", context, status=status)
+    if status >= 400:
+        response[SWAP_ERROR_HEADER] = "1"
+    return response
 
 
-def _act(request: HtmxHttpRequest, ticket_id: int, action: Callable[[], object]) -> HttpResponse:
+def _act(
+    request: HtmxHttpRequest,
+    ticket_id: int,
+    action: Callable[[], object],
+    *,
+    typed: str | None = None,
+) -> HttpResponse:
     """Run one action on a ticket and show its work panel again; a refusal is shown there with
-    its reason (409: someone acted first; 400: the request cannot be carried out)."""
+    its reason (409: someone acted first; 403: not theirs to do; 400: the request cannot be
+    carried out). What the agent `typed` is never lost: a refused action offers it back in the
+    composer."""
+    kept = (typed or "").strip()
     try:
         action()
     except DraftAlreadyDecided as exc:
-        return _ticket_response(request, ticket_id, error=str(exc), status=409)
+        if kept:
+            exc = f"{exc} Your text is kept below: send it as a further reply, or as a note."
+        return _ticket_response(request, ticket_id, error=str(exc), status=409, kept_text=kept)
+    except ReplyNotAllowed as exc:
+        return _ticket_response(request, ticket_id, error=str(exc), status=403, kept_text=kept)
     except ValueError as exc:
-        return _ticket_response(request, ticket_id, error=str(exc), status=400)
+        return _ticket_response(request, ticket_id, error=str(exc), status=400, kept_text=kept)
     return _ticket_response(request, ticket_id)
 
 
@@ -58,6 +85,7 @@ def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         request,
         draft.ticket_id,
         lambda: draft_send(draft_id=draft.pk, actor=request.user, text=edited_text),
+        typed=edited_text,
     )
 
 
@@ -94,6 +122,21 @@ def reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         request,
         ticket.pk,
         lambda: reply_send_manual(ticket_id=ticket.pk, actor=request.user, text=text),
+        typed=text,
+    )
+
+
+@agent_view
+@require_POST
+def note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """An internal note for the team (never sent to the customer)."""
+    ticket = get_object_or_404(Ticket, pk=pk)
+    text = request.POST.get("text", "")
+    return _act(
+        request,
+        ticket.pk,
+        lambda: note_add(ticket_id=ticket.pk, actor=request.user, text=text),
+        typed=text,
     )
 
 

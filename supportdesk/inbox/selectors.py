@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from feedback.selectors import triage_agreement
 from replies.models import Draft
-from supportdesk.models import Message, Presence, Ticket
+from supportdesk.models import Message, Note, Presence, Ticket
 from triage.models import Escalation, RoutingDecision, TriageResult
 from triage.selectors import active_model_versions
 
@@ -138,6 +138,12 @@ class TicketDetail:
     routing: object | None
     draft: object | None
     open_escalations: list
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def timeline(self) -> list[Message | Note]:
+        """Messages and internal notes, oldest first."""
+        return sorted([*self.messages, *self.notes], key=lambda item: item.created_at)
 
     @property
     def draft_state(self) -> str:
@@ -175,6 +181,12 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
     thread.reverse()
     for message in thread:
         message.ticket = ticket  # author labels read the customer without another query
+    # The notes written over the same stretch of the conversation as the messages shown.
+    notes_qs = Note.objects.filter(ticket=ticket).select_related("author")
+    if earlier:
+        notes_qs = notes_qs.filter(created_at__gte=thread[0].created_at)
+    notes = list(notes_qs.order_by("-created_at", "-pk")[:THREAD_LIMIT])
+    notes.reverse()
     triage = TriageResult.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
     routing = RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
     draft = (
@@ -189,7 +201,7 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
             "-created_at"
         )[:5]
     )
-    return TicketDetail(ticket, thread, earlier, triage, routing, draft, escalations)
+    return TicketDetail(ticket, thread, earlier, triage, routing, draft, escalations, notes)
 
 
 def ticket_viewers(*, ticket_id: int, exclude_user_id: int | None = None) -> list[str]:

@@ -103,6 +103,7 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "viewers": ticket_viewers(ticket_id=ticket.pk, exclude_user_id=user.pk),
         "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
         "can_supervise": user.has_perm("supportdesk.supervise"),
+        "reply_refusal": services.reply_refusal(ticket=ticket, actor=user),
     }
 
 

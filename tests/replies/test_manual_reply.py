@@ -21,7 +21,7 @@ def test_agent_answers_a_ticket_whose_ai_failed(
     MessageFactory(ticket=ticket, direction=Message.Direction.INBOUND)
 
     page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
-    assert "Retry AI" in page and "Your reply" in page
+    assert "Retry AI" in page and "Your reply or an internal note" in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(

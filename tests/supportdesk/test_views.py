@@ -292,7 +292,7 @@ def test_ticket_page_says_a_draft_is_coming_while_the_customer_waits_for_one(age
     page = agent_client.get(reverse("ticket", args=[triage.ticket_id])).content.decode()
 
     assert "The AI is drafting a reply" in page
-    assert 'id="manual-text"' in page  # the agent need not wait for it
+    assert 'id="compose-text"' in page  # the agent need not wait for it
 
 
 def test_ticket_page_promises_no_draft_once_the_customer_was_answered(agent_client):
@@ -302,7 +302,7 @@ def test_ticket_page_promises_no_draft_once_the_customer_was_answered(agent_clie
     page = agent_client.get(reverse("ticket", args=[ticket.pk])).content.decode()
 
     assert "The AI is drafting a reply" not in page
-    assert 'id="manual-text"' in page
+    assert 'id="compose-text"' in page
 
 
 def test_marking_a_ticket_solved_takes_it_off_the_inbox_and_reopen_brings_it_back(agent_client):

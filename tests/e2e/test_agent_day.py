@@ -1,0 +1,154 @@
+"""An agent's day in a real browser: no dead ends, no silent failures, no lost typing.
+
+Two agents have the same ticket open. One approves the draft while the other is editing it: the
+editor's text is not replaced; a prompt says what happened, and taking the new state moves their
+text into the composer, from where it goes out as a further reply or an internal note. A failed
+action is said where the agent is looking.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.livedesk import (
+    DEMO_PASSWORD,
+    LIVE_TIMEOUT_MS,
+    Installation,
+    assert_not_reloaded,
+    screenshot,
+    sign_in,
+)
+
+pytestmark = pytest.mark.browser
+
+PIPELINE_TIMEOUT_MS = 60_000
+
+
+def _second_agent(desk: Installation) -> str:
+    desk.orm(
+        "from django.contrib.auth.models import Group, User\n"
+        "user, _ = User.objects.get_or_create(username='agent2')\n"
+        f"user.set_password({DEMO_PASSWORD!r}); user.save()\n"
+        "user.groups.add(Group.objects.get(name='agent'))\n"
+        "result = True"
+    )
+    return "agent2"
+
+
+def _ticket_with_draft(desk: Installation, page: Page) -> int:
+    ticket = desk.create_ticket(
+        token=desk.api_token("agent"),
+        subject="Change my delivery address",
+        body="Hi, I moved last week. Can I still change the address on my order? "
+        f"It has not shipped yet. Thanks, Robin ({uuid.uuid4().hex[:6]})",
+        email=f"robin.{uuid.uuid4().hex[:8]}@example.com",
+        name="Robin Hale",
+    )
+    page.goto(f"{desk.base_url}/tickets/{ticket['id']}/")
+    expect(page.locator("#draft-text")).to_have_value(
+        re.compile(r"\S"), timeout=PIPELINE_TIMEOUT_MS
+    )
+    return ticket["id"]
+
+
+def _page_for(browser: Browser, desk: Installation, username: str, then: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, desk, username, then)
+    return page
+
+
+def test_two_agents_on_one_draft_nobody_loses_their_text(
+    live_desk: Installation, desk_page: Page, chromium: Browser
+) -> None:
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
+    ticket_id = _ticket_with_draft(live_desk, desk_page)
+    other = _page_for(chromium, live_desk, _second_agent(live_desk), f"/tickets/{ticket_id}/")
+    expect(other.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_TIMEOUT_MS)
+    expect(desk_page.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_TIMEOUT_MS)
+
+    # agent2 starts editing; agent approves the draft as it is.
+    mine = f"P.S. from agent2 {uuid.uuid4().hex[:8]}: your new address is noted."
+    editor = other.locator("#draft-text")
+    editor.fill(f"{editor.input_value().rstrip()}\n\n{mine}")
+    desk_page.get_by_role("button", name="Approve & send").click()
+    expect(desk_page.locator("#draft-panel")).to_contain_text("Draft sent by agent")
+
+    # agent2's editor is untouched; a prompt says what happened.
+    changed = other.locator("#panel-changed")
+    expect(changed).to_contain_text("The draft was sent by agent", timeout=LIVE_TIMEOUT_MS)
+    expect(other.locator("#draft-text")).to_have_value(re.compile(re.escape(mine)))
+    assert_not_reloaded(other)
+    screenshot(other, "ticket-panel-changed")
+
+    # Taking the new state moves the text into the composer; it goes out as a further reply.
+    other.get_by_role("button", name="Show the new state (keeps your text)").click()
+    composer = other.locator("#compose-text")
+    expect(composer).to_have_value(re.compile(re.escape(mine)))
+    expect(other.locator("#draft-panel")).to_contain_text("Draft sent by agent")
+    other.locator("#compose-send").click()
+    expect(other.locator("#thread article.message.out").filter(has_text=mine)).to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    # The first agent sees the further reply arrive in their thread, live.
+    expect(desk_page.locator("#thread article.message.out").filter(has_text=mine)).to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    other.context.close()
+
+
+def test_losing_a_send_race_says_who_won_and_gives_the_text_back(
+    live_desk: Installation, desk_page: Page, chromium: Browser
+) -> None:
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
+    ticket_id = _ticket_with_draft(live_desk, desk_page)
+    # The other agent sends their edit without taking the new state the page offers them.
+    other = _page_for(chromium, live_desk, _second_agent(live_desk), f"/tickets/{ticket_id}/")
+
+    mine = f"Edited by agent2 {uuid.uuid4().hex[:8]}."
+    other.locator("#draft-text").fill(mine)
+    desk_page.get_by_role("button", name="Approve & send").click()
+    expect(desk_page.locator("#draft-panel")).to_contain_text("Draft sent by agent")
+
+    other.locator("#send-edited").click()
+    panel = other.locator("#draft-panel")
+    expect(panel.get_by_role("alert")).to_contain_text("already sent by agent")
+    expect(panel.get_by_role("alert")).to_contain_text("Your text is kept below")
+    expect(other.locator("#compose-text")).to_have_value(mine)
+    screenshot(other, "ticket-send-race")
+
+    # Kept text can become an internal note for the team.
+    other.locator("#compose-note").click()
+    note = other.locator("#thread article.message.note").filter(has_text=mine)
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("Internal note")
+    other.context.close()
+
+
+def test_a_server_failure_is_said_where_the_agent_is_looking(
+    live_desk: Installation, desk_page: Page
+) -> None:
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
+    ticket_id = _ticket_with_draft(live_desk, desk_page)
+    desk_page.route(
+        f"**/tickets/{ticket_id}/notes/",
+        lambda route: route.fulfill(status=500, body="<h1>Server Error (500)</h1>"),
+    )
+    desk_page.locator("details.compose-other summary").click()
+    desk_page.locator("#compose-text").fill("Customer called: keep the old address after all.")
+    desk_page.locator("#compose-note").click()
+
+    notice = desk_page.locator("#desk-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("error 500")
+    expect(desk_page.locator("#compose-text")).to_have_value(
+        "Customer called: keep the old address after all."
+    )
+
+    desk_page.unroute(f"**/tickets/{ticket_id}/notes/")
+    desk_page.route(f"**/tickets/{ticket_id}/notes/", lambda route: route.abort())
+    desk_page.locator("#compose-note").click()
+    expect(notice).to_contain_text("cannot reach the server")
