@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from supportdesk.confidence import confidence_word
+
 
 class Draft(models.Model):
     class Status(models.TextChoices):
@@ -71,9 +73,7 @@ class Draft(models.Model):
     @property
     def confidence_level(self) -> str:
         """How far to trust the draft, in words an agent reads at a glance."""
-        if self.confidence >= 0.7:
-            return "high"
-        return "medium" if self.confidence >= 0.5 else "low"
+        return confidence_word(self.confidence)
 
 
 class ToneProfileSetting(models.Model):

@@ -108,7 +108,7 @@ def test_redaction_follows_the_installations_choice(desk, llm):
 
 
 def test_an_invented_category_is_asked_again_once_then_the_local_result_is_stored(
-    desk, llm, agent_client
+    desk, llm, supervisor_client
 ):
     llm.model.category = "vip_refund_now"
     message = inbound()
@@ -121,8 +121,8 @@ def test_an_invented_category_is_asked_again_once_then_the_local_result_is_store
     assert not TriageResult.objects.filter(category="vip_refund_now").exists()
     outcomes = LLMCall.objects.filter(purpose="triage").values_list("outcome", flat=True)
     assert list(outcomes) == ["off_schema", "off_schema"]
-    page = agent_client.get(f"/tickets/{message.ticket_id}/").content.decode()
-    assert "Engine local (category:v1 · LLM fallback: off_schema)" in page
+    page = supervisor_client.get(f"/tickets/{message.ticket_id}/").content.decode()
+    assert "local (category:v1 · LLM fallback: off_schema)" in page  # the engine details
 
 
 def test_a_second_answer_inside_the_list_is_used(desk, llm):

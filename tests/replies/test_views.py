@@ -28,7 +28,7 @@ def test_editor_shows_each_source_with_the_passage_it_quotes(agent_client, draft
     article = demo_kb["account-access"]
     assert f'<details id="citation-1"><summary>[1] {article.title}</summary>' in page
     assert '<blockquote class="passage" lang="en">To reset a forgotten password:<br>' in page
-    assert f"Confidence: {drafted.confidence_level} ({drafted.confidence:.2f})" in page
+    assert f"Confidence: {drafted.confidence_level}</label>" in page
     for label in ("Shorter", "More formal", "Add steps"):
         assert f'value="{label.lower().split()[-1]}">{label}</button>' in page
 
@@ -82,3 +82,17 @@ def test_needs_translation_banner_names_the_source_article(agent_client, demo_kb
     title = demo_kb["download-invoice"].title
     assert "<strong>Needs translation.</strong>" in page
     assert f"quotes “{title}” (en). Translate the quoted part before sending." in page
+
+
+def test_agents_read_plain_words_and_supervisors_can_open_the_engine_details(
+    agent_client, supervisor_client, drafted
+):
+    agent_page = agent_client.get(f"/tickets/{drafted.ticket_id}/").content.decode()
+    supervisor_page = supervisor_client.get(f"/tickets/{drafted.ticket_id}/").content.decode()
+
+    number = f"({drafted.confidence:.2f})"
+    assert "confidence</span>" in agent_page  # "Category: … · high confidence"
+    assert "Engine details" not in agent_page and " ms · " not in agent_page
+    assert number not in agent_page and "· match " not in agent_page
+    assert "Engine details" in supervisor_page and " ms · " in supervisor_page
+    assert f"Confidence: {drafted.confidence_level} {number}" in supervisor_page
