@@ -3,8 +3,9 @@
 Builds a throwaway installation with N tickets (default 100,000; each with two messages, a
 triage result, a routing decision and a draft), then times the inbox (first page, filtered,
 deep keyset page), ticket pages and the REST API's lists through Django's test client, which
-runs the whole middleware, view, selector and template stack. Prints median and p95 in
-milliseconds and the query count per page.
+runs the whole middleware, view, selector and template stack, and inbox searches (tickets carry
+the realistic multilingual texts of bench/data/first_pass_tickets.jsonl). Prints median and
+p95 in milliseconds and the query count per page.
 
     python bench/inbox_speed.py [--tickets 100000] [--database-url postgres://…]
 """
@@ -12,6 +13,7 @@ milliseconds and the query count per page.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -55,10 +57,15 @@ def build(n: int) -> None:
 
     from replies.models import Draft
     from supportdesk.models import Category, Customer, Message, Ticket
+    from supportdesk.search import search_document
     from triage.models import RoutingDecision, TriageResult
 
     started = time.perf_counter()
     rng = random.Random(7)
+    # What customers wrote, in eight languages (the first-pass bench's tickets), so search has
+    # words to find with a realistic spread: common ("order"), rare, Chinese and Japanese.
+    with (ROOT / "bench" / "data" / "first_pass_tickets.jsonl").open(encoding="utf-8") as handle:
+        written = [json.loads(line) for line in handle if line.strip()]
     agent = User.objects.create_user("agent", password="bench-password")
     agent.groups.add(Group.objects.get(name="agent"))
     categories = [
@@ -75,11 +82,16 @@ def build(n: int) -> None:
         )
     for start in range(0, n, batch):
         with transaction.atomic():
+            people = [rng.choice(customers) for _ in range(start, min(n, start + batch))]
+            texts = [written[i % len(written)] for i in range(start, min(n, start + batch))]
             tickets = Ticket.objects.bulk_create(
                 [
                     Ticket(
-                        customer=rng.choice(customers),
-                        subject=f"Question number {i} about my order",
+                        customer=person,
+                        subject=text["subject"] or f"Question number {i} about my order",
+                        search_document=search_document(
+                            [text["subject"], person.name, person.email, text["body"]]
+                        ),
                         status=rng.choice(["open", "open", "waiting", "solved"]),
                         channel=rng.choice(["email", "email", "web", "api"]),
                         language="en",
@@ -89,14 +101,16 @@ def build(n: int) -> None:
                         assignee=agent if i % 10 == 0 else None,
                         created_at=now - timedelta(minutes=i),
                     )
-                    for i in range(start, min(n, start + batch))
+                    for i, person, text in zip(
+                        range(start, min(n, start + batch)), people, texts, strict=True
+                    )
                 ],
                 batch_size=batch,
             )
             messages = Message.objects.bulk_create(
                 [
-                    Message(ticket=t, direction="in", body_text="Where is my parcel? " * 5)
-                    for t in tickets
+                    Message(ticket=t, direction="in", body_text=text["body"])
+                    for t, text in zip(tickets, texts, strict=True)
                 ]
                 + [
                     Message(ticket=t, direction="out", body_text="It is on its way.")
@@ -153,6 +167,10 @@ def build(n: int) -> None:
             cursor.execute("ANALYZE")
     else:
         with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE supportdesk_ticket"
+                " SET search_vector = to_tsvector('simple', search_document)"
+            )
             cursor.execute("ANALYZE")
     print(f"built {n:,} tickets in {time.perf_counter() - started:.0f} s ({connection.vendor})")
 
@@ -205,6 +223,16 @@ def measure(repeat: int, n: int) -> None:
         "api list, updated_since": lambda: f"/api/v1/tickets?updated_since={since}",
         "api list, page ~40 (cursor)": lambda: api_deep,
         "api messages (random ticket)": lambda: f"/api/v1/tickets/{rng.choice(ids)}/messages",
+        # Search: all statuses unless one is chosen (what an agent looking something up does).
+        "search, common word (order)": lambda: "/inbox/?q=order",
+        "search, two words (refund card)": lambda: "/inbox/?q=refund+card",
+        "search, rare word (Braga)": lambda: "/inbox/?q=braga",
+        "search, Chinese (退款)": lambda: "/inbox/?q=%E9%80%80%E6%AC%BE",
+        "search, Japanese (返金)": lambda: "/inbox/?q=%E8%BF%94%E9%87%91",
+        "search, customer address": lambda: f"/inbox/?q={email}",
+        "search, ticket number": lambda: f"/inbox/?q=%23{rng.choice(ids)}",
+        "search, active only, common word": lambda: "/inbox/?q=order&status=active",
+        "search, newest first": lambda: "/inbox/?q=order&sort=newest",
     }
     print(f"{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for label, url in cases.items():

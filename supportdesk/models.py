@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
@@ -257,6 +258,11 @@ class Ticket(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     # The ticket's id in Zendesk when it came from there; replies go back through its API.
     zendesk_ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # What search finds the ticket by (supportdesk/search.py): subject, customer, and what
+    # they wrote, as tokens. On PostgreSQL also as a tsvector with a GIN index (created by
+    # migration 0018 there only); elsewhere search reads the document.
+    search_document = models.TextField(blank=True, default="", editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -433,6 +439,26 @@ class Note(models.Model):
         return self.author.get_username() if self.author else "someone"
 
 
+class SavedView(models.Model):
+    """An agent's named inbox view: a search, filters and an order, one click away."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=600)  # the inbox's query string, as its form reads it
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def attachment_storage() -> FileSystemStorage:
     """Attachment files live outside static/media URLs: only the download view serves them."""
     return FileSystemStorage(location=settings.ATTACHMENTS_DIR, base_url=None)
@@ -560,6 +586,9 @@ class Presence(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     connected_at = models.DateTimeField(auto_now=True)
+    # Last sign that this person is typing a reply or note on the ticket (their page says so
+    # while they type; PRESENCE_EDITING_SECONDS after the last sign it no longer counts).
+    editing_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["ticket", "connected_at"], name="presence_ticket")]

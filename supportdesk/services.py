@@ -8,15 +8,17 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.contrib.postgres.search import SearchVector
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
 from django.utils import timezone
 
 from supportdesk import realtime
 from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
 from supportdesk.html import sanitize_html
-from supportdesk.models import ApiToken, Customer, Message, Note, Presence, Ticket
+from supportdesk.models import ApiToken, Customer, Message, Note, Presence, SavedView, Ticket
 from supportdesk.queue import enqueue_on_commit
+from supportdesk.search import DOCUMENT_MAX_CHARS, search_document
 from supportdesk.sla import resume
 
 
@@ -65,6 +67,7 @@ def ticket_create(
         external_id=external_id,
         created_at=received_at,
     )
+    search_index(ticket, [ticket.subject, customer.name, customer.email, message.body_text])
     # Announce first: on-commit callbacks run in order, so inboxes see "created" before the
     # pipeline's "updated" events even with an inline task backend.
     realtime.broadcast(realtime.TICKET_CREATED, ticket_id=ticket.pk)
@@ -124,8 +127,22 @@ def message_append(
         truncated=truncated,
     )
     ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
+    search_index(ticket, [message.body_text], append=True)
     enqueue_on_commit("supportdesk.tasks.process_message", message.pk)
     return message
+
+
+def search_index(ticket: Ticket, parts: list[str], *, append: bool = False) -> None:
+    """Make `ticket` findable by `parts` (added to what it is found by already, with
+    `append`). One UPDATE; the tsvector only on PostgreSQL."""
+    document = search_document(parts)
+    if append and ticket.search_document:
+        document = f"{ticket.search_document} {document}"[:DOCUMENT_MAX_CHARS]
+    ticket.search_document = document
+    fields: dict[str, object] = {"search_document": document}
+    if connection.vendor == "postgresql":
+        fields["search_vector"] = SearchVector(Value(document), config="simple")
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
 
 
 def _inbound_message_create(
@@ -337,6 +354,27 @@ def note_add(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> Note:
     return note
 
 
+SAVED_VIEWS_MAX = 20
+
+
+@transaction.atomic
+def saved_view_save(*, user: AbstractBaseUser, name: str, query: str) -> SavedView:
+    """Save (or replace) the user's view called `name`. `query` is the inbox's query string,
+    already read back through its form by the caller."""
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise ValueError("Give the view a name.")
+    existing = SavedView.objects.filter(user=user)
+    if not existing.filter(name=name).exists() and existing.count() >= SAVED_VIEWS_MAX:
+        raise ValueError(f"You can keep {SAVED_VIEWS_MAX} views; delete one first.")
+    view, _ = SavedView.objects.update_or_create(user=user, name=name, defaults={"query": query})
+    return view
+
+
+def saved_view_delete(*, user: AbstractBaseUser, view_id: int) -> None:
+    SavedView.objects.filter(user=user, pk=view_id).delete()
+
+
 def ticket_touch(ticket: Ticket, *fields: str) -> None:
     """Save the given fields and bump the optimistic-locking version. Caller holds the row."""
     ticket.version += 1
@@ -381,6 +419,15 @@ def presence_leave(*, channel_name: str) -> None:
         return
     presence.delete()
     realtime.broadcast(realtime.PRESENCE_CHANGED, ticket_id=presence.ticket_id)
+
+
+def presence_editing(*, ticket_id: int, user_id: int, editing: bool) -> None:
+    """`user_id` started (or stopped) typing on the ticket: the other viewers' pages say so."""
+    changed = Presence.objects.filter(ticket_id=ticket_id, user_id=user_id).update(
+        editing_at=timezone.now() if editing else None
+    )
+    if changed:
+        realtime.broadcast(realtime.PRESENCE_CHANGED, ticket_id=ticket_id)
 
 
 def auth_session_end(*, session_key: str) -> None:

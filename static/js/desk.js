@@ -47,7 +47,7 @@
         if (row && document.activeElement === row) row.querySelector("a.subject")?.click();
         break;
       }
-      case "/": event.preventDefault(); document.querySelector("#inbox-filters select")?.focus(); break;
+      case "/": event.preventDefault(); document.querySelector("#id_q, #inbox-filters select")?.focus(); break;
       case "e": if (editor) { event.preventDefault(); editor.focus(); } break;
       case "r":
         if (composer) {
@@ -246,6 +246,53 @@
       const other = composer.closest("details");
       if (other) other.open = true;
       composer.focus();
+    }
+  });
+})();
+
+// "X is editing": while the agent types in the draft or the composer, their page tells the server
+// (at most every 20 s; the sign lapses a minute after the last one) and says when they stop: on
+// leaving the field with nothing unsent, or once the panel was sent and replaced.
+(() => {
+  "use strict";
+  const FIELDS = "#draft-text, #compose-text";
+  const REPEAT_MS = 20000;
+  let on = false;
+  let sentAt = 0;
+
+  function tell(state) {
+    const panel = document.getElementById("draft-panel");
+    const url = panel && panel.dataset.editingUrl;
+    if (!url) return;
+    htmx.ajax("POST", url, { source: panel, swap: "none", values: { state } }).catch(() => {});
+  }
+
+  function hasUnsent() {
+    const draft = document.getElementById("draft-text");
+    const composer = document.getElementById("compose-text");
+    const edited = draft && draft.value.trim() !== (draft.dataset.original || "").trim();
+    return Boolean(edited || (composer && composer.value.trim()));
+  }
+
+  document.addEventListener("input", (event) => {
+    if (!event.target.matches || !event.target.matches(FIELDS)) return;
+    const now = Date.now();
+    if (!on || now - sentAt > REPEAT_MS) {
+      on = true;
+      sentAt = now;
+      tell("on");
+    }
+  });
+  document.addEventListener("focusout", (event) => {
+    if (on && event.target.matches && event.target.matches(FIELDS) && !hasUnsent()) {
+      on = false;
+      tell("off");
+    }
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (on && event.detail.target && event.detail.target.id === "draft-panel" && !hasUnsent()) {
+      on = false;
+      tell("off");
     }
   });
 })();

@@ -7,16 +7,34 @@ from datetime import UTC, datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
-from supportdesk.inbox.selectors import InboxFilters
+from supportdesk.inbox.selectors import SORTS, InboxFilters
 from supportdesk.models import Ticket
 from triage.engine.types import EMOTIONS
 
 
 class InboxFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        help_text="Every status, unless you choose one below.",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Words, customer or #number",
+                "autocomplete": "off",
+                "aria-keyshortcuts": "/",
+            }
+        ),
+    )
+    sort = forms.ChoiceField(
+        required=False, label="Sort", choices=[(key, label) for key, (label, _) in SORTS.items()]
+    )
     status = forms.ChoiceField(
         required=False,
         choices=[
-            ("active", "Active"),
+            ("", "Active"),
+            ("active", "Active only"),
             ("new", "New"),
             ("open", "Open"),
             ("waiting", "Waiting on customer"),
@@ -45,8 +63,13 @@ class InboxFilterForm(forms.Form):
         if not self.is_valid():
             return InboxFilters()
         data = self.cleaned_data
+        query = " ".join(data["q"].split())
         return InboxFilters(
-            status=data["status"] or "active",
+            q=query,
+            sort=data["sort"] or "urgency",
+            # A search looks in every state unless a status is chosen: the ticket a customer
+            # refers to is often solved.
+            status=data["status"] or ("all" if query else "active"),
             urgency=data["urgency"],
             category=data["category"],
             emotion=data["emotion"],

@@ -25,7 +25,7 @@ from supportdesk.outbox.delivery import (
     outbox_confirm_delivered,
     outbox_resend,
 )
-from supportdesk.services import ReplyNotAllowed, note_add
+from supportdesk.services import ReplyNotAllowed, note_add, presence_editing
 
 # A refused action's panel is meant to be shown: the page swaps it in despite its 4xx status
 # (static/js/desk.js), where other error responses become a notice instead.
@@ -138,6 +138,17 @@ def note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lambda: note_add(ticket_id=ticket.pk, actor=request.user, text=text),
         typed=text,
     )
+
+
+@agent_view
+@require_POST
+def editing(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The agent's page says they are typing on this ticket (state=on) or stopped (off)."""
+    ticket = get_object_or_404(Ticket, pk=pk)
+    presence_editing(
+        ticket_id=ticket.pk, user_id=request.user.pk, editing=request.POST.get("state") == "on"
+    )
+    return HttpResponse(status=204)
 
 
 @agent_view

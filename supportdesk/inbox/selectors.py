@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from feedback.selectors import triage_agreement
 from replies.models import Draft
 from supportdesk.models import Message, Note, Presence, Ticket
+from supportdesk.search import query_tokens, ticket_number, tsquery
 from triage.models import Escalation, RoutingDecision, TriageResult
 from triage.selectors import active_model_versions
 
@@ -30,10 +31,16 @@ class InboxFilters:
     emotion: str = ""
     mine: bool = False
     escalated: bool = False
+    # Search: words of the subject, the customer's name or address, what they wrote; or "#12".
+    q: str = ""
+    sort: str = "urgency"  # one of SORTS
 
     def as_query(self) -> dict[str, str]:
         data = {
-            "status": self.status,
+            "q": self.q,
+            "sort": "" if self.sort == "urgency" else self.sort,
+            # "active" is the default only without a search (see InboxFilterForm.filters).
+            "status": "" if self.status == "active" and not self.q else self.status,
             "urgency": self.urgency,
             "category": self.category,
             "emotion": self.emotion,
@@ -70,7 +77,30 @@ def _filtered(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Tick
         qs = qs.filter(assignee_id=user.pk)
     if filters.escalated:
         qs = qs.filter(is_escalated=True)
+    if filters.q:
+        qs = _searched(qs, filters.q)
     return qs
+
+
+def _searched(qs: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """Tickets whose subject, customer or messages hold every word of `query` (as prefixes),
+    or the ticket it names by number. PostgreSQL: the GIN-indexed tsvector; elsewhere the
+    stored document (supportdesk/search.py)."""
+    match = Q(pk__in=[])
+    expression = tsquery(query)
+    if expression and connection.vendor == "postgresql":
+        table = Ticket._meta.db_table
+        sql = f'"{table}"."search_vector" @@ to_tsquery(\'simple\', %s)'
+        # Only the table name is formatted in; the query is a bound parameter.
+        match = Q(RawSQL(sql, (expression,), output_field=BooleanField()))  # noqa: S611
+    elif expression:
+        match = Q()
+        for token in query_tokens(query):
+            match &= Q(search_document__contains=token)
+    number = ticket_number(query)
+    if number is not None:
+        match |= Q(pk=number)
+    return qs.filter(match)
 
 
 def _with_row_data(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -83,23 +113,50 @@ class InboxPage:
     next_cursor: str
 
 
-def encode_cursor(ticket: Ticket) -> str:
-    return f"{ticket.urgency}_{ticket.created_at.timestamp():.6f}_{ticket.pk}"
+# The inbox's orders: the sort control's label, and how the list describes itself.
+SORTS = {
+    "urgency": ("Most urgent first", "Most urgent first, then longest waiting"),
+    "oldest": ("Longest waiting first", "Longest waiting first"),
+    "newest": ("Newest first", "Newest first"),
+}
 
 
-def _after_cursor(qs: QuerySet[Ticket], cursor: str) -> QuerySet[Ticket]:
+def encode_cursor(ticket: Ticket, sort: str = "urgency") -> str:
+    stamp = f"{ticket.created_at.timestamp():.6f}_{ticket.pk}"
+    return f"{ticket.urgency}_{stamp}" if sort == "urgency" else stamp
+
+
+def _ordered(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    if sort == "newest":
+        return qs.order_by("-created_at", "-pk")
+    if sort == "oldest":
+        return qs.order_by("created_at", "pk")
+    return qs.order_by("urgency", "created_at", "pk")
+
+
+def _after_cursor(qs: QuerySet[Ticket], cursor: str, sort: str = "urgency") -> QuerySet[Ticket]:
     try:
-        urgency_s, stamp_s, pk_s = cursor.split("_")
-        urgency, pk = int(urgency_s), int(pk_s)
+        parts = cursor.split("_")
+        if sort == "urgency":
+            urgency_s, stamp_s, pk_s = parts
+            values: tuple = (int(urgency_s),)
+        else:
+            stamp_s, pk_s = parts
+            values = ()
+        pk = int(pk_s)
         created = datetime.fromtimestamp(float(stamp_s), tz=UTC)
     except (ValueError, OverflowError, OSError):
         return qs  # a mangled cursor shows the first page rather than an error
     # A row-value comparison is a single range on the (…, urgency, created_at, id) indexes in
     # both SQLite and PostgreSQL; the equivalent OR of three terms makes SQLite scan.
     table = Ticket._meta.db_table
-    sql = f'("{table}"."urgency", "{table}"."created_at", "{table}"."id") > (%s, %s, %s)'
-    params = (urgency, connection.ops.adapt_datetimefield_value(created), pk)
-    # Only the table name is formatted in; every value is a bound parameter.
+    columns = ["created_at", "id"] if sort != "urgency" else ["urgency", "created_at", "id"]
+    row = ", ".join(f'"{table}"."{column}"' for column in columns)
+    places = ", ".join(["%s"] * len(columns))
+    direction = "<" if sort == "newest" else ">"
+    sql = f"({row}) {direction} ({places})"
+    params = (*values, connection.ops.adapt_datetimefield_value(created), pk)
+    # Only the table and column names are formatted in; every value is a bound parameter.
     return qs.filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611
 
 
@@ -111,14 +168,14 @@ def ticket_list_for_inbox(
     # For "mine" every row's assignee is the viewer: joining the user table would tempt the
     # planner to start from it and sort all of the viewer's tickets.
     qs = qs.select_related("customer", "category") if filters.mine else _with_row_data(qs)
-    qs = qs.order_by("urgency", "created_at", "pk")
+    qs = _ordered(qs, filters.sort)
     if cursor:
-        qs = _after_cursor(qs, cursor)
+        qs = _after_cursor(qs, cursor, filters.sort)
     rows = list(qs[: page_size + 1])
     if filters.mine:
         for ticket in rows:
             ticket.assignee = user
-    next_cursor = encode_cursor(rows[page_size - 1]) if len(rows) > page_size else ""
+    next_cursor = encode_cursor(rows[page_size - 1], filters.sort) if len(rows) > page_size else ""
     return InboxPage(tickets=rows[:page_size], next_cursor=next_cursor)
 
 
@@ -204,13 +261,28 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
     return TicketDetail(ticket, thread, earlier, triage, routing, draft, escalations, notes)
 
 
-def ticket_viewers(*, ticket_id: int, exclude_user_id: int | None = None) -> list[str]:
-    """Who else has this ticket open right now (by username)."""
-    fresh = timezone.now() - timedelta(hours=12)
-    qs = Presence.objects.filter(ticket_id=ticket_id, connected_at__gte=fresh)
+# A sign of typing counts this long; pages repeat it every 20 s while their agent types.
+PRESENCE_EDITING_SECONDS = 60
+
+
+@dataclass(frozen=True, order=True)
+class Viewer:
+    name: str
+    editing: bool
+
+
+def ticket_viewers(*, ticket_id: int, exclude_user_id: int | None = None) -> list[Viewer]:
+    """Who else has this ticket open right now (by username), and whether they are typing."""
+    now = timezone.now()
+    qs = Presence.objects.filter(ticket_id=ticket_id, connected_at__gte=now - timedelta(hours=12))
     if exclude_user_id is not None:
         qs = qs.exclude(user_id=exclude_user_id)
-    return sorted(set(qs.values_list("user__username", flat=True)[:50]))
+    typing_since = now - timedelta(seconds=PRESENCE_EDITING_SECONDS)
+    editing: dict[str, bool] = {}
+    for name, editing_at in qs.values_list("user__username", "editing_at")[:50]:
+        typing = editing_at is not None and editing_at >= typing_since
+        editing[name] = editing.get(name, False) or typing
+    return sorted(Viewer(name, typing) for name, typing in editing.items())
 
 
 # -- REST API lists ------------------------------------------------------------------------

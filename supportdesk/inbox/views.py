@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
@@ -23,12 +23,13 @@ from django_htmx.middleware import HtmxDetails
 from supportdesk import services
 from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm
 from supportdesk.inbox.selectors import (
+    SORTS,
     model_quality,
     ticket_detail,
     ticket_list_for_inbox,
     ticket_viewers,
 )
-from supportdesk.models import Category, MessageAttachment, Ticket
+from supportdesk.models import Category, MessageAttachment, SavedView, Ticket
 from triage.selectors import ASSIGNABLE_LIMIT, assignable_agents
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,11 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "filters": filters,
+        "saved_views": saved_views_of(request.user),
         "page": page,
         "query": filters.as_query(),
         "is_first_page": not request.GET.get("after"),
+        "sort_label": SORTS.get(filters.sort, SORTS["urgency"])[1],
         "model_quality": model_quality(),
     }
     if request.htmx and request.GET.get("after"):
@@ -69,6 +72,43 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "supportdesk/inbox.html#ticket-list", context)
     return render(request, "supportdesk/inbox.html", context)
+
+
+def saved_views_of(user) -> list[SavedView]:
+    return list(SavedView.objects.filter(user=user)[: services.SAVED_VIEWS_MAX])
+
+
+@agent_view
+@require_POST
+def saved_view_save(request: HtmxHttpRequest) -> HttpResponse:
+    """Save the inbox's current search, filters and order under a name (the form's own fields
+    are posted with it, and read back through the filter form: only what it accepts is kept)."""
+    form = InboxFilterForm(request.POST, categories=_categories())
+    query = urlencode(form.filters().as_query())
+    error = ""
+    try:
+        services.saved_view_save(user=request.user, name=request.POST.get("name", ""), query=query)
+    except ValueError as exc:
+        error = str(exc)
+    return _saved_views_response(request, error=error)
+
+
+@agent_view
+@require_POST
+def saved_view_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    services.saved_view_delete(user=request.user, view_id=pk)
+    return _saved_views_response(request)
+
+
+def _saved_views_response(request: HtmxHttpRequest, *, error: str = "") -> HttpResponse:
+    if not request.htmx:
+        return redirect("inbox")
+    context = {"saved_views": saved_views_of(request.user), "saved_view_error": error}
+    response = render(request, "supportdesk/inbox.html#saved-views", context)
+    if error:
+        response.status_code = 400
+        response["X-Desk-Swap-Error"] = "1"
+    return response
 
 
 @agent_view

@@ -74,6 +74,11 @@ def test_two_agents_on_one_draft_nobody_loses_their_text(
     mine = f"P.S. from agent2 {uuid.uuid4().hex[:8]}: your new address is noted."
     editor = other.locator("#draft-text")
     editor.fill(f"{editor.input_value().rstrip()}\n\n{mine}")
+    # The first agent sees who is typing before they act.
+    expect(desk_page.locator("#viewers")).to_contain_text(
+        "agent2 is editing", timeout=LIVE_TIMEOUT_MS
+    )
+    screenshot(desk_page, "ticket-colleague-editing")
     desk_page.get_by_role("button", name="Approve & send").click()
     expect(desk_page.locator("#draft-panel")).to_contain_text("Draft sent by agent")
 
@@ -152,3 +157,32 @@ def test_a_server_failure_is_said_where_the_agent_is_looking(
     desk_page.route(f"**/tickets/{ticket_id}/notes/", lambda route: route.abort())
     desk_page.locator("#compose-note").click()
     expect(notice).to_contain_text("cannot reach the server")
+
+
+def test_search_finds_a_ticket_as_the_agent_types(live_desk: Installation, desk_page: Page) -> None:
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
+    marker = uuid.uuid4().hex[:6]
+    ticket = live_desk.create_ticket(
+        token=live_desk.api_token("agent"),
+        subject="退款還沒到帳",
+        body=f"您好，我上個月退回的桌燈到現在還沒有收到退款。訂單 LM-{marker}",
+        email=f"mei.{marker}@example.com",
+        name="林美",
+    )
+    row = desk_page.locator(f"#ticket-rows #ticket-{ticket['id']}")
+    expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+
+    desk_page.keyboard.press("/")
+    expect(desk_page.locator("#id_q")).to_be_focused()
+    desk_page.keyboard.type("退款")
+    expect(desk_page.locator(".list-head")).to_contain_text("Search: “退款”")
+    expect(row).to_be_visible()
+    desk_page.locator("#id_q").fill(f"lm-{marker}")
+    expect(desk_page.locator(".list-head")).to_contain_text(f"Search: “lm-{marker}”")
+    expect(desk_page.locator("#ticket-rows .row")).to_have_count(1)
+    expect(row).to_be_visible()
+    screenshot(desk_page, "search-results")
+
+    desk_page.locator("#saved-view-name").fill("Refund follow-ups")
+    desk_page.get_by_role("button", name="Save", exact=True).click()
+    expect(desk_page.locator("#saved-views")).to_contain_text("Refund follow-ups")
