@@ -21,6 +21,7 @@ from triage.selectors import active_model_versions
 
 PAGE_SIZE = 25
 THREAD_LIMIT = 50
+CUSTOMER_TICKETS = 8
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,9 @@ class TicketDetail:
     draft: object | None
     open_escalations: list
     notes: list[Note] = field(default_factory=list)
+    # The same customer's other tickets, newest first (at most CUSTOMER_TICKETS), and how many.
+    customer_tickets: list[Ticket] = field(default_factory=list)
+    customer_ticket_count: int = 0
 
     @property
     def timeline(self) -> list[Message | Note]:
@@ -258,7 +262,19 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
             "-created_at"
         )[:5]
     )
-    return TicketDetail(ticket, thread, earlier, triage, routing, draft, escalations, notes)
+    others = list(
+        Ticket.objects.filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .only("pk", "subject", "status", "created_at")
+        .order_by("-created_at", "-pk")[: CUSTOMER_TICKETS + 1]
+    )
+    count = len(others)
+    if count > CUSTOMER_TICKETS:
+        count = Ticket.objects.filter(customer_id=ticket.customer_id).count() - 1
+        others = others[:CUSTOMER_TICKETS]
+    return TicketDetail(
+        ticket, thread, earlier, triage, routing, draft, escalations, notes, others, count
+    )
 
 
 # A sign of typing counts this long; pages repeat it every 20 s while their agent types.
