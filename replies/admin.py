@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from replies.engine import ToneProfile, profile_for
-from replies.models import BrandVoice, Draft, ToneProfileSetting
+from replies.models import BrandVoice, Draft, Macro, ToneProfileSetting
 
 
 @admin.register(Draft)
@@ -64,3 +64,11 @@ class BrandVoiceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return not BrandVoice.objects.exists()  # one brand voice for the installation
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    list_display = ["title", "key", "language", "active", "updated_at"]
+    list_filter = ["active", "language"]
+    search_fields = ["title", "key", "body"]
+    list_editable = ["active"]

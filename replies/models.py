@@ -117,3 +117,32 @@ class BrandVoice(models.Model):
 
     def __str__(self) -> str:
         return f"Brand voice ({self.brand_name or 'default name'})"
+
+
+class Macro(models.Model):
+    """A canned reply agents insert from the editor. Variants of one macro share a `key`, one
+    per language; the variant with no language is the fallback. Placeholders such as
+    {customer_first_name} are filled for the ticket (replies/engine/macros.py)."""
+
+    key = models.SlugField(max_length=60, help_text="Groups the language variants of one macro.")
+    language = models.CharField(
+        max_length=35,
+        blank=True,
+        help_text="BCP 47 (en, zh-Hant, ja, es …); empty: any language without its own variant.",
+    )
+    title = models.CharField(max_length=120)
+    body = models.TextField(
+        help_text="Placeholders: {customer_name}, {customer_first_name}, {ticket_number}, "
+        "{agent_name}, {agent_first_name}."
+    )
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "language"], name="macro_variant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language or 'any language'})"

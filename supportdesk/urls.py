@@ -19,6 +19,7 @@ urlpatterns = [
     path("tickets/<int:pk>/reply/", reply_views.reply, name="ticket-reply"),
     path("tickets/<int:pk>/notes/", reply_views.note, name="ticket-note"),
     path("tickets/<int:pk>/editing/", reply_views.editing, name="ticket-editing"),
+    path("tickets/<int:pk>/macros/", reply_views.macros, name="ticket-macros"),
     path("tickets/<int:pk>/retry/", views.ticket_retry_ai, name="ticket-retry"),
     path("tickets/<int:pk>/status/", views.ticket_status, name="ticket-status"),
     path("tickets/<int:pk>/assign/", triage_views.reassign, name="ticket-assign"),

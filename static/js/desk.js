@@ -296,3 +296,77 @@
     }
   });
 })();
+
+// Macros: Alt+M (or m outside a text field, or the button) opens the picker for the field the
+// agent is writing in; arrows choose, Enter inserts the macro at the cursor.
+(() => {
+  "use strict";
+  let field = null;
+
+  const picker = () => document.getElementById("macro-picker");
+  const options = () => Array.from(document.querySelectorAll("#macro-list [role=option]"));
+
+  function writingField(preferred) {
+    const active = document.activeElement;
+    if (active && (active.id === "draft-text" || active.id === "compose-text")) return active;
+    const named = preferred && document.getElementById(preferred);
+    return named || document.getElementById("draft-text") || document.getElementById("compose-text");
+  }
+
+  function open(preferred) {
+    const dialog = picker();
+    if (!dialog) return;
+    field = writingField(preferred);
+    if (!field) return;
+    const search = document.getElementById("macro-search");
+    search.value = "";
+    dialog.showModal();
+    search.focus();
+    htmx.ajax("GET", dialog.dataset.url, { target: "#macro-list", swap: "outerHTML" });
+  }
+
+  function choose(step) {
+    const all = options();
+    if (!all.length) return;
+    let index = all.findIndex((o) => o.getAttribute("aria-selected") === "true");
+    index = Math.max(0, Math.min(all.length - 1, index + step));
+    all.forEach((o, i) => o.setAttribute("aria-selected", i === index ? "true" : "false"));
+    all[index].scrollIntoView({ block: "nearest" });
+    document.getElementById("macro-search").setAttribute("aria-activedescendant", all[index].id);
+  }
+
+  function insert(option) {
+    if (!option || !field) return;
+    picker().close();
+    const details = field.closest("details");
+    if (details) details.open = true;
+    field.focus();
+    field.setRangeText(option.dataset.text, field.selectionStart, field.selectionEnd, "end");
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const dialog = picker();
+    if (!dialog) return;
+    if (dialog.open) {
+      if (event.key === "ArrowDown") { event.preventDefault(); choose(1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); choose(-1); }
+      else if (event.key === "Enter") {
+        event.preventDefault();
+        insert(options().find((o) => o.getAttribute("aria-selected") === "true"));
+      }
+      return;
+    }
+    const typing = event.target.closest && event.target.closest("input, textarea, select");
+    if ((event.altKey && event.code === "KeyM") || (event.key === "m" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey)) {
+      event.preventDefault();
+      open();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest(".macro-open");
+    if (button) { open(button.dataset.for); return; }
+    const option = event.target.closest && event.target.closest("#macro-list [role=option]");
+    if (option) insert(option);
+  });
+})();

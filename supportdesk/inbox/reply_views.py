@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from replies.engine.macros import fill, first_name
 from replies.models import Draft
+from replies.selectors import macros_for
 from replies.services import (
     DraftAlreadyDecided,
     draft_escalate,
@@ -178,3 +180,28 @@ def allow_sending(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk)
     customer_outbound_unblock(customer_id=ticket.customer_id)
     return _ticket_response(request, ticket.pk)
+
+
+@agent_view
+@require_GET
+def macros(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The macro picker's list for this ticket: each macro in the ticket's language, its
+    placeholders filled for this customer and this agent."""
+    ticket = get_object_or_404(Ticket.objects.select_related("customer"), pk=pk)
+    language = ticket.language or ticket.customer.locale or "en"
+    customer = ticket.customer.display_name
+    agent = request.user.get_full_name() or request.user.get_username()
+    values = {
+        "customer_name": customer,
+        "customer_first_name": first_name(ticket.customer.name) or customer,
+        "ticket_number": ticket.reference,
+        "agent_name": agent,
+        "agent_first_name": request.user.first_name or agent,
+    }
+    query = request.GET.get("q", "")[:100]
+    found = [
+        {"title": m.title, "language": m.language, "text": fill(m.body, values)}
+        for m in macros_for(language=language, query=query)
+    ]
+    context = {"macros": found, "macro_query": query, "ticket": ticket}
+    return render(request, "supportdesk/ticket.html#macro-list", context)

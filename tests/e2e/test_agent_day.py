@@ -186,3 +186,38 @@ def test_search_finds_a_ticket_as_the_agent_types(live_desk: Installation, desk_
     desk_page.locator("#saved-view-name").fill("Refund follow-ups")
     desk_page.get_by_role("button", name="Save", exact=True).click()
     expect(desk_page.locator("#saved-views")).to_contain_text("Refund follow-ups")
+
+
+def test_a_macro_is_inserted_by_keyboard_in_the_customers_language(
+    live_desk: Installation, desk_page: Page
+) -> None:
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
+    ticket = live_desk.create_ticket(
+        token=live_desk.api_token("agent"),
+        subject="注文について",
+        body="先週注文した商品がまだ届いておりません。ご確認いただけますでしょうか。",
+        email=f"sato.{uuid.uuid4().hex[:8]}@example.com",
+        name="佐藤 花子",
+    )
+    desk_page.goto(f"{live_desk.base_url}/tickets/{ticket['id']}/")
+    expect(desk_page.locator("#draft-text")).to_have_value(
+        re.compile(r"\S"), timeout=PIPELINE_TIMEOUT_MS
+    )
+    desk_page.keyboard.press("r")  # the composer, under the draft
+    composer = desk_page.locator("#compose-text")
+    expect(composer).to_be_focused()
+
+    desk_page.keyboard.press("Alt+m")
+    picker = desk_page.locator("#macro-picker")
+    expect(picker).to_be_visible()
+    expect(desk_page.locator("#macro-search")).to_be_focused()
+    # The ticket is in Japanese: the Japanese variants are offered.
+    expect(picker.locator("[role=option]").first).to_be_visible()
+    expect(picker).to_contain_text("ご注文番号のお願い")
+    desk_page.keyboard.type("返金")
+    expect(picker.locator("[role=option]")).to_have_count(1)
+    screenshot(desk_page, "macros-picker")
+    desk_page.keyboard.press("Enter")
+
+    expect(picker).not_to_be_visible()
+    expect(composer).to_have_value(re.compile(rf"佐藤 花子 様.*#{ticket['id']}", re.S))

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge.models import Article
+from replies.models import Macro
 from supportdesk.models import Category, Customer, Message
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
 from supportdesk.services import ticket_create
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         articles = self._articles()
         examples = self._examples() + self._answer_examples()
         self._import_vectors()
+        self._macros()
         # DEMO_TICKETS=0 loads the company without its sample tickets (used by the browser tests).
         tickets = self._tickets() if os.environ.get("DEMO_TICKETS", "1") != "0" else 0
         self.stdout.write(
@@ -75,6 +77,17 @@ class Command(BaseCommand):
         for username in (AGENT, SUPERVISOR, ADMIN):
             note = "" if username in created_users else " (existing user: password unchanged)"
             self.stdout.write(f"  login: {username} / {password}{note}")
+
+    @transaction.atomic
+    def _macros(self) -> None:
+        """The demo's canned replies, each in en (the fallback), zh-Hant, ja and es. An admin's
+        later edits are kept: only missing variants are added."""
+        for item in json.loads((DEMO_DIR / "macros.json").read_text(encoding="utf-8")):
+            Macro.objects.get_or_create(
+                key=item["key"],
+                language=item["language"],
+                defaults={"title": item["title"], "body": item["body"]},
+            )
 
     @transaction.atomic
     def _users(self, password: str) -> list[str]:
