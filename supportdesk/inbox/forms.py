@@ -21,7 +21,7 @@ class InboxFilterForm(forms.Form):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "Words, customer or #number",
+                "placeholder": "Words, name, #12",
                 "autocomplete": "off",
                 "aria-keyshortcuts": "/",
             }
