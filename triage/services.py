@@ -17,12 +17,12 @@ from feedback.services import feedback_record
 from supportdesk import realtime
 from supportdesk.models import Category, Message, Team, Ticket
 from supportdesk.queue import enqueue_on_commit
-from supportdesk.services import ticket_touch
+from supportdesk.services import ticket_solve, ticket_touch
 from supportdesk.sla import BREACHED
 from triage.analysis import triage_analyse
 from triage.assignment import pick_agent, team_for
 from triage.engine.types import CustomerContext, TriageInput
-from triage.escalations import escalation_raise
+from triage.escalations import escalation_acknowledge, escalation_raise
 from triage.models import (
     OUT_OF_SCOPE_LABEL,
     AgentSession,
@@ -273,6 +273,55 @@ def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int
             after={"assignee": assignee.get_username() if assignee else ""},
         )  # fmt: skip
     return ticket
+
+
+BULK_MAX = 100  # tickets one bulk action may touch
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    done: int
+    refused: list[str]  # why some tickets were left as they were
+
+
+def tickets_bulk(
+    *, ticket_ids: list[int], actor: AbstractBaseUser, action: str, assignee_id: int | None = None
+) -> BulkOutcome:
+    """Assign or solve many tickets at once (the inbox's bulk bar). Each ticket is its own
+    transaction: one that cannot be changed is reported, the others are still done."""
+    if action not in ("assign", "solve"):
+        raise ValueError("Choose assign or solve.")
+    if not ticket_ids:
+        raise ValueError("Select one or more tickets first.")
+    if len(ticket_ids) > BULK_MAX:
+        raise ValueError(f"At most {BULK_MAX} tickets at once.")
+    done, refused = 0, []
+    for ticket_id in ticket_ids:
+        try:
+            if action == "assign":
+                ticket_reassign(ticket_id=ticket_id, actor=actor, assignee_id=assignee_id)
+            else:
+                ticket_solve(ticket_id=ticket_id)
+            done += 1
+        except Ticket.DoesNotExist:
+            refused.append(f"#{ticket_id} no longer exists")
+        except ValueError as exc:
+            refused.append(f"#{ticket_id}: {exc}")
+    return BulkOutcome(done, refused)
+
+
+def escalations_bulk_acknowledge(
+    *, escalation_ids: list[int], actor: AbstractBaseUser, assign: bool
+) -> int:
+    """Acknowledge (and take, with `assign`) many escalations; returns how many."""
+    if not escalation_ids:
+        raise ValueError("Select one or more escalations first.")
+    if len(escalation_ids) > BULK_MAX:
+        raise ValueError(f"At most {BULK_MAX} escalations at once.")
+    found = list(Escalation.objects.filter(pk__in=escalation_ids).values_list("pk", flat=True))
+    for escalation_id in found:
+        escalation_acknowledge(escalation_id=escalation_id, actor=actor, assign=assign)
+    return len(found)
 
 
 def _latest_decision(ticket: Ticket) -> RoutingDecision | None:

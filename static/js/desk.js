@@ -58,6 +58,11 @@
         }
         break;
       case "s": document.querySelector(".status-form button[value=solve]")?.click(); break;
+      case "x": {
+        const pick = rows()[selected]?.querySelector("input.pick");
+        if (pick) { pick.checked = !pick.checked; pick.dispatchEvent(new Event("change", { bubbles: true })); }
+        break;
+      }
       case "g": pendingG = true; break;
       case "?": document.getElementById("shortcuts")?.showModal(); break;
       default: return;
@@ -370,3 +375,11 @@
     if (option) insert(option);
   });
 })();
+
+// How many inbox rows are selected for a bulk action.
+document.addEventListener("change", (event) => {
+  if (!event.target.matches || !event.target.matches("#ticket-rows input.pick")) return;
+  const count = document.querySelectorAll("#ticket-rows input.pick:checked").length;
+  const label = document.getElementById("bulk-count");
+  if (label) label.textContent = count ? `${count} selected` : "Select tickets (x) to act on several at once";
+});

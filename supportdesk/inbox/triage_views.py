@@ -21,6 +21,7 @@ from triage.selectors import (
     rule_override_report,
 )
 from triage.services import (
+    escalations_bulk_acknowledge,
     routing_override,
     ticket_deescalate,
     ticket_escalate,
@@ -134,6 +135,30 @@ def routing_rules(request: HtmxHttpRequest) -> HttpResponse:
         "can_edit": request.user.has_perm("triage.change_routingrule"),
     }
     return render(request, "triage/routing_rules.html", context)
+
+
+@supervisor_view
+@require_POST
+def escalations_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """Acknowledge (or take) the selected escalations at once."""
+    ids = [int(v) for v in request.POST.getlist("escalation") if v.isdigit()]
+    status, message = 200, ""
+    try:
+        count = escalations_bulk_acknowledge(
+            escalation_ids=ids, actor=request.user, assign=request.POST.get("assign") == "1"
+        )
+        message = f"{count} escalation{'s' if count != 1 else ''} acknowledged."
+    except ValueError as exc:
+        status, message = 400, str(exc)
+    if not request.htmx:
+        return htmx_redirect(request, "/supervisor/")
+    context = {"escalations": list(escalations_open()[:ESCALATION_PAGE]), "bulk_message": message}
+    response = render(
+        request, "supportdesk/supervisor.html#escalation-list", context, status=status
+    )
+    if status >= 400:
+        response["X-Desk-Swap-Error"] = "1"
+    return response
 
 
 @supervisor_view

@@ -31,6 +31,7 @@ from supportdesk.inbox.selectors import (
 )
 from supportdesk.models import Category, MessageAttachment, SavedView, Ticket
 from triage.selectors import ASSIGNABLE_LIMIT, assignable_agents
+from triage.services import tickets_bulk
 
 logger = logging.getLogger(__name__)
 
@@ -51,27 +52,61 @@ def _categories() -> list[Category]:
 @agent_view
 @vary_on_headers("HX-Request")
 def inbox(request: HtmxHttpRequest) -> HttpResponse:
-    categories = _categories()
-    form = InboxFilterForm(request.GET or None, categories=categories)
-    filters = form.filters()
-    page = ticket_list_for_inbox(
-        user=request.user, filters=filters, cursor=request.GET.get("after", "")
-    )
-    context = {
-        "form": form,
-        "filters": filters,
-        "saved_views": saved_views_of(request.user),
-        "page": page,
-        "query": filters.as_query(),
-        "is_first_page": not request.GET.get("after"),
-        "sort_label": SORTS.get(filters.sort, SORTS["urgency"])[1],
-        "model_quality": model_quality(),
-    }
+    form = InboxFilterForm(request.GET or None, categories=_categories())
+    context = _inbox_context(request, form, cursor=request.GET.get("after", ""))
     if request.htmx and request.GET.get("after"):
         return render(request, "supportdesk/inbox.html#ticket-page", context)
     if request.htmx:
         return render(request, "supportdesk/inbox.html#ticket-list", context)
     return render(request, "supportdesk/inbox.html", context)
+
+
+def _inbox_context(request: HtmxHttpRequest, form: InboxFilterForm, *, cursor: str = "") -> dict:
+    filters = form.filters()
+    page = ticket_list_for_inbox(user=request.user, filters=filters, cursor=cursor)
+    return {
+        "form": form,
+        "filters": filters,
+        "saved_views": saved_views_of(request.user),
+        "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
+        "page": page,
+        "query": filters.as_query(),
+        "is_first_page": not cursor,
+        "sort_label": SORTS.get(filters.sort, SORTS["urgency"])[1],
+        "model_quality": model_quality(),
+    }
+
+
+@agent_view
+@require_POST
+def inbox_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """Assign or solve the selected tickets, then show the list again (the filter form's fields
+    come with the request, so it is the list the agent was looking at)."""
+    form = InboxFilterForm(request.POST, categories=_categories())
+    ids = [int(v) for v in request.POST.getlist("ticket") if v.isdigit()]
+    assignee = request.POST.get("assignee", "")
+    status = 200
+    try:
+        outcome = tickets_bulk(
+            ticket_ids=ids,
+            actor=request.user,
+            action=request.POST.get("action", ""),
+            assignee_id=int(assignee) if assignee.isdigit() else None,
+        )
+        verb = "assigned" if request.POST.get("action") == "assign" else "marked solved"
+        message = f"{outcome.done} ticket{'s' if outcome.done != 1 else ''} {verb}."
+        if outcome.refused:
+            message += " Not changed: " + "; ".join(outcome.refused[:5]) + "."
+    except ValueError as exc:
+        message, status = str(exc), 400
+    if not request.htmx:
+        return redirect("inbox")
+    context = _inbox_context(request, form)
+    context["bulk_message"] = message
+    response = render(request, "supportdesk/inbox.html#ticket-list", context, status=status)
+    if status >= 400:
+        response["X-Desk-Swap-Error"] = "1"
+    return response
 
 
 def saved_views_of(user) -> list[SavedView]:
