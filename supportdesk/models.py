@@ -172,6 +172,20 @@ class Customer(models.Model):
         return self.name or self.email.split("@")[0]
 
 
+class Tag(models.Model):
+    """A label agents put on tickets ("refund-abuse", "press", "bug-1234"); the inbox filters
+    by it."""
+
+    name = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     class Status(models.TextChoices):
         NEW = "new", "New"
@@ -231,6 +245,12 @@ class Ticket(models.Model):
     emotion = models.CharField(max_length=12, blank=True)
     needs_human = models.BooleanField(default=False)
     is_escalated = models.BooleanField(default=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    # Set when an agent merged this ticket into another of the same customer's: its messages
+    # and notes moved there, and it is solved.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
     # An AI step failed: the ticket waits for a person to triage it by hand.
     needs_manual_triage = models.BooleanField(default=False)
     # How often the customer wrote again after the ticket was solved (repeat contact).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 
@@ -16,7 +17,16 @@ from django.utils import timezone
 from supportdesk import realtime
 from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
 from supportdesk.html import sanitize_html
-from supportdesk.models import ApiToken, Customer, Message, Note, Presence, SavedView, Ticket
+from supportdesk.models import (
+    ApiToken,
+    Customer,
+    Message,
+    Note,
+    Presence,
+    SavedView,
+    Tag,
+    Ticket,
+)
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.search import DOCUMENT_MAX_CHARS, search_document
 from supportdesk.sla import resume
@@ -373,6 +383,33 @@ def saved_view_save(*, user: AbstractBaseUser, name: str, query: str) -> SavedVi
 
 def saved_view_delete(*, user: AbstractBaseUser, view_id: int) -> None:
     SavedView.objects.filter(user=user, pk=view_id).delete()
+
+
+_TAG_CHARS = re.compile(r"[^\w-]+", re.UNICODE)
+
+
+def tag_name(raw: str) -> str:
+    """How a tag is written: lower case, words joined by hyphens ("Refund abuse" → refund-abuse)."""
+    return _TAG_CHARS.sub("-", raw.strip().lower()).strip("-")[:40]
+
+
+@transaction.atomic
+def ticket_tag_add(*, ticket_id: int, name: str) -> Tag:
+    name = tag_name(name)
+    if not name:
+        raise ValueError("A tag needs a letter or a digit.")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    tag, _ = Tag.objects.get_or_create(name=name)
+    ticket.tags.add(tag)
+    ticket_touch(ticket)
+    return tag
+
+
+@transaction.atomic
+def ticket_tag_remove(*, ticket_id: int, tag_id: int) -> None:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    ticket.tags.remove(tag_id)
+    ticket_touch(ticket)
 
 
 def ticket_touch(ticket: Ticket, *fields: str) -> None:

@@ -24,6 +24,13 @@ urlpatterns = [
     path("tickets/<int:pk>/retry/", views.ticket_retry_ai, name="ticket-retry"),
     path("tickets/<int:pk>/status/", views.ticket_status, name="ticket-status"),
     path("tickets/<int:pk>/assign/", triage_views.reassign, name="ticket-assign"),
+    path("tickets/<int:pk>/tags/", triage_views.tag_add, name="ticket-tag-add"),
+    path(
+        "tickets/<int:pk>/tags/<int:tag_id>/remove/",
+        triage_views.tag_remove,
+        name="ticket-tag-remove",
+    ),
+    path("tickets/<int:pk>/merge/", triage_views.merge, name="ticket-merge"),
     path("tickets/<int:pk>/reroute/", triage_views.reroute, name="ticket-reroute"),
     path("tickets/<int:pk>/escalate/", triage_views.escalate, name="ticket-escalate"),
     path("tickets/<int:pk>/deescalate/", triage_views.deescalate, name="ticket-deescalate"),

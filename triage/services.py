@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from feedback.services import feedback_record
 from supportdesk import realtime
-from supportdesk.models import Category, Message, Team, Ticket
+from supportdesk.models import Category, Message, Note, Team, Ticket
 from supportdesk.queue import enqueue_on_commit
-from supportdesk.services import ticket_solve, ticket_touch
+from supportdesk.services import search_index, ticket_solve, ticket_status_change, ticket_touch
 from supportdesk.sla import BREACHED
 from triage.analysis import triage_analyse
 from triage.assignment import pick_agent, team_for
@@ -273,6 +273,48 @@ def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int
             after={"assignee": assignee.get_username() if assignee else ""},
         )  # fmt: skip
     return ticket
+
+
+@transaction.atomic
+def ticket_merge(*, source_id: int, target_id: int, actor: AbstractBaseUser) -> Ticket:
+    """Merge one ticket into another of the same customer's: its messages, notes and tags move
+    to the target, its open escalations are acknowledged, and it is solved with a pointer to
+    where the conversation went. Both tickets say so in a note."""
+    if source_id == target_id:
+        raise ValueError("A ticket cannot be merged into itself.")
+    # Lock both rows, lowest id first: two merges of the same pair cannot deadlock.
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update()
+        .filter(pk__in=[source_id, target_id])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise Ticket.DoesNotExist("No such ticket.")
+    source, target = locked[source_id], locked[target_id]
+    if source.customer_id != target.customer_id:
+        raise ValueError("Only tickets of the same customer can be merged.")
+    if source.merged_into_id or target.merged_into_id:
+        raise ValueError("That ticket was already merged into another one.")
+    Message.objects.filter(ticket=source).update(ticket=target)
+    Note.objects.filter(ticket=source).update(ticket=target)
+    target.tags.add(*source.tags.all())
+    Escalation.objects.filter(ticket=source, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=actor
+    )
+    who = actor.get_username()
+    Note.objects.create(
+        ticket=target, author=actor,
+        body=f"{who} merged {source.reference} “{source.subject}” into this ticket.",
+    )  # fmt: skip
+    Note.objects.create(ticket=source, author=actor, body=f"Merged into {target.reference}.")
+    search_index(target, [source.search_document], append=True)
+    source.merged_into = target
+    source.is_escalated = False
+    fields = ticket_status_change(source, Ticket.Status.SOLVED)
+    ticket_touch(source, "merged_into", "is_escalated", *fields)
+    ticket_touch(target)
+    return target
 
 
 BULK_MAX = 100  # tickets one bulk action may touch

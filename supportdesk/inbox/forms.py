@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from supportdesk.inbox.selectors import SORTS, InboxFilters
 from supportdesk.models import Ticket
+from supportdesk.services import tag_name
 from triage.engine.types import EMOTIONS
 
 
@@ -50,6 +51,7 @@ class InboxFilterForm(forms.Form):
     emotion = forms.ChoiceField(
         required=False, choices=[("", "Any emotion")] + [(e, e.capitalize()) for e in EMOTIONS]
     )
+    tag = forms.CharField(required=False, max_length=40, label="Tag")
     mine = forms.BooleanField(required=False, label="Assigned to me")
     escalated = forms.BooleanField(required=False, label="Escalated")
 
@@ -75,6 +77,7 @@ class InboxFilterForm(forms.Form):
             emotion=data["emotion"],
             mine=data["mine"],
             escalated=data["escalated"],
+            tag=tag_name(data["tag"]),
         )
 
 

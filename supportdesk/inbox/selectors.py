@@ -35,6 +35,7 @@ class InboxFilters:
     # Search: words of the subject, the customer's name or address, what they wrote; or "#12".
     q: str = ""
     sort: str = "urgency"  # one of SORTS
+    tag: str = ""
 
     def as_query(self) -> dict[str, str]:
         data = {
@@ -47,6 +48,7 @@ class InboxFilters:
             "emotion": self.emotion,
             "mine": "1" if self.mine else "",
             "escalated": "1" if self.escalated else "",
+            "tag": self.tag,
         }
         return {k: v for k, v in data.items() if v}
 
@@ -78,6 +80,8 @@ def _filtered(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Tick
         qs = qs.filter(assignee_id=user.pk)
     if filters.escalated:
         qs = qs.filter(is_escalated=True)
+    if filters.tag:
+        qs = qs.filter(tags__name=filters.tag)
     if filters.q:
         qs = _searched(qs, filters.q)
     return qs
@@ -105,7 +109,7 @@ def _searched(qs: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
 
 
 def _with_row_data(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return qs.select_related("customer", "category", "assignee")
+    return qs.select_related("customer", "category", "assignee").prefetch_related("tags")
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,10 @@ def ticket_list_for_inbox(
     qs = _filtered(user=user, filters=filters)
     # For "mine" every row's assignee is the viewer: joining the user table would tempt the
     # planner to start from it and sort all of the viewer's tickets.
-    qs = qs.select_related("customer", "category") if filters.mine else _with_row_data(qs)
+    if filters.mine:
+        qs = qs.select_related("customer", "category").prefetch_related("tags")
+    else:
+        qs = _with_row_data(qs)
     qs = _ordered(qs, filters.sort)
     if cursor:
         qs = _after_cursor(qs, cursor, filters.sort)
@@ -226,8 +233,12 @@ class TicketDetail:
 
 
 def ticket_detail(*, ticket_id: int) -> TicketDetail:
-    ticket = Ticket.objects.select_related("customer", "category", "assignee", "sla_hours").get(
-        pk=ticket_id
+    ticket = (
+        Ticket.objects.select_related(
+            "customer", "category", "assignee", "sla_hours", "merged_into"
+        )
+        .prefetch_related("tags")
+        .get(pk=ticket_id)
     )
     thread = list(
         Message.objects.filter(ticket=ticket)
@@ -265,7 +276,7 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
     others = list(
         Ticket.objects.filter(customer_id=ticket.customer_id)
         .exclude(pk=ticket.pk)
-        .only("pk", "subject", "status", "created_at")
+        .only("pk", "subject", "status", "created_at", "merged_into_id")
         .order_by("-created_at", "-pk")[: CUSTOMER_TICKETS + 1]
     )
     count = len(others)

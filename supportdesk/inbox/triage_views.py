@@ -12,6 +12,7 @@ from supportdesk.inbox.forms import TriageCorrectionForm
 from supportdesk.inbox.selectors import ticket_detail
 from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
 from supportdesk.models import Category, Ticket
+from supportdesk.services import ticket_tag_add, ticket_tag_remove
 from triage.escalations import escalation_acknowledge
 from triage.models import Escalation
 from triage.selectors import (
@@ -25,6 +26,7 @@ from triage.services import (
     routing_override,
     ticket_deescalate,
     ticket_escalate,
+    ticket_merge,
     ticket_reassign,
     triage_correct,
 )
@@ -79,9 +81,48 @@ def _summary(
         return htmx_redirect(request, f"/tickets/{ticket.pk}/")
     context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
     context[key] = error
-    return render(
+    response = render(
         request, "supportdesk/ticket.html#ticket-summary", context, status=400 if error else 200
     )
+    if error:
+        response["X-Desk-Swap-Error"] = "1"  # the panel says what went wrong
+    return response
+
+
+@agent_view
+@require_POST
+def tag_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    try:
+        ticket_tag_add(ticket_id=ticket.pk, name=request.POST.get("name", ""))
+    except ValueError as exc:
+        return _summary(request, ticket, str(exc), key="tag_error")
+    return _summary(request, ticket)
+
+
+@agent_view
+@require_POST
+def tag_remove(request: HtmxHttpRequest, pk: int, tag_id: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    ticket_tag_remove(ticket_id=ticket.pk, tag_id=tag_id)
+    return _summary(request, ticket)
+
+
+@agent_view
+@require_POST
+def merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Merge this ticket into another of the customer's; the agent lands on that one."""
+    ticket = get_object_or_404(Ticket, pk=pk)
+    raw = request.POST.get("target", "").lstrip("#")
+    try:
+        target = ticket_merge(
+            source_id=ticket.pk, target_id=int(raw) if raw.isdigit() else 0, actor=request.user
+        )
+    except Ticket.DoesNotExist:
+        return _summary(request, ticket, "There is no such ticket.", key="merge_error")
+    except ValueError as exc:
+        return _summary(request, ticket, str(exc), key="merge_error")
+    return htmx_redirect(request, f"/tickets/{target.pk}/")
 
 
 @supervisor_view
