@@ -479,6 +479,20 @@ class SavedView(models.Model):
         return self.name
 
 
+class AgentPreference(models.Model):
+    """How one person sees the desk: the time zone every date is shown in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_preference"
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="IANA name; empty: the desk's"
+    )
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user_id}"
+
+
 def attachment_storage() -> FileSystemStorage:
     """Attachment files live outside static/media URLs: only the download view serves them."""
     return FileSystemStorage(location=settings.ATTACHMENTS_DIR, base_url=None)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", views.preferences, name="preferences"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/bulk/", views.inbox_bulk, name="inbox-bulk"),
     path("inbox/views/", views.saved_view_save, name="saved-view-save"),

@@ -383,3 +383,16 @@ document.addEventListener("change", (event) => {
   const label = document.getElementById("bulk-count");
   if (label) label.textContent = count ? `${count} selected` : "Select tickets (x) to act on several at once";
 });
+
+// Preferences: offer the browser's own time zone.
+(() => {
+  "use strict";
+  const button = document.getElementById("use-browser-zone");
+  const select = document.getElementById("time-zone");
+  if (!button || !select) return;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone || !Array.from(select.options).some((o) => o.value === zone) || select.value === zone) return;
+  button.querySelector("span").textContent = zone;
+  button.hidden = false;
+  button.addEventListener("click", () => { select.value = zone; });
+})();

@@ -4,6 +4,7 @@ partials the HTTP views render. Writes go through hx-post → view → service."
 from __future__ import annotations
 
 import time
+import zoneinfo
 from importlib import import_module
 from urllib.parse import parse_qs
 
@@ -19,6 +20,7 @@ from django.contrib.auth import (
 )
 from django.contrib.auth.models import AbstractBaseUser
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from supportdesk import realtime
@@ -26,6 +28,7 @@ from supportdesk.inbox.forms import InboxFilterForm
 from supportdesk.inbox.selectors import InboxFilters, ticket_detail, ticket_for_inbox_row
 from supportdesk.inbox.views import ticket_context
 from supportdesk.models import Category, Ticket
+from supportdesk.preferences import time_zone_of
 from supportdesk.services import presence_join, presence_leave
 from triage.selectors import ESCALATION_PAGE, escalations_open, escalations_open_count
 from triage.services import agent_session_close, agent_session_open
@@ -63,6 +66,8 @@ class DeskConsumer(AsyncWebsocketConsumer):
         self.session_key: str = self.scope["session"].session_key
         allowed = await self._permissions(self.user)
         self.user_checked_at = time.monotonic()
+        # Dates in the fragments this socket renders are shown in its person's time zone.
+        self.time_zone = await database_sync_to_async(time_zone_of)(self.user)
         if not allowed["work_inbox"]:
             await self.close(code=FORBIDDEN)
             return
@@ -210,6 +215,12 @@ class DeskConsumer(AsyncWebsocketConsumer):
             return None
 
     def _render(self, event_type: str, ticket_id: int | None) -> str:
+        if not getattr(self, "time_zone", ""):
+            return self._render_parts(event_type, ticket_id)
+        with timezone.override(zoneinfo.ZoneInfo(self.time_zone)):
+            return self._render_parts(event_type, ticket_id)
+
+    def _render_parts(self, event_type: str, ticket_id: int | None) -> str:
         parts: list[str] = []
         if event_type == realtime.ESCALATIONS_CHANGED and self.can_supervise:
             parts.append(self._render_badge())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
     FileResponse,
@@ -30,6 +31,7 @@ from supportdesk.inbox.selectors import (
     ticket_viewers,
 )
 from supportdesk.models import Category, MessageAttachment, SavedView, Ticket
+from supportdesk.preferences import SESSION_KEY, time_zone_of, time_zone_set, time_zones
 from triage.selectors import ASSIGNABLE_LIMIT, assignable_agents
 from triage.services import tickets_bulk
 
@@ -233,6 +235,30 @@ def ticket_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return htmx_redirect(request, reverse("ticket", args=[ticket.pk]))
     context = ticket_context(ticket_detail(ticket_id=ticket.pk), user=request.user)
     return render(request, "supportdesk/ticket.html#ticket-summary", context)
+
+
+@login_required
+def preferences(request: HtmxHttpRequest) -> HttpResponse:
+    """The signed-in person's own settings: the time zone dates are shown in."""
+    current = request.session.get(SESSION_KEY)
+    if current is None:
+        current = time_zone_of(request.user)
+    error, saved = "", False
+    if request.method == "POST":
+        chosen = request.POST.get("time_zone", "").strip()
+        try:
+            time_zone_set(request=request, user=request.user, name=chosen)
+            current, saved = chosen, True
+        except ValueError as exc:
+            error = str(exc)
+    context = {
+        "time_zones": time_zones(),
+        "current": current,
+        "desk_time_zone": settings.TIME_ZONE,
+        "error": error,
+        "saved": saved,
+    }
+    return render(request, "supportdesk/preferences.html", context, status=400 if error else 200)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -11,7 +11,12 @@ from django.db import IntegrityError
 from knowledge.models import FAQSuggestion
 from replies.models import Draft
 from supportdesk import realtime
-from supportdesk.inbox.selectors import InboxFilters, ticket_list_for_inbox, ticket_viewers
+from supportdesk.inbox.selectors import (
+    InboxFilters,
+    Viewer,
+    ticket_list_for_inbox,
+    ticket_viewers,
+)
 from supportdesk.models import ApiToken, Customer, Message, Ticket
 from supportdesk.services import (
     api_token_authenticate,
@@ -269,8 +274,8 @@ def test_presence_shows_who_else_has_the_ticket_open(
         presence_join(ticket_id=ticket.pk, user_id=agent.pk, channel_name="chan-a")
         presence_join(ticket_id=ticket.pk, user_id=other_agent.pk, channel_name="chan-b")
 
-    assert ticket_viewers(ticket_id=ticket.pk, exclude_user_id=agent.pk) == ["bob"]
-    assert ticket_viewers(ticket_id=ticket.pk) == ["alice", "bob"]
+    assert ticket_viewers(ticket_id=ticket.pk, exclude_user_id=agent.pk) == [Viewer("bob", False)]
+    assert [v.name for v in ticket_viewers(ticket_id=ticket.pk)] == ["alice", "bob"]
 
     with django_capture_on_commit_callbacks(execute=True):
         presence_leave(channel_name="chan-b")
