@@ -221,3 +221,42 @@ def test_a_macro_is_inserted_by_keyboard_in_the_customers_language(
 
     expect(picker).not_to_be_visible()
     expect(composer).to_have_value(re.compile(rf"佐藤 花子 様.*#{ticket['id']}", re.S))
+
+
+def test_bulk_assign_by_keyboard_and_a_tag_that_filters(
+    live_desk: Installation, desk_page: Page
+) -> None:
+    token = live_desk.api_token("agent")
+    marker = uuid.uuid4().hex[:6]
+    made = [
+        live_desk.create_ticket(
+            token=token,
+            subject=f"Bulk {marker} {i}",
+            body=f"Question {i} about order LM-{marker}{i}.",
+            email=f"bulk{i}.{marker}@example.com",
+            name=f"Bulk {i}",
+        )
+        for i in range(2)
+    ]
+    sign_in(desk_page, live_desk, "agent", f"/inbox/?q={marker}")
+    rows = desk_page.locator("#ticket-rows .row")
+    expect(rows).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
+
+    desk_page.keyboard.press("j")
+    desk_page.keyboard.press("x")
+    desk_page.keyboard.press("j")
+    desk_page.keyboard.press("x")
+    expect(desk_page.locator("#bulk-count")).to_have_text("2 selected")
+    desk_page.locator("#bulk-assignee").select_option(label="agent")
+    desk_page.get_by_role("button", name="Assign", exact=True).click()
+    expect(desk_page.locator(".bulk-message")).to_contain_text("2 tickets assigned.")
+    expect(rows.first).to_contain_text("→ agent")
+    screenshot(desk_page, "inbox-bulk")
+
+    desk_page.goto(f"{live_desk.base_url}/tickets/{made[0]['id']}/")
+    desk_page.get_by_placeholder("Add a tag").fill("Press enquiry")
+    desk_page.get_by_role("button", name="Add", exact=True).click()
+    expect(desk_page.locator(".tags")).to_contain_text("press-enquiry")
+    desk_page.locator(".tags a", has_text="press-enquiry").click()
+    expect(desk_page.locator("#ticket-rows .row")).to_have_count(1)
+    expect(desk_page.locator(f"#ticket-{made[0]['id']}")).to_contain_text("#press-enquiry")
