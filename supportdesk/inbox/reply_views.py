@@ -19,7 +19,13 @@ from replies.services import (
     reply_send_manual,
 )
 from supportdesk.inbox.selectors import ticket_detail
-from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
+from supportdesk.inbox.views import (
+    HtmxHttpRequest,
+    agent_view,
+    htmx_redirect,
+    show_refusal,
+    ticket_context,
+)
 from supportdesk.models import Message, Ticket
 from supportdesk.outbox.delivery import (
     NotResendable,
@@ -28,10 +34,6 @@ from supportdesk.outbox.delivery import (
     outbox_resend,
 )
 from supportdesk.services import ReplyNotAllowed, note_add, presence_editing
-
-# A refused action's panel is meant to be shown: the page swaps it in despite its 4xx status
-# (static/js/desk.js), where other error responses become a notice instead.
-SWAP_ERROR_HEADER = "X-Desk-Swap-Error"
 
 
 def _ticket_response(
@@ -48,9 +50,7 @@ def _ticket_response(
     context["action_error"] = error
     context["kept_text"] = kept_text
     response = render(request, "supportdesk/ticket.html#ticket-work", context, status=status)
-    if status >= 400:
-        response[SWAP_ERROR_HEADER] = "1"
-    return response
+    return show_refusal(response) if status >= 400 else response
 
 
 def _act(

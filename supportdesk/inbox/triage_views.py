@@ -10,7 +10,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from supportdesk.inbox.forms import TriageCorrectionForm
 from supportdesk.inbox.selectors import ticket_detail
-from supportdesk.inbox.views import HtmxHttpRequest, agent_view, htmx_redirect, ticket_context
+from supportdesk.inbox.views import (
+    HtmxHttpRequest,
+    agent_view,
+    htmx_redirect,
+    show_refusal,
+    ticket_context,
+)
 from supportdesk.models import Category, Ticket
 from supportdesk.services import ticket_tag_add, ticket_tag_remove
 from triage.escalations import escalation_acknowledge
@@ -84,9 +90,7 @@ def _summary(
     response = render(
         request, "supportdesk/ticket.html#ticket-summary", context, status=400 if error else 200
     )
-    if error:
-        response["X-Desk-Swap-Error"] = "1"  # the panel says what went wrong
-    return response
+    return show_refusal(response) if error else response
 
 
 @agent_view
@@ -197,9 +201,7 @@ def escalations_bulk(request: HtmxHttpRequest) -> HttpResponse:
     response = render(
         request, "supportdesk/supervisor.html#escalation-list", context, status=status
     )
-    if status >= 400:
-        response["X-Desk-Swap-Error"] = "1"
-    return response
+    return show_refusal(response) if status >= 400 else response
 
 
 @supervisor_view

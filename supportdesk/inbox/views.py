@@ -42,6 +42,13 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def show_refusal(response: HttpResponse) -> HttpResponse:
+    """Mark a 4xx answer that carries the panel with the refusal's reason: the page swaps it in
+    like any answer (static/js/desk.js), where other failed requests become a notice."""
+    response["X-Desk-Swap-Error"] = "1"
+    return response
+
+
 def agent_view(view):
     """Signed-in users with the inbox permission; anonymous users go to the login page."""
     return login_required(permission_required("supportdesk.work_inbox", raise_exception=True)(view))
@@ -106,9 +113,7 @@ def inbox_bulk(request: HtmxHttpRequest) -> HttpResponse:
     context = _inbox_context(request, form)
     context["bulk_message"] = message
     response = render(request, "supportdesk/inbox.html#ticket-list", context, status=status)
-    if status >= 400:
-        response["X-Desk-Swap-Error"] = "1"
-    return response
+    return show_refusal(response) if status >= 400 else response
 
 
 def saved_views_of(user) -> list[SavedView]:
@@ -144,7 +149,7 @@ def _saved_views_response(request: HtmxHttpRequest, *, error: str = "") -> HttpR
     response = render(request, "supportdesk/inbox.html#saved-views", context)
     if error:
         response.status_code = 400
-        response["X-Desk-Swap-Error"] = "1"
+        show_refusal(response)
     return response
 
 
