@@ -12,6 +12,13 @@ def index_existing(apps, schema_editor):
     Ticket = apps.get_model("supportdesk", "Ticket")
     Message = apps.get_model("supportdesk", "Message")
     postgres = schema_editor.connection.vendor == "postgresql"
+    if postgres:
+        # Before any row changes: PostgreSQL refuses CREATE INDEX on a table whose updated rows
+        # still have deferred constraint checks pending in this transaction.
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE INDEX IF NOT EXISTS ticket_search ON supportdesk_ticket USING gin (search_vector)"
+            )
     last = 0
     while True:
         batch = list(
@@ -36,9 +43,6 @@ def index_existing(apps, schema_editor):
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE supportdesk_ticket SET search_vector = to_tsvector('simple', search_document)"
-            )
-            cursor.execute(
-                "CREATE INDEX IF NOT EXISTS ticket_search ON supportdesk_ticket USING gin (search_vector)"
             )
 
 
