@@ -131,8 +131,18 @@ def test_upgrading_from_the_previous_release_keeps_every_row(latest):
     assert done.pipeline_done_at == done.created_at
     assert Message.objects.get(pk=ids["pending"]).pipeline_done_at is None
 
-    # The taxonomy moved to the floor with every row and link kept.
+    # Tickets from before search are found by their subject, customer and messages.
     ticket = apps.get_model("supportdesk", "Ticket").objects.get(pk=ids["triaged"])
+    assert set(ticket.search_document.split()) >= {"triaged", "kept", "customer", "parcel"}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM supportdesk_ticket"
+                " WHERE search_vector @@ to_tsquery('simple', 'parcel:*')"
+            )
+            assert cursor.fetchall() == [(ids["triaged"],)]
+
+    # The taxonomy moved to the floor with every row and link kept.
     assert ticket.category.slug == "billing"
     assert ticket.sla_hours.holidays.get().name == "New Year"
     team = apps.get_model("supportdesk", "Team").objects.get()
