@@ -32,3 +32,15 @@ def live_desk(tmp_path_factory, desk_models) -> Iterator[Installation]:
         yield desk
     finally:
         desk.stop()
+
+
+# The first browser test of a run pays for a whole installation (migrate, demo, the first
+# `train_models`) inside its own time; on a busy 2-core machine that alone can pass the suite's
+# 300 s per-test limit.
+E2E_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
