@@ -18,9 +18,10 @@ class SupportDeskConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import inbound
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         from supportdesk.intake.inbound import on_inbound
+        from supportdesk.preferences import remember_time_zone
         from supportdesk.queue import periodic_schedules_sync
         from supportdesk.roles import ensure_roles
 
@@ -35,3 +36,6 @@ class SupportDeskConfig(AppConfig):
         inbound.connect(on_inbound, dispatch_uid="supportdesk.inbound_email")
         # A desk socket must not outlive the sign-in it was opened with.
         user_logged_out.connect(end_desk_sockets_on_logout, dispatch_uid="supportdesk.logout")
+        # Signing in writes the session anyway: the time zone goes in with it, so no later
+        # request has to read it or save the session for it.
+        user_logged_in.connect(remember_time_zone, dispatch_uid="supportdesk.time_zone")

@@ -1,4 +1,5 @@
-"""Each person's time zone: read once per sign-in session, then from the session."""
+"""Each person's time zone: put in the session at sign-in, read from it on every request (a
+session from before this existed reads it from the database once)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ def time_zone_set(*, request: HttpRequest, user: AbstractBaseUser, name: str) ->
         raise ValueError(f"Unknown time zone: {name}.")
     AgentPreference.objects.update_or_create(user=user, defaults={"time_zone": name})
     request.session[SESSION_KEY] = name
+
+
+def remember_time_zone(*, request: HttpRequest | None, user: AbstractBaseUser, **kwargs) -> None:
+    """At sign-in: keep the person's time zone in their new session."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_KEY] = time_zone_of(user)
 
 
 class TimeZoneMiddleware:
