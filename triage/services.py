@@ -299,9 +299,10 @@ def ticket_merge(*, source_id: int, target_id: int, actor: AbstractBaseUser) -> 
     Message.objects.filter(ticket=source).update(ticket=target)
     Note.objects.filter(ticket=source).update(ticket=target)
     target.tags.add(*source.tags.all())
-    Escalation.objects.filter(ticket=source, acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now(), acknowledged_by=actor
-    )
+    open_cards = Escalation.objects.filter(ticket=source, acknowledged_at__isnull=True)
+    for escalation_id in open_cards.values_list("pk", flat=True):
+        # As a supervisor would: the queue updates live.
+        escalation_acknowledge(escalation_id=escalation_id, actor=actor, assign=False)
     who = actor.get_username()
     Note.objects.create(
         ticket=target, author=actor,
