@@ -5,16 +5,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from supportdesk import words
 from supportdesk.confidence import confidence_word
 
 
 class Draft(models.Model):
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        SENT = "sent", "Sent"
-        ESCALATED = "escalated", "Escalated"
-        SUPERSEDED = "superseded", "Superseded"
+        PROPOSED = "proposed", _("Proposed")
+        SENT = "sent", _("Sent")
+        ESCALATED = "escalated", _("Escalated")
+        SUPERSEDED = "superseded", _("Superseded")
 
     ticket = models.ForeignKey(
         "supportdesk.Ticket", on_delete=models.CASCADE, related_name="drafts"
@@ -66,9 +68,7 @@ class Draft(models.Model):
 
     @property
     def instruction_labels(self) -> list[str]:
-        from replies.engine.types import INSTRUCTIONS
-
-        return [INSTRUCTIONS.get(i, i).lower() for i in self.instructions]
+        return [words.word(words.INSTRUCTIONS, i) for i in self.instructions]
 
     @property
     def confidence_level(self) -> str:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from feedback.services import feedback_record, text_diff
 from knowledge.models import Article
@@ -218,8 +219,10 @@ def draft_regenerate(*, draft_id: int, actor: AbstractBaseUser, instruction: str
     """Write the draft again, with the agent's instruction added to any asked before
     ("shorter", then "formal": both hold). The old draft is superseded, not deleted."""
     if instruction not in INSTRUCTIONS:
-        choices = ", ".join(label.lower() for label in INSTRUCTIONS.values())
-        raise ValueError(f"Choose how to change the draft: {choices}.")
+        choices = ", ".join(str(label).lower() for label in INSTRUCTIONS.values())
+        raise ValueError(
+            gettext("Choose how to change the draft: %(choices)s.") % {"choices": choices}
+        )
     draft = Draft.objects.select_for_update().get(pk=draft_id)
     if draft.status != Draft.Status.PROPOSED:
         raise _already_decided(draft)
@@ -240,16 +243,17 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
     # Read again: on PostgreSQL a row re-checked after waiting for a lock comes back with the
     # new decided_by_id but the joined user of the old row version (none).
     draft = Draft.objects.select_related("decided_by").get(pk=draft.pk)
-    who = draft.decided_by.get_username() if draft.decided_by else "someone"
-    when = (
-        date_format(timezone.localtime(draft.decided_at), "M j, H:i")
-        if draft.decided_at
-        else "earlier"
-    )
-    verb = {"sent": "sent", "escalated": "escalated", "superseded": "replaced by a newer draft"}
-    return DraftAlreadyDecided(
-        f"This draft was already {verb.get(draft.status, draft.status)} by {who} at {when}."
-    )
+    who = draft.decided_by.get_username() if draft.decided_by else gettext("someone")
+    when = date_format(timezone.localtime(draft.decided_at), "M j, H:i") if draft.decided_at else ""
+    said = {
+        "sent": gettext("This draft was already sent by %(who)s at %(when)s."),
+        "escalated": gettext("This draft was already escalated by %(who)s at %(when)s."),
+        "superseded": gettext(
+            "This draft was already replaced by a newer draft by %(who)s at %(when)s."
+        ),
+    }
+    fallback = gettext("This draft was already decided by %(who)s at %(when)s.")
+    return DraftAlreadyDecided(said.get(draft.status, fallback) % {"who": who, "when": when})
 
 
 @transaction.atomic
@@ -261,7 +265,7 @@ def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = Non
         raise _already_decided(draft)
     final = draft.text if text is None else text.strip()
     if not final:
-        raise ValueError("The reply is empty.")
+        raise ValueError(gettext("The reply is empty."))
     reply_check(ticket=Ticket.objects.get(pk=draft.ticket_id), actor=actor)
     now = timezone.now()
     claimed = Draft.objects.filter(pk=draft.pk, status=Draft.Status.PROPOSED).update(
@@ -327,7 +331,7 @@ def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> 
     """An agent writes the reply themselves (no draft, e.g. when the AI failed)."""
     text = text.strip()
     if not text:
-        raise ValueError("The reply is empty.")
+        raise ValueError(gettext("The reply is empty."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     reply_check(ticket=ticket, actor=actor)
     Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(

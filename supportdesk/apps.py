@@ -21,7 +21,7 @@ class SupportDeskConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         from supportdesk.intake.inbound import on_inbound
-        from supportdesk.preferences import remember_time_zone
+        from supportdesk.preferences import remember_preferences
         from supportdesk.queue import periodic_schedules_sync
         from supportdesk.roles import ensure_roles
 
@@ -36,6 +36,6 @@ class SupportDeskConfig(AppConfig):
         inbound.connect(on_inbound, dispatch_uid="supportdesk.inbound_email")
         # A desk socket must not outlive the sign-in it was opened with.
         user_logged_out.connect(end_desk_sockets_on_logout, dispatch_uid="supportdesk.logout")
-        # Signing in writes the session anyway: the time zone goes in with it, so no later
-        # request has to read it or save the session for it.
-        user_logged_in.connect(remember_time_zone, dispatch_uid="supportdesk.time_zone")
+        # Signing in writes the session anyway: the time zone and language go in with it, so
+        # no later request has to read them or save the session for them.
+        user_logged_in.connect(remember_preferences, dispatch_uid="supportdesk.preferences")

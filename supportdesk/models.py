@@ -14,6 +14,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # The installation's taxonomy and organisation: what tickets are about, who answers them, and
 # when the team works. Triage labels tickets with these; routing and SLA timers read them.
@@ -146,9 +147,9 @@ class Holiday(models.Model):
 
 class Customer(models.Model):
     class Plan(models.TextChoices):
-        FREE = "free", "Free"
-        PAYING = "paying", "Paying"
-        ENTERPRISE = "enterprise", "Enterprise"
+        FREE = "free", _("Free")
+        PAYING = "paying", _("Paying")
+        ENTERPRISE = "enterprise", _("Enterprise")
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -188,23 +189,23 @@ class Tag(models.Model):
 
 class Ticket(models.Model):
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        OPEN = "open", "Open"
-        WAITING = "waiting", "Waiting on customer"
-        SOLVED = "solved", "Solved"
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting on customer")
+        SOLVED = "solved", _("Solved")
 
     class Channel(models.TextChoices):
-        WEB = "web", "Web form"
-        EMAIL = "email", "E-mail"
-        API = "api", "API"
-        ZENDESK = "zendesk", "Zendesk"
+        WEB = "web", _("Web form")
+        EMAIL = "email", _("E-mail")
+        API = "api", _("API")
+        ZENDESK = "zendesk", _("Zendesk")
 
     class Urgency(models.IntegerChoices):
         # Stored as a rank so "sort by urgency, then age" is one index scan.
-        HIGH = 0, "high"
-        MEDIUM = 1, "medium"
-        LOW = 2, "low"
-        UNKNOWN = 3, "not triaged"
+        HIGH = 0, _("high")
+        MEDIUM = 1, _("medium")
+        LOW = 2, _("low")
+        UNKNOWN = 3, _("not triaged")
 
     # FK indexes are left to the composite indexes in Meta, which start with the same column.
     customer = models.ForeignKey(
@@ -338,7 +339,17 @@ class Ticket(models.Model):
 
     @property
     def urgency_label(self) -> str:
-        return self.Urgency(self.urgency).label
+        """The urgency's code ("high", "medium", "low", "not triaged"): what rules, SLA
+        policies and the API speak. People read get_urgency_display(), in their language."""
+        return URGENCY_CODES[self.urgency]
+
+
+URGENCY_CODES = {
+    Ticket.Urgency.HIGH: "high",
+    Ticket.Urgency.MEDIUM: "medium",
+    Ticket.Urgency.LOW: "low",
+    Ticket.Urgency.UNKNOWN: "not triaged",
+}
 
 
 class Message(models.Model):
@@ -348,13 +359,13 @@ class Message(models.Model):
 
     class Delivery(models.TextChoices):
         NOT_APPLICABLE = "", "—"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
         # Handed to the mail server, but the worker died before hearing back: it may or may
         # not have gone out, so it is never re-sent automatically (supportdesk/outbox/delivery.py).
-        UNCONFIRMED = "unconfirmed", "Unconfirmed"
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
@@ -480,13 +491,16 @@ class SavedView(models.Model):
 
 
 class AgentPreference(models.Model):
-    """How one person sees the desk: the time zone every date is shown in."""
+    """How one person sees the desk: its language and the time zone every date is shown in."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_preference"
     )
     time_zone = models.CharField(
         max_length=64, blank=True, help_text="IANA name; empty: the desk's"
+    )
+    language = models.CharField(
+        max_length=16, blank=True, help_text="One of LANGUAGES; empty: the browser's"
     )
 
     def __str__(self) -> str:
@@ -541,11 +555,11 @@ class AutomaticMail(models.Model):
         AUTO_REPLY = "auto-reply", "Automatic reply"
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SUPPRESSED = "suppressed", "Not sent (loop guard)"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SUPPRESSED = "suppressed", _("Not sent (loop guard)")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="automatic_mails", db_index=False

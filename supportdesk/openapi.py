@@ -14,7 +14,7 @@ from replies.models import Draft
 from supportdesk.inbox.forms import API_MAX_PAGE_SIZE, API_PAGE_SIZE
 from supportdesk.intake.api_base import allow_methods
 from supportdesk.intake.idempotency import IDEMPOTENCY_TTL
-from supportdesk.models import Message, Ticket
+from supportdesk.models import URGENCY_CODES, Message, Ticket
 from triage.engine.types import EMOTIONS
 from triage.models import RoutingDecision
 
@@ -46,7 +46,7 @@ BOOLEAN = {"type": "boolean"}
 NUMBER = {"type": "number"}
 DATETIME = {"type": "string", "format": "date-time"}
 STRINGS = {"type": "array", "items": STRING}
-URGENCIES = [Ticket.Urgency(u).label for u in Ticket.Urgency if u != Ticket.Urgency.UNKNOWN]
+URGENCIES = [URGENCY_CODES[u] for u in Ticket.Urgency if u != Ticket.Urgency.UNKNOWN]
 MESSAGE_CHARS = settings.MAX_MESSAGE_CHARS
 
 SCHEMAS = {

@@ -13,6 +13,7 @@ from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from supportdesk import realtime
 from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
@@ -337,9 +338,9 @@ def reply_refusal(*, ticket: Ticket, actor: AbstractBaseUser) -> str:
         and settings.ESCALATED_REPLIES == "supervisors"
         and not actor.has_perm("supportdesk.supervise")
     ):
-        return (
-            "This ticket is escalated: a supervisor answers it. Add an internal note for them, "
-            "or ask them to de-escalate it."
+        return gettext(
+            "This ticket is escalated: a supervisor answers it. Add an internal note for "
+            "them, or ask them to de-escalate it."
         )
     return ""
 
@@ -355,9 +356,11 @@ def note_add(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> Note:
     """An internal note for the team; it never reaches the customer."""
     text = text.strip()
     if not text:
-        raise ValueError("The note is empty.")
+        raise ValueError(gettext("The note is empty."))
     if len(text) > NOTE_MAX_CHARS:
-        raise ValueError(f"A note holds at most {NOTE_MAX_CHARS:,} characters.")
+        raise ValueError(
+            gettext("A note holds at most %(count)s characters.") % {"count": f"{NOTE_MAX_CHARS:,}"}
+        )
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     note = Note.objects.create(ticket=ticket, author=actor, body=text)
     ticket_touch(ticket)
@@ -373,10 +376,12 @@ def saved_view_save(*, user: AbstractBaseUser, name: str, query: str) -> SavedVi
     already read back through its form by the caller."""
     name = " ".join(name.split())[:60]
     if not name:
-        raise ValueError("Give the view a name.")
+        raise ValueError(gettext("Give the view a name."))
     existing = SavedView.objects.filter(user=user)
     if not existing.filter(name=name).exists() and existing.count() >= SAVED_VIEWS_MAX:
-        raise ValueError(f"You can keep {SAVED_VIEWS_MAX} views; delete one first.")
+        raise ValueError(
+            gettext("You can keep %(count)s views; delete one first.") % {"count": SAVED_VIEWS_MAX}
+        )
     view, _ = SavedView.objects.update_or_create(user=user, name=name, defaults={"query": query})
     return view
 

@@ -61,10 +61,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "supportdesk.content_security.DeskCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (customers, and people who chose none); PreferencesMiddleware
+    # below puts a signed-in person's own choice over it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "supportdesk.preferences.TimeZoneMiddleware",
+    "supportdesk.preferences.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -84,6 +87,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "supportdesk.inbox.context_processors.navigation",
@@ -435,6 +439,15 @@ AXES_RESET_ON_SUCCESS = False
 # Successful sign-ins are not logged: no ever-growing table of people's addresses.
 AXES_DISABLE_ACCESS_LOG = True
 LANGUAGE_CODE = "en"
+# The languages of the desk's own pages and e-mails (compiled catalogs ship in locale/). Drafts
+# and acknowledgements follow the customer's language, from SUPPORTED_LANGUAGES, separately.
+LANGUAGES = [
+    ("en", "English"),
+    ("zh-hant", "繁體中文"),
+    ("ja", "日本語"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

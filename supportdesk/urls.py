@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from supportdesk import api, openapi
 from supportdesk.inbox import reply_views, triage_views, views
@@ -12,6 +12,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", views.preferences, name="preferences"),
+    # The language switch of the pages anyone may open (contact form, sign-in): a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/bulk/", views.inbox_bulk, name="inbox-bulk"),
     path("inbox/views/", views.saved_view_save, name="saved-view-save"),

@@ -8,6 +8,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from supportdesk.models import BusinessHours, Category, Team
 from triage.engine.rules import intensity_word
@@ -163,10 +164,10 @@ class SlaPolicy(models.Model):
 
 
 class RouteAction(models.TextChoices):
-    AUTO_SEND = "auto_send", "Auto-send the draft"
-    AUTO_REPLY = "auto_reply", "Auto-reply candidate"
-    HUMAN = "human", "Human agent"
-    SUPERVISOR = "supervisor", "Supervisor alert"
+    AUTO_SEND = "auto_send", _("Auto-send the draft")
+    AUTO_REPLY = "auto_reply", _("Auto-reply candidate")
+    HUMAN = "human", _("Human agent")
+    SUPERVISOR = "supervisor", _("Supervisor alert")
 
 
 class RoutingRule(models.Model):

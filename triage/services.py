@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from feedback.services import feedback_record
 from supportdesk import realtime
@@ -261,7 +262,7 @@ def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int
     if assignee_id is not None:
         assignee = assignable_agents().filter(pk=assignee_id).first()
         if assignee is None:
-            raise ValueError("That person cannot take tickets.")
+            raise ValueError(gettext("That person cannot take tickets."))
     before = {"assignee": ticket.assignee.get_username() if ticket.assignee else ""}
     ticket.assignee = assignee
     ticket.waiting_team = None  # a person decided: nothing is handed out automatically any more
@@ -290,12 +291,12 @@ def ticket_merge(*, source_id: int, target_id: int, actor: AbstractBaseUser) -> 
         .order_by("pk")
     }
     if len(locked) != 2:
-        raise Ticket.DoesNotExist("No such ticket.")
+        raise Ticket.DoesNotExist(gettext("No such ticket."))
     source, target = locked[source_id], locked[target_id]
     if source.customer_id != target.customer_id:
-        raise ValueError("Only tickets of the same customer can be merged.")
+        raise ValueError(gettext("Only tickets of the same customer can be merged."))
     if source.merged_into_id or target.merged_into_id:
-        raise ValueError("That ticket was already merged into another one.")
+        raise ValueError(gettext("That ticket was already merged into another one."))
     Message.objects.filter(ticket=source).update(ticket=target)
     Note.objects.filter(ticket=source).update(ticket=target)
     target.tags.add(*source.tags.all())
@@ -333,11 +334,11 @@ def tickets_bulk(
     """Assign or solve many tickets at once (the inbox's bulk bar). Each ticket is its own
     transaction: one that cannot be changed is reported, the others are still done."""
     if action not in ("assign", "solve"):
-        raise ValueError("Choose assign or solve.")
+        raise ValueError(gettext("Choose assign or solve."))
     if not ticket_ids:
-        raise ValueError("Select one or more tickets first.")
+        raise ValueError(gettext("Select one or more tickets first."))
     if len(ticket_ids) > BULK_MAX:
-        raise ValueError(f"At most {BULK_MAX} tickets at once.")
+        raise ValueError(gettext("At most %(count)s tickets at once.") % {"count": BULK_MAX})
     done, refused = 0, []
     for ticket_id in ticket_ids:
         try:
@@ -347,7 +348,7 @@ def tickets_bulk(
                 ticket_solve(ticket_id=ticket_id)
             done += 1
         except Ticket.DoesNotExist:
-            refused.append(f"#{ticket_id} no longer exists")
+            refused.append(gettext("#%(id)s no longer exists") % {"id": ticket_id})
         except ValueError as exc:
             refused.append(f"#{ticket_id}: {exc}")
     return BulkOutcome(done, refused)
@@ -358,9 +359,9 @@ def escalations_bulk_acknowledge(
 ) -> int:
     """Acknowledge (and take, with `assign`) many escalations; returns how many."""
     if not escalation_ids:
-        raise ValueError("Select one or more escalations first.")
+        raise ValueError(gettext("Select one or more escalations first."))
     if len(escalation_ids) > BULK_MAX:
-        raise ValueError(f"At most {BULK_MAX} escalations at once.")
+        raise ValueError(gettext("At most %(count)s escalations at once.") % {"count": BULK_MAX})
     found = list(Escalation.objects.filter(pk__in=escalation_ids).values_list("pk", flat=True))
     for escalation_id in found:
         escalation_acknowledge(escalation_id=escalation_id, actor=actor, assign=assign)
@@ -380,11 +381,13 @@ def routing_override(*, ticket_id: int, actor: AbstractBaseUser, action: str) ->
         RoutingDecision.Action.HUMAN,
         RoutingDecision.Action.SUPERVISOR,
     ):
-        raise ValueError("Choose a route: auto-reply candidate, human agent or supervisor.")
+        raise ValueError(
+            gettext("Choose a route: auto-reply candidate, human agent or supervisor.")
+        )
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     decision = _latest_decision(ticket)
     if decision is None:
-        raise ValueError("This ticket has not been routed yet.")
+        raise ValueError(gettext("This ticket has not been routed yet."))
     if action == RoutingDecision.Action.SUPERVISOR:
         escalation_raise(ticket=ticket, reason=f"Re-routed by {actor.get_username()}", actor=actor)
     else:
@@ -402,7 +405,7 @@ def ticket_escalate(*, ticket_id: int, actor: AbstractBaseUser, reason: str) -> 
     """A person raises a supervisor alert the rules did not."""
     reason = reason.strip()
     if not reason:
-        raise ValueError("Say why the ticket needs a supervisor.")
+        raise ValueError(gettext("Say why the ticket needs a supervisor."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     escalation = escalation_raise(
         ticket=ticket, reason=f"{reason} (by {actor.get_username()})", actor=actor

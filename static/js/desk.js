@@ -1,3 +1,12 @@
+// What this script says, in the page's language: base.html renders the strings as JSON
+// (supportdesk/inbox/context_processors.py); "%(name)s" parts are filled in here.
+const deskText = (() => {
+  let strings = {};
+  try { strings = JSON.parse(document.getElementById("desk-strings")?.textContent || "{}"); } catch (_) { /* English below */ }
+  return (key, fallback, values = {}) =>
+    (strings[key] || fallback).replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
+})();
+
 // Keyboard shortcuts and the live-connection indicator. No framework; htmx does the rest.
 (() => {
   "use strict";
@@ -96,10 +105,11 @@
     if (code === SIGN_IN_AGAIN) {
       const signIn = document.createElement("a");
       signIn.href = `/login/?next=${encodeURIComponent(location.pathname + location.search)}`;
-      signIn.textContent = "sign in again";
-      notice.append("Your session ended — ", signIn, ". Live updates have stopped.");
+      signIn.textContent = deskText("signInAgain", "sign in again");
+      const [before, after] = deskText("sessionEnded", "Your session ended — %(sign_in)s. Live updates have stopped.", { sign_in: "\u0000" }).split("\u0000");
+      notice.append(before, signIn, after ?? "");
     } else {
-      notice.textContent = "Your account no longer has access to this page. Live updates have stopped.";
+      notice.textContent = deskText("noAccess", "Your account no longer has access to this page. Live updates have stopped.");
     }
     (document.getElementById("main") || document.body).prepend(notice);
   }
@@ -117,8 +127,10 @@
   "use strict";
   function label(ms) {
     const minutes = Math.round(Math.abs(ms) / 60000);
-    const text = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
-    return ms > 0 ? `due in ${text}` : `overdue ${text}`;
+    const text = minutes >= 60
+      ? deskText("hoursMinutes", "%(hours)s h %(minutes)s min", { hours: Math.floor(minutes / 60), minutes: minutes % 60 })
+      : deskText("minutes", "%(minutes)s min", { minutes });
+    return ms > 0 ? deskText("dueIn", "due in %(time)s", { time: text }) : deskText("overdue", "overdue %(time)s", { time: text });
   }
   function tick() {
     document.querySelectorAll("time[data-countdown]").forEach((el) => {
@@ -150,13 +162,13 @@
     const body = (xhr.responseText || "").trim();
     // Short plain-text answers are written for people (e.g. "action must be solve or reopen").
     if (type.startsWith("text/plain") && body && body.length <= 300) return body;
-    if (status === 403) return "You are not allowed to do that. Ask a supervisor if you need to.";
-    if (status === 404) return "That item no longer exists. Reload the page to see the current state.";
-    if (status === 409) return "Someone else acted on this first. Reload the page to see what changed.";
-    if (status === 413) return "That is too large to send.";
-    if (status === 429) return "Too many requests just now. Wait a moment and try again.";
-    if (status >= 500) return `The server could not do that (error ${status}). Your text is still here; try again, or reload the page to see the ticket's current state.`;
-    return `That did not work (error ${status}).`;
+    if (status === 403) return deskText("forbidden", "You are not allowed to do that. Ask a supervisor if you need to.");
+    if (status === 404) return deskText("gone", "That item no longer exists. Reload the page to see the current state.");
+    if (status === 409) return deskText("conflict", "Someone else acted on this first. Reload the page to see what changed.");
+    if (status === 413) return deskText("tooLarge", "That is too large to send.");
+    if (status === 429) return deskText("tooMany", "Too many requests just now. Wait a moment and try again.");
+    if (status >= 500) return deskText("serverError", "The server could not do that (error %(status)s). Your text is still here; try again, or reload the page to see the ticket's current state.", { status });
+    return deskText("failed", "That did not work (error %(status)s).", { status });
   }
 
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -168,7 +180,7 @@
   });
   document.addEventListener("htmx:responseError", (event) => say(explain(event.detail.xhr)));
   document.addEventListener("htmx:sendError", () => {
-    say("The desk cannot reach the server. Check your connection and try again; your text is still here.");
+    say(deskText("offline", "The desk cannot reach the server. Check your connection and try again; your text is still here."));
   });
   document.addEventListener("htmx:beforeRequest", () => { const box = notice(); if (box) box.hidden = true; });
   document.addEventListener("click", (event) => {
@@ -204,11 +216,11 @@
       const show = document.createElement("button");
       show.type = "button";
       show.id = "panel-changed-show";
-      show.textContent = "Show the new state (keeps your text)";
+      show.textContent = deskText("showNewState", "Show the new state (keeps your text)");
       bar.append(text, " ", show);
       panel.querySelector("h2")?.after(bar);
     }
-    bar.querySelector("span").textContent = incoming.dataset.summary || "This reply panel changed while you were writing.";
+    bar.querySelector("span").textContent = incoming.dataset.summary || deskText("panelChanged", "This reply panel changed while you were writing.");
   }
 
   document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
@@ -381,7 +393,7 @@ document.addEventListener("change", (event) => {
   if (!event.target.matches || !event.target.matches("#ticket-rows input.pick")) return;
   const count = document.querySelectorAll("#ticket-rows input.pick:checked").length;
   const label = document.getElementById("bulk-count");
-  if (label) label.textContent = count ? `${count} selected` : "Select tickets (x) to act on several at once";
+  if (label) label.textContent = count ? deskText("selected", "%(count)s selected", { count }) : deskText("selectHint", "Select tickets (x) to act on several at once");
 });
 
 // Preferences: offer the browser's own time zone.

@@ -20,7 +20,7 @@ from django.contrib.auth import (
 )
 from django.contrib.auth.models import AbstractBaseUser
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 
 from supportdesk import realtime
@@ -75,6 +75,8 @@ class DeskConsumer(AsyncWebsocketConsumer):
             k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()
         }
         self.view = query.get("view", "inbox")
+        # Fragments speak the language of the page that opened the socket.
+        self.language = _page_language(query.get("lang", ""))
         self.can_supervise = allowed["supervise"]
         groups = [realtime.session_group(realtime.session_digest(self.session_key))]
         if self.can_supervise:
@@ -215,9 +217,8 @@ class DeskConsumer(AsyncWebsocketConsumer):
             return None
 
     def _render(self, event_type: str, ticket_id: int | None) -> str:
-        if not getattr(self, "time_zone", ""):
-            return self._render_parts(event_type, ticket_id)
-        with timezone.override(zoneinfo.ZoneInfo(self.time_zone)):
+        zone = zoneinfo.ZoneInfo(self.time_zone) if getattr(self, "time_zone", "") else None
+        with timezone.override(zone), translation.override(getattr(self, "language", None)):
             return self._render_parts(event_type, ticket_id)
 
     def _render_parts(self, event_type: str, ticket_id: int | None) -> str:
@@ -271,3 +272,11 @@ class DeskConsumer(AsyncWebsocketConsumer):
             self.draft_state = state
             html += render_to_string("supportdesk/ticket.html#draft-panel", context)
         return html
+
+
+def _page_language(code: str) -> str:
+    """One of LANGUAGES for the page's `lang`; the default language for anything else."""
+    try:
+        return translation.get_supported_language_variant(code) if code else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE

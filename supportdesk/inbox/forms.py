@@ -6,58 +6,70 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from supportdesk.inbox.selectors import SORTS, InboxFilters
 from supportdesk.models import Ticket
 from supportdesk.services import tag_name
+from supportdesk.words import EMOTIONS as EMOTION_WORDS
 from triage.engine.types import EMOTIONS
+
+URGENCY_CHOICES = [
+    ("high", pgettext_lazy("urgency", "High")),
+    ("medium", pgettext_lazy("urgency", "Medium")),
+    ("low", pgettext_lazy("urgency", "Low")),
+]
+EMOTION_CHOICES = [(e, EMOTION_WORDS.get(e, e)) for e in EMOTIONS]
 
 
 class InboxFilterForm(forms.Form):
     q = forms.CharField(
         required=False,
         max_length=200,
-        label="Search",
-        help_text="Every status, unless you choose one below.",
+        label=gettext_lazy("Search"),
+        help_text=gettext_lazy("Every status, unless you choose one below."),
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "Words, name, #12",
+                "placeholder": gettext_lazy("Words, name, #12"),
                 "autocomplete": "off",
                 "aria-keyshortcuts": "/",
             }
         ),
     )
     sort = forms.ChoiceField(
-        required=False, label="Sort", choices=[(key, label) for key, (label, _) in SORTS.items()]
+        required=False,
+        label=gettext_lazy("Sort"),
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
     )
     status = forms.ChoiceField(
         required=False,
+        label=gettext_lazy("Status"),
         choices=[
-            ("", "Active"),
-            ("active", "Active only"),
-            ("new", "New"),
-            ("open", "Open"),
-            ("waiting", "Waiting on customer"),
-            ("solved", "Solved"),
-            ("all", "All"),
+            ("", pgettext_lazy("tickets", "Active")),
+            ("active", pgettext_lazy("tickets", "Active only")),
+            *Ticket.Status.choices,
+            ("all", pgettext_lazy("tickets", "All")),
         ],
     )
     urgency = forms.ChoiceField(
         required=False,
-        choices=[("", "Any urgency"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+        label=gettext_lazy("Urgency"),
+        choices=[("", gettext_lazy("Any urgency")), *URGENCY_CHOICES],
     )
-    category = forms.ChoiceField(required=False)
+    category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
     emotion = forms.ChoiceField(
-        required=False, choices=[("", "Any emotion")] + [(e, e.capitalize()) for e in EMOTIONS]
+        required=False,
+        label=gettext_lazy("Emotion"),
+        choices=[("", gettext_lazy("Any emotion")), *EMOTION_CHOICES],
     )
-    tag = forms.CharField(required=False, max_length=40, label="Tag")
-    mine = forms.BooleanField(required=False, label="Assigned to me")
-    escalated = forms.BooleanField(required=False, label="Escalated")
+    tag = forms.CharField(required=False, max_length=40, label=gettext_lazy("Tag"))
+    mine = forms.BooleanField(required=False, label=gettext_lazy("Assigned to me"))
+    escalated = forms.BooleanField(required=False, label=gettext_lazy("Escalated"))
 
     def __init__(self, *args, categories=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Any category")] + [
+        self.fields["category"].choices = [("", gettext_lazy("Any category"))] + [
             (c.slug, c.name) for c in categories
         ]
 
@@ -82,13 +94,13 @@ class InboxFilterForm(forms.Form):
 
 
 class TriageCorrectionForm(forms.Form):
-    category = forms.ChoiceField(required=False)
-    emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS])
-    urgency = forms.ChoiceField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")])
+    category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
+    emotion = forms.ChoiceField(label=gettext_lazy("Emotion"), choices=EMOTION_CHOICES)
+    urgency = forms.ChoiceField(label=gettext_lazy("Urgency"), choices=URGENCY_CHOICES)
 
     def __init__(self, *args, categories=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Out of scope")] + [
+        self.fields["category"].choices = [("", gettext_lazy("Out of scope"))] + [
             (c.slug, c.name) for c in categories
         ]
 
@@ -117,3 +129,9 @@ class ApiTicketListForm(ApiPageForm):
             raise ValidationError(
                 "Enter a date and time between years 1 and 9999 in UTC."
             ) from None
+
+
+def status_label(status: str) -> str:
+    """The inbox status filter's value as people read it in a sentence ("open")."""
+    label = dict(InboxFilterForm.base_fields["status"].choices).get(status, status)
+    return str(label).lower()

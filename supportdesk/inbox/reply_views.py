@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from replies.engine.macros import fill, first_name
@@ -166,7 +167,7 @@ def outbound_action(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             outbox_confirm_delivered(message_id=message.pk)
         else:
             return _ticket_response(
-                request, message.ticket_id, error="Unknown delivery action.", status=400
+                request, message.ticket_id, error=gettext("Unknown delivery action."), status=400
             )
     except NotResendable as exc:
         return _ticket_response(request, message.ticket_id, error=str(exc), status=409)

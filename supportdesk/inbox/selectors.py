@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from feedback.selectors import triage_agreement
 from replies.models import Draft
@@ -120,9 +121,12 @@ class InboxPage:
 
 # The inbox's orders: the sort control's label, and how the list describes itself.
 SORTS = {
-    "urgency": ("Most urgent first", "Most urgent first, then longest waiting"),
-    "oldest": ("Longest waiting first", "Longest waiting first"),
-    "newest": ("Newest first", "Newest first"),
+    "urgency": (
+        gettext_lazy("Most urgent first"),
+        gettext_lazy("Most urgent first, then longest waiting"),
+    ),
+    "oldest": (gettext_lazy("Longest waiting first"), gettext_lazy("Longest waiting first")),
+    "newest": (gettext_lazy("Newest first"), gettext_lazy("Newest first")),
 }
 
 
@@ -407,7 +411,11 @@ class ModelQuality:
 
 # Below this many tickets agents looked at, their agreement says too little to show.
 MIN_JUDGED = 20
-_NAMES = {"category": "Category", "emotion": "Emotion", "answer": "KB answer"}
+_NAMES = {
+    "category": gettext_lazy("Category"),
+    "emotion": gettext_lazy("Emotion"),
+    "answer": gettext_lazy("KB answer"),
+}
 
 
 def model_quality() -> list[ModelQuality]:
@@ -420,13 +428,20 @@ def model_quality() -> list[ModelQuality]:
         metrics = version.metrics
         seen = agreement.get(version.target)
         if seen is not None and seen.judged >= MIN_JUDGED:
-            measure = f"agents kept {seen.share:.0%} of the last {seen.judged} labels"
+            measure = gettext("agents kept %(share)s of the last %(count)s labels") % {
+                "share": f"{seen.share:.0%}",
+                "count": seen.judged,
+            }
         elif metrics.get("realistic") and "accuracy" in metrics:
-            measure = f"{metrics['accuracy']:.0%} right on realistic messages it never saw"
+            measure = gettext("%(share)s right on realistic messages it never saw") % {
+                "share": f"{metrics['accuracy']:.0%}"
+            }
         elif version.target == "emotion" and "macro_f1" in metrics:
-            measure = f"macro-F1 {metrics['macro_f1']:.2f} on held-out English comments"
+            measure = gettext("macro-F1 %(score)s on held-out English comments") % {
+                "score": f"{metrics['macro_f1']:.2f}"
+            }
         else:
-            measure = "not measured on real messages yet"
+            measure = gettext("not measured on real messages yet")
         rows.append(
             ModelQuality(_NAMES.get(version.target, version.target), measure, version.created_at)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -75,7 +76,9 @@ def reassign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         assignee_id = int(raw) if raw else None
         ticket_reassign(ticket_id=ticket.pk, actor=request.user, assignee_id=assignee_id)
     except ValueError:
-        return _summary(request, ticket, "Choose someone who works the inbox.", key="assign_error")
+        return _summary(
+            request, ticket, gettext("Choose someone who works the inbox."), key="assign_error"
+        )
     return _summary(request, ticket)
 
 
@@ -123,7 +126,7 @@ def merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             source_id=ticket.pk, target_id=int(raw) if raw.isdigit() else 0, actor=request.user
         )
     except Ticket.DoesNotExist:
-        return _summary(request, ticket, "There is no such ticket.", key="merge_error")
+        return _summary(request, ticket, gettext("There is no such ticket."), key="merge_error")
     except ValueError as exc:
         return _summary(request, ticket, str(exc), key="merge_error")
     return htmx_redirect(request, f"/tickets/{target.pk}/")
@@ -192,7 +195,9 @@ def escalations_bulk(request: HtmxHttpRequest) -> HttpResponse:
         count = escalations_bulk_acknowledge(
             escalation_ids=ids, actor=request.user, assign=request.POST.get("assign") == "1"
         )
-        message = f"{count} escalation{'s' if count != 1 else ''} acknowledged."
+        message = ngettext(
+            "%(count)s escalation acknowledged.", "%(count)s escalations acknowledged.", count
+        ) % {"count": count}
     except ValueError as exc:
         status, message = 400, str(exc)
     if not request.htmx:

@@ -16,13 +16,15 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from supportdesk import services
-from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm
+from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm, status_label
 from supportdesk.inbox.selectors import (
     SORTS,
     model_quality,
@@ -31,7 +33,12 @@ from supportdesk.inbox.selectors import (
     ticket_viewers,
 )
 from supportdesk.models import Category, MessageAttachment, SavedView, Ticket
-from supportdesk.preferences import SESSION_KEY, time_zone_of, time_zone_set, time_zones
+from supportdesk.preferences import (
+    Preferences,
+    preferences_set,
+    session_preferences,
+    time_zones,
+)
 from triage.selectors import ASSIGNABLE_LIMIT, assignable_agents
 from triage.services import tickets_bulk
 
@@ -82,6 +89,7 @@ def _inbox_context(request: HtmxHttpRequest, form: InboxFilterForm, *, cursor: s
         "query": filters.as_query(),
         "is_first_page": not cursor,
         "sort_label": SORTS.get(filters.sort, SORTS["urgency"])[1],
+        "status_label": status_label(filters.status),
         "model_quality": model_quality(),
     }
 
@@ -102,10 +110,19 @@ def inbox_bulk(request: HtmxHttpRequest) -> HttpResponse:
             action=request.POST.get("action", ""),
             assignee_id=int(assignee) if assignee.isdigit() else None,
         )
-        verb = "assigned" if request.POST.get("action") == "assign" else "marked solved"
-        message = f"{outcome.done} ticket{'s' if outcome.done != 1 else ''} {verb}."
+        if request.POST.get("action") == "assign":
+            said = ngettext(
+                "%(count)s ticket assigned.", "%(count)s tickets assigned.", outcome.done
+            )
+        else:
+            said = ngettext(
+                "%(count)s ticket marked solved.", "%(count)s tickets marked solved.", outcome.done
+            )
+        message = said % {"count": outcome.done}
         if outcome.refused:
-            message += " Not changed: " + "; ".join(outcome.refused[:5]) + "."
+            message += " " + gettext("Not changed: %(reasons)s.") % {
+                "reasons": "; ".join(outcome.refused[:5])
+            }
     except ValueError as exc:
         message, status = str(exc), 400
     if not request.htmx:
@@ -244,22 +261,34 @@ def ticket_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def preferences(request: HtmxHttpRequest) -> HttpResponse:
-    """The signed-in person's own settings: the time zone dates are shown in."""
-    current = request.session.get(SESSION_KEY)
-    if current is None:
-        current = time_zone_of(request.user)
+    """The signed-in person's own settings: the desk's language, and the time zone dates are
+    shown in."""
+    current = session_preferences(request)
     error, saved = "", False
     if request.method == "POST":
-        chosen = request.POST.get("time_zone", "").strip()
+        chosen = Preferences(
+            time_zone=request.POST.get("time_zone", "").strip(),
+            language=request.POST.get("language", "").strip(),
+        )
         try:
-            time_zone_set(request=request, user=request.user, name=chosen)
-            current, saved = chosen, True
+            preferences_set(
+                request=request,
+                user=request.user,
+                time_zone=chosen.time_zone,
+                language=chosen.language,
+            )
         except ValueError as exc:
             error = str(exc)
+        else:
+            current, saved = chosen, True
+            # This answer already speaks the new language.
+            translation.activate(chosen.language or translation.get_language_from_request(request))
+            request.LANGUAGE_CODE = translation.get_language()
     context = {
         "time_zones": time_zones(),
         "current": current,
         "desk_time_zone": settings.TIME_ZONE,
+        "languages": settings.LANGUAGES,
         "error": error,
         "saved": saved,
     }

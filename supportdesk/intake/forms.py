@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -14,28 +15,32 @@ LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 class TicketIntakeForm(forms.Form):
     """What every intake channel must provide. Used by the web form and the API."""
 
-    email = forms.EmailField(max_length=254)
-    name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(max_length=254, label=gettext_lazy("Your e-mail address"))
+    name = forms.CharField(max_length=200, required=False, label=gettext_lazy("Your name"))
     locale = forms.CharField(max_length=35, required=False)
-    subject = forms.CharField(max_length=250)
-    body = forms.CharField(max_length=settings.MAX_MESSAGE_CHARS, widget=forms.Textarea)
+    subject = forms.CharField(max_length=250, label=gettext_lazy("Subject"))
+    body = forms.CharField(
+        max_length=settings.MAX_MESSAGE_CHARS,
+        widget=forms.Textarea,
+        label=gettext_lazy("Your message"),
+    )
 
     def clean_locale(self) -> str:
         locale = self.cleaned_data["locale"].strip()
         if locale and not LOCALE_RE.match(locale):
-            raise ValidationError("Use a language tag such as en, ja-JP or zh-Hant.")
+            raise ValidationError(gettext_lazy("Use a language tag such as en, ja-JP or zh-Hant."))
         return locale
 
     def clean_subject(self) -> str:
         subject = " ".join(self.cleaned_data["subject"].split())
         if not subject:
-            raise ValidationError("This field is required.")
+            raise ValidationError(gettext_lazy("This field is required."))
         return subject
 
 
 class ContactForm(TicketIntakeForm):
     # Hidden from people by CSS; bots fill it in.
-    website = forms.CharField(required=False, label="Leave this empty")
+    website = forms.CharField(required=False, label=gettext_lazy("Leave this empty"))
 
     field_order = ["name", "email", "subject", "body", "locale", "website"]
 

@@ -119,10 +119,10 @@ def test_contact_form_script_runs_under_the_policy(live_desk: Installation, chro
         # The page's one inline script ran: it filled in the browser's language.
         expect(page.locator("#id_locale")).to_have_value("pt-BR")
         screenshot(page, "csp-contact")
-        page.get_by_label("Name").fill("Rita Sousa")
-        page.get_by_label("Email").fill(f"rita.{uuid.uuid4().hex[:8]}@example.com")
+        page.get_by_label("Your name").fill("Rita Sousa")
+        page.get_by_label("Your e-mail address").fill(f"rita.{uuid.uuid4().hex[:8]}@example.com")
         page.get_by_label("Subject").fill("Encomenda atrasada")
-        page.get_by_label("Body").fill("Olá, a minha encomenda ainda não chegou.")
+        page.get_by_label("Your message").fill("Olá, a minha encomenda ainda não chegou.")
         page.get_by_role("button", name="Send message").click()
         expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
         assert violations == []

@@ -343,7 +343,7 @@ def test_supervisor_socket_receives_the_new_escalation_and_badge(supervisor_clie
     frame = async_to_sync(scenario)()
 
     assert '<span id="escalation-badge" class="badge" hx-swap-oob="true"' in frame
-    assert 'aria-label="1 open escalations">1</span>' in frame
+    assert 'aria-label="1 open escalation">1</span>' in frame
     assert '<section id="escalation-list"' in frame
     assert "Charged twice" in frame
     assert "Margaret Okafor" in frame

@@ -170,7 +170,7 @@ def test_htmx_filter_change_returns_only_matching_rows(agent_client, categories)
     assert f'id="ticket-{refund.pk}"' in page
     assert f'id="ticket-{delivery.pk}"' not in page
     # the live socket follows the same filters, so new rows that do not match stay out
-    assert 'view=inbox&amp;category=refund&amp;emotion=angry"' in page
+    assert 'view=inbox&amp;lang=en&amp;category=refund&amp;emotion=angry"' in page
 
 
 def test_show_more_returns_the_next_rows_without_the_list_wrapper(agent_client):

@@ -130,7 +130,7 @@ def test_errors_are_announced_and_tied_to_their_fields(client):
     page = response.content.decode()
     assert response.status_code == 400
     assert 'role="alert"' in page and "Please correct the 2 fields below." in page
-    assert '<a href="#id_email">Email: Enter a valid email address.</a>' in page
+    assert '<a href="#id_email">Your e-mail address: Enter a valid email address.</a>' in page
     assert 'aria-invalid="true"' in page
     assert 'aria-describedby="id_email-error"' in page
     assert 'id="id_email-error"' in page

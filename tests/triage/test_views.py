@@ -96,7 +96,7 @@ def test_supervisor_queue_lists_open_escalations_with_why(supervisor_client):
     assert "Charged twice" in page
     assert "<strong>Why:</strong> VIP customer; High urgency" in page
     assert "already handled" not in page
-    assert 'aria-label="1 open escalations">1</span>' in page  # the badge in the top bar
+    assert 'aria-label="1 open escalation">1</span>' in page  # the badge in the top bar
 
 
 def test_supervisor_queue_htmx_request_returns_only_the_list(supervisor_client):
