@@ -260,3 +260,55 @@ def test_bulk_assign_by_keyboard_and_a_tag_that_filters(
     desk_page.locator(".tags a", has_text="press-enquiry").click()
     expect(desk_page.locator("#ticket-rows .row")).to_have_count(1)
     expect(desk_page.locator(f"#ticket-{made[0]['id']}")).to_contain_text("#press-enquiry")
+
+
+def test_an_agent_works_in_traditional_chinese_beside_an_english_colleague(
+    live_desk: Installation, desk_page: Page, chromium: Browser
+) -> None:
+    live_desk.orm(
+        "from django.contrib.auth.models import Group, User\n"
+        "user, _ = User.objects.get_or_create(username='mei')\n"
+        f"user.set_password({DEMO_PASSWORD!r}); user.save()\n"
+        "user.groups.add(Group.objects.get(name='agent'))\n"
+        "result = True"
+    )
+    sign_in(desk_page, live_desk, "mei", "/me/")
+    desk_page.get_by_label("Language").select_option(label="繁體中文")
+    desk_page.get_by_role("button", name="Save").click()
+    expect(desk_page.locator("h1")).to_have_text("個人偏好設定")
+    expect(desk_page.locator("html")).to_have_attribute("lang", "zh-hant")
+
+    desk_page.get_by_role("link", name="收件匣").click()
+    expect(desk_page.locator("h1")).to_have_text("收件匣")
+    expect(desk_page.get_by_label("搜尋")).to_be_visible()
+    expect(desk_page.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_TIMEOUT_MS)
+    # The English-speaking colleague has the same inbox open.
+    english = _page_for(chromium, live_desk, "agent", "/inbox/")
+
+    ticket = live_desk.create_ticket(
+        token=live_desk.api_token("agent"),
+        subject=f"訂單還沒收到 {uuid.uuid4().hex[:4]}",
+        body="你好，我上週訂的檯燈到現在還沒收到，請問可以幫我查一下嗎？訂單編號 LM-48213。",
+        email=f"lin.{uuid.uuid4().hex[:8]}@example.com",
+        name="林小姐",
+    )
+    # The row arrives live on both pages, each in its reader's language.
+    row = desk_page.locator(f"#ticket-{ticket['id']}")
+    expect(row).to_contain_text("前", timeout=LIVE_TIMEOUT_MS)  # "1 分鐘前"
+    english_row = english.locator(f"#ticket-{ticket['id']}")
+    expect(english_row).to_contain_text("ago", timeout=LIVE_TIMEOUT_MS)
+    assert_not_reloaded(desk_page)
+    screenshot(desk_page, "inbox-zh-hant")
+
+    row.locator("a.subject").click()
+    expect(desk_page.locator("#draft-text")).to_have_value(
+        re.compile(r"\S"), timeout=PIPELINE_TIMEOUT_MS
+    )
+    expect(desk_page.get_by_role("button", name="核准 & 送出")).to_be_visible()
+    expect(desk_page.locator("#triage-title")).to_have_text("分類判讀")
+    screenshot(desk_page, "ticket-zh-hant")
+    # A failed action is said in her language too: an empty internal note.
+    desk_page.locator("details.compose-other summary").click()
+    desk_page.locator("#compose-text").fill(" ")
+    desk_page.locator("#compose-note").click()
+    expect(desk_page.locator("#draft-panel > p.alert")).to_contain_text("備註")
