@@ -253,6 +253,10 @@ class DeskConsumer(AsyncWebsocketConsumer):
         if ticket is None:
             # No longer matches this inbox's filters: drop the row if the page shows it.
             return f'<div id="ticket-{int(ticket_id)}" hx-swap-oob="delete"></div>'
+        if event_type == realtime.TICKET_CREATED and self.filters.sort == "oldest":
+            # Longest waiting first: a new ticket belongs at the far end of the queue, past the
+            # pages this inbox has loaded; it shows there when the agent gets to it.
+            return ""
         swap = "afterbegin:#ticket-rows" if event_type == realtime.TICKET_CREATED else "true"
         return render_to_string(
             "supportdesk/inbox.html#ticket-row",

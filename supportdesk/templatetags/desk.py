@@ -6,6 +6,8 @@ from django import template
 
 from supportdesk import words
 from supportdesk.confidence import confidence_word as _confidence_word
+from supportdesk.reasons import reason_words
+from triage.models import RouteAction
 
 register = template.Library()
 
@@ -35,3 +37,15 @@ def intensity_word(code: str | None) -> str:
 @register.filter
 def urgency_word(code: str | None) -> str:
     return words.word(words.URGENCIES, code)
+
+
+@register.filter
+def reason(text: str) -> str:
+    """A reason an engine gave (stored in English) in the reader's language."""
+    return reason_words(text) if text else ""
+
+
+@register.filter
+def route_word(action: str) -> str:
+    """A route's code ("supervisor") as people read it ("Supervisor alert")."""
+    return str(dict(RouteAction.choices).get(action, action))

@@ -208,6 +208,26 @@ def test_inbox_socket_only_sends_rows_that_match_its_filters(agent_client, stub_
     assert all(f == f'<div id="ticket-{ticket.pk}" hx-swap-oob="delete"></div>' for f in frames)
 
 
+def test_an_inbox_sorted_longest_waiting_first_gets_no_new_row_at_its_top(
+    agent_client, stub_triage
+):
+    stub_triage()
+
+    async def scenario():
+        socket = _socket("/ws/desk/?view=inbox&sort=oldest", agent_client)
+        assert (await socket.connect())[0]
+        ticket = await database_sync_to_async(_new_ticket)()
+        # The pipeline's update of the row still comes (it changes the row if it is shown).
+        frames = await _until(socket, f'<article id="ticket-{ticket.pk}"')
+        frames += await _drain(socket)
+        await _hang_up(socket)
+        return frames
+
+    frames = async_to_sync(scenario)()
+
+    assert not any("afterbegin:#ticket-rows" in f for f in frames)
+
+
 def test_inbox_row_is_replaced_in_place_when_triage_labels_the_ticket(
     agent_client, stub_triage, categories
 ):
