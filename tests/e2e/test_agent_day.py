@@ -272,7 +272,8 @@ def test_an_agent_works_in_traditional_chinese_beside_an_english_colleague(
         "user.groups.add(Group.objects.get(name='agent'))\n"
         "result = True"
     )
-    sign_in(desk_page, live_desk, "mei", "/me/")
+    sign_in(desk_page, live_desk, "mei", "/inbox/")
+    desk_page.get_by_role("link", name="mei").click()  # her preferences
     desk_page.get_by_label("Language").select_option(label="繁體中文")
     desk_page.get_by_role("button", name="Save").click()
     expect(desk_page.locator("h1")).to_have_text("個人偏好設定")
