@@ -313,3 +313,68 @@ def test_an_agent_works_in_traditional_chinese_beside_an_english_colleague(
     desk_page.locator("#compose-text").fill(" ")
     desk_page.locator("#compose-note").click()
     expect(desk_page.locator("#draft-panel > p.alert")).to_contain_text("備註")
+
+
+def test_a_repeat_customer_is_recognised_and_the_duplicate_merged(
+    live_desk: Installation, desk_page: Page
+) -> None:
+    token = live_desk.api_token("agent")
+    email = f"noor.{uuid.uuid4().hex[:8]}@example.com"
+    first = live_desk.create_ticket(
+        token=token,
+        subject="Lamp flickers",
+        body="My desk lamp flickers since yesterday. What can I do?",
+        email=email,
+        name="Noor Haddad",
+    )
+    second = live_desk.create_ticket(
+        token=token,
+        subject="Lamp flickering (again)",
+        body="Writing again about the flickering lamp, it is still the same.",
+        email=email,
+        name="Noor Haddad",
+    )
+    sign_in(desk_page, live_desk, "supervisor", f"/tickets/{second['id']}/")
+
+    # The customer panel links their other ticket; engine details sit behind a toggle.
+    panel = desk_page.locator("#ticket-summary")
+    expect(panel).to_contain_text("Their other tickets (1)")
+    expect(panel.get_by_role("link", name=re.compile("Lamp flickers"))).to_be_visible()
+    engine = desk_page.locator("details.engine")
+    expect(engine).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
+    expect(engine.locator("p")).not_to_be_visible()
+    engine.locator("summary").click()
+    expect(engine.locator("p")).to_contain_text("ms")
+
+    desk_page.locator("details.merge summary").click()
+    desk_page.get_by_label("Merge this ticket's messages into").select_option(
+        value=str(first["id"])
+    )
+    desk_page.get_by_role("button", name="Merge", exact=True).click()
+    expect(desk_page.locator("#thread")).to_contain_text(f"Merged into #{first['id']}")
+
+    desk_page.goto(f"{live_desk.base_url}/tickets/{first['id']}/")
+    expect(desk_page.locator("#thread")).to_contain_text("still the same")
+
+
+def test_an_agent_sees_no_engine_numbers_and_dates_in_their_own_time_zone(
+    live_desk: Installation, desk_page: Page
+) -> None:
+    sign_in(desk_page, live_desk, "agent", "/inbox/")
+    desk_page.locator("#ticket-rows .row a.subject").first.click()
+    expect(desk_page.locator("#triage-title")).to_be_visible()
+    expect(desk_page.locator("details.engine")).to_have_count(0)
+    ticket_url = desk_page.url
+    stamp = desk_page.locator("#thread article.message time").first
+    utc = stamp.inner_text()
+
+    desk_page.get_by_role("link", name="agent", exact=True).click()
+    desk_page.get_by_label("Time zone").select_option("Asia/Tokyo")
+    desk_page.get_by_role("button", name="Save").click()
+    expect(desk_page.locator("[role=status]")).to_contain_text("Asia/Tokyo")
+    desk_page.goto(ticket_url)
+    # Tokyo is 9 hours ahead of the desk's UTC: the same message shows a different time.
+    expect(stamp).not_to_have_text(utc)
+    desk_page.get_by_role("link", name="agent", exact=True).click()
+    desk_page.get_by_label("Time zone").select_option("")
+    desk_page.get_by_role("button", name="Save").click()
