@@ -380,6 +380,15 @@ const deskText = (() => {
       open();
     }
   });
+  // Each new list (the picker opened, the search changed) selects its first option: the search
+  // box points at that one, or at none when nothing matches, never at an option that is gone.
+  document.addEventListener("htmx:load", (event) => {
+    if (event.detail.elt.id !== "macro-list") return;
+    const search = document.getElementById("macro-search");
+    const selected = options().find((o) => o.getAttribute("aria-selected") === "true");
+    if (selected) search.setAttribute("aria-activedescendant", selected.id);
+    else search.removeAttribute("aria-activedescendant");
+  });
   document.addEventListener("click", (event) => {
     const button = event.target.closest && event.target.closest(".macro-open");
     if (button) { open(button.dataset.for); return; }

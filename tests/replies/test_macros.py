@@ -63,5 +63,8 @@ def test_the_picker_finds_macros_by_their_words_and_fills_them_for_the_ticket(ag
     assert f"please send the order number for #{ticket.pk}. Alice" in html
     assert "Hi Pat," in html
     assert "Sorry for the wait" not in html
+    assert 'role="listbox"' in html
     empty = agent_client.get(f"/tickets/{ticket.pk}/macros/", {"q": "zzz"}).content.decode()
     assert "No macro matches “zzz”." in empty
+    # A listbox may hold only options: the note that nothing matches is a plain list item.
+    assert 'role="listbox"' not in empty
