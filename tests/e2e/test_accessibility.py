@@ -142,19 +142,32 @@ def test_contact_form_with_and_without_errors(live_desk: Installation, desk_page
     desk_page.goto(f"{live_desk.base_url}/contact/")
     assert_accessible(desk_page, "The contact form")
 
-    desk_page.get_by_label("Email").fill("not an address")
+    desk_page.get_by_label("Your e-mail address").fill("not an address")
     desk_page.get_by_role("button", name="Send message").click()
     expect(desk_page.locator("#form-errors")).to_be_focused()
     expect(desk_page.locator(".field-error").first).to_be_visible()
     assert_accessible(desk_page, "The contact form showing its errors")
 
-    desk_page.get_by_label("Name").fill("Rita Sousa")
-    desk_page.get_by_label("Email").fill(f"rita.{uuid.uuid4().hex[:8]}@example.com")
+    desk_page.get_by_label("Your name").fill("Rita Sousa")
+    desk_page.get_by_label("Your e-mail address").fill(f"rita.{uuid.uuid4().hex[:8]}@example.com")
     desk_page.get_by_label("Subject").fill("Late order")
-    desk_page.get_by_label("Body").fill("Hello, my order has not arrived yet.")
+    desk_page.get_by_label("Your message").fill("Hello, my order has not arrived yet.")
     desk_page.get_by_role("button", name="Send message").click()
     expect(desk_page.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()
     assert_accessible(desk_page, "The contact form's thank-you page")
+
+
+def test_contact_form_in_a_taiwanese_browser(live_desk: Installation, chromium: Browser) -> None:
+    context = chromium.new_context(locale="zh-TW")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_desk.base_url}/contact/")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hant")
+        expect(page.get_by_role("heading", level=1)).to_have_text("聯絡客服")
+        assert_accessible(page, "The contact form in Traditional Chinese")
+        screenshot(page, "contact-zh-hant")
+    finally:
+        context.close()
 
 
 def test_inbox(live_desk: Installation, desk_page: Page, desk_tickets: DeskTickets) -> None:
