@@ -283,6 +283,7 @@ def test_an_agent_works_in_traditional_chinese_beside_an_english_colleague(
     expect(desk_page.locator("h1")).to_have_text("收件匣")
     expect(desk_page.get_by_label("搜尋")).to_be_visible()
     expect(desk_page.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_TIMEOUT_MS)
+    desk_page.evaluate("window.__sameDocument = true")  # the new row must come without a reload
     # The English-speaking colleague has the same inbox open.
     english = _page_for(chromium, live_desk, "agent", "/inbox/")
 
