@@ -15,7 +15,7 @@ STEP = sh -c 'printf "\n==> %s\n" "$$1"; shift; started=$$(date +%s); "$$@" || e
 $(BIN)/.installed: requirements.txt
 	@$(STEP) "Creating the virtualenv $(VENV)" $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
-	@$(STEP) "Installing the Python packages (about a minute on 2 cores, plus the download)" \
+	@$(STEP) "Installing the Python packages (about 40 s on 2 cores, plus the download)" \
 		$(BIN)/pip install -r requirements.txt
 	@touch $@
 
