@@ -185,10 +185,19 @@ def _shipped_model(target: str, *, digest: str = ""):
 def training_digest(target: str, *, oos_label: str | None) -> str:
     """The digest of what a category or answer model trained here now would learn from
     (`triage.engine.local.training_digest`)."""
+    return _digest(target, *_training_rows(target), oos_label=oos_label)
+
+
+def _digest(
+    target: str,
+    examples: list[tuple[str, str]],
+    calibration: list[tuple[str, str]],
+    *,
+    oos_label: str | None,
+) -> str:
     from triage.engine.embed import default_embedder
     from triage.engine.local import training_digest as digest_of
 
-    examples, calibration = _training_rows(target)
     embedder = default_embedder()
     return digest_of(
         target,
@@ -209,7 +218,9 @@ def model_install_shipped(*, target: str, oos_label: str | None) -> ModelVersion
     if target not in SHIPPED_BY_DIGEST:
         raise ValueError(f"{target} models are not installed by digest")
     examples, calibration = _training_rows(target)
-    model = _shipped_model(target, digest=training_digest(target, oos_label=oos_label))
+    model = _shipped_model(
+        target, digest=_digest(target, examples, calibration, oos_label=oos_label)
+    )
     version = save_model(model, Path(settings.MODELS_DIR) / target, key=model_signing_key())
     labels = {label for _, label in examples + calibration}
     metrics = {**model.metrics, "shipped": 1.0}
