@@ -7,11 +7,17 @@ export PORT
 
 .PHONY: run setup install install-dev test lint format services browser messages clean
 
+# `@$(STEP) "What it does" command args…` says what a step does, runs it and says how long it
+# took, so that no step of a first run sits silent.
+STEP = sh -c 'printf "\n==> %s\n" "$$1"; shift; started=$$(date +%s); "$$@" || exit; \
+	echo "    done in $$(( $$(date +%s) - started )) s"' step
+
 $(BIN)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	touch $@
+	@$(STEP) "Creating the virtualenv $(VENV)" $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(STEP) "Installing the Python packages (about 40 s on 2 cores, plus the download)" \
+		$(BIN)/pip install -r requirements.txt
+	@touch $@
 
 # The test and lint tools, on top of what an installation runs.
 $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
@@ -24,13 +30,15 @@ install-dev: $(BIN)/.installed-dev
 
 # Database, demo company and trained models; every step is safe to repeat.
 setup: install
-	$(BIN)/python manage.py migrate_all
-	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py train_models --if-missing
+	@$(STEP) "Migrating the databases (manage.py migrate_all)" $(BIN)/python manage.py migrate_all
+	@$(STEP) "Loading the demo company (manage.py load_demo)" $(BIN)/python manage.py load_demo
+	@$(STEP) "Installing the trained models (manage.py train_models --if-missing)" \
+		$(BIN)/python manage.py train_models --if-missing
 
 # Web server (daphne) and background worker together; Ctrl-C stops both.
 run: setup
-	$(BIN)/python manage.py serve --port $(PORT)
+	@printf "\n==> Serving the demo (manage.py serve --port $(PORT))\n"
+	@$(BIN)/python manage.py serve --port $(PORT)
 
 # Start the machine services the test suite uses (PostgreSQL, Redis) if they are not running;
 # install Dovecot, which the IMAP polling tests start themselves on loopback.

@@ -8,7 +8,7 @@ need it. The task counts each start on a message (`message_pipeline_start`) and 
 when it finished or flagged the ticket (`message_pipeline_done`).
 
 `pipeline_sweep` runs beside the outbox sweeper (`manage.py sweep`, which `serve` starts): an
-inbound message not done PIPELINE_GRACE_SECONDS after it arrived, after its last re-enqueue or
+inbound message not done PIPELINE_GRACE_SECONDS after it was stored, after its last re-enqueue or
 after a task last started on it is enqueued again. A message still waiting in a long queue is
 enqueued again too (the copies find it done and return at once), but only tasks that *started*
 count as tries: after PIPELINE_MAX_ATTEMPTS starts that never finished (a message that kills its

@@ -175,6 +175,10 @@ def _inbound_message_create(
         external_id=external_id,
         truncated=truncated,
         created_at=created_at or timezone.now(),
+        # Every caller enqueues the pipeline on commit. Counted from now, not from
+        # `created_at`: a message dated in the past (an imported mail, the demo's tickets) is
+        # not overdue for the pipeline sweeper the moment it is stored.
+        pipeline_queued_at=timezone.now(),
     )
 
 

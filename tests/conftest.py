@@ -316,7 +316,8 @@ def desk_page(chromium):
 @pytest.fixture(scope="session")
 def desk_models(tmp_path_factory):
     """One MODELS_DIR per test run, trained by `train_models` in the first live installation
-    that needs it and registered as-is in the others (training is the slow part)."""
+    that needs it (installed from the release, or trained where they do not fit) and registered
+    as-is in the others."""
     from tests.e2e.livedesk import SharedModels
 
     return SharedModels(directory=tmp_path_factory.mktemp("desk-models"))

@@ -1,13 +1,25 @@
 """Train the local models from labelled examples and keep their versions.
 
-Category examples live in the database (imported files and agents' corrections). Emotion ships
-trained from the bundled GoEmotions-derived file, plus agents' emotion corrections.
+Category and answer examples live in the database (imported files, the knowledge base and
+agents' corrections). Emotion learns from the bundled GoEmotions-derived file, plus agents'
+emotion corrections.
+
+Every model also ships trained with the release, so that an installation does not spend
+minutes of CPU training it: `train_models` installs a shipped model (saved and signed like one
+trained here) when it can, and trains otherwise. Each shipped file is a pickle, loaded only when
+its sha256 is exactly the one pinned in SHIPPED_PINS and only with the scikit-learn release it
+was built with. A shipped category or answer model stands in for training only when it learnt
+from exactly the examples training here would use, by the same training code (its pinned
+`training_digest`): the demo company's models on a fresh demo installation, never a model for
+other examples. `manage.py train_models --export-shipped` rebuilds them and their pins.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import json
 import random
 import shutil
 from collections import Counter
@@ -26,15 +38,10 @@ from triage.registry import model_signing_key
 DATA = Path(__file__).resolve().parent / "data"
 EMOTION_DATA = DATA / "emotion_examples.tsv"
 TARGETS = ("category", "emotion", "answer")
-
-# The emotion model trained from EMOTION_DATA, shipped so that an installation does not spend
-# minutes of CPU training it (`train_models` installs it; `--retrain` trains it from the data).
-# It is a pickle: it is loaded only when its sha256 is exactly this pinned value, and only with
-# the scikit-learn release it was built with. Rebuild it with `manage.py train_models --target
-# emotion --retrain --export-shipped`, then update these two constants.
-SHIPPED_EMOTION_MODEL = DATA / "emotion_model.joblib"
-SHIPPED_EMOTION_SHA256 = "d4e61befa891b3303a58a9f9def2a8bcad438647ad9a80bf2c0beb66a626ed65"
-SHIPPED_EMOTION_SKLEARN = "1.9.1"
+# target -> {"sha256", "scikit_learn", and for category and answer "training_digest"} of the
+# shipped model file DATA / f"{target}_model.joblib".
+SHIPPED_PINS = DATA / "shipped_models.json"
+SHIPPED_BY_DIGEST = ("category", "answer")
 
 
 # Rows that read like real traffic: what confidences are calibrated on (triage/engine/category).
@@ -124,21 +131,118 @@ def _slice_per_label(rows: list[tuple[str, str]], limit: int) -> list[tuple[str,
     return kept
 
 
-def shipped_emotion_problem() -> str:
-    """Why the shipped emotion model cannot be used here, or "" when it can."""
+def shipped_model_file(target: str) -> Path:
+    return DATA / f"{target}_model.joblib"
+
+
+def shipped_pins() -> dict[str, dict[str, str]]:
+    try:
+        return json.loads(SHIPPED_PINS.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def shipped_model_problem(target: str, *, digest: str = "") -> str:
+    """Why the shipped `target` model cannot be used here, or "" when it can. For category and
+    answer, `digest` is the training digest of this installation's examples
+    (`training_digest`)."""
     import sklearn
 
-    if sklearn.__version__ != SHIPPED_EMOTION_SKLEARN:
-        return (
-            f"it was built with scikit-learn {SHIPPED_EMOTION_SKLEARN}, "
-            f"this is {sklearn.__version__}"
-        )
-    if not SHIPPED_EMOTION_MODEL.is_file():
-        return f"{SHIPPED_EMOTION_MODEL.name} is missing"
-    digest = hashlib.sha256(SHIPPED_EMOTION_MODEL.read_bytes()).hexdigest()
-    if digest != SHIPPED_EMOTION_SHA256:
-        return f"{SHIPPED_EMOTION_MODEL.name} does not match its pinned sha256"
+    pin = shipped_pins().get(target)
+    if pin is None:
+        return "none ships with this release"
+    if target in SHIPPED_BY_DIGEST and digest != pin["training_digest"]:
+        return "it learnt from other examples than this installation's, or by other code"
+    if sklearn.__version__ != pin["scikit_learn"]:
+        built = pin["scikit_learn"]
+        return f"it was built with scikit-learn {built}, this is {sklearn.__version__}"
+    path = shipped_model_file(target)
+    if not path.is_file():
+        return f"{path.name} is missing"
+    if hashlib.sha256(path.read_bytes()).hexdigest() != pin["sha256"]:
+        return f"{path.name} does not match its pinned sha256"
     return ""
+
+
+def _shipped_model(target: str, *, digest: str = ""):
+    """The shipped model, unpickled from the very bytes checked against its pin."""
+    import joblib
+
+    from triage.engine.model import TrainedModel
+
+    problem = shipped_model_problem(target, digest=digest)
+    if problem:
+        raise ValueError(f"the shipped {target} model cannot be used: {problem}")
+    data = shipped_model_file(target).read_bytes()
+    if hashlib.sha256(data).hexdigest() != shipped_pins()[target]["sha256"]:
+        raise ValueError(f"the shipped {target} model changed while it was being loaded")
+    model = joblib.load(io.BytesIO(data))
+    if not isinstance(model, TrainedModel) or model.target != target:
+        raise ValueError(f"the shipped {target} model is not a {target} model")
+    return model
+
+
+def training_digest(target: str, *, oos_label: str | None) -> str:
+    """The digest of what a category or answer model trained here now would learn from
+    (`triage.engine.local.training_digest`)."""
+    return _digest(target, *_training_rows(target), oos_label=oos_label)
+
+
+def _digest(
+    target: str,
+    examples: list[tuple[str, str]],
+    calibration: list[tuple[str, str]],
+    *,
+    oos_label: str | None,
+) -> str:
+    from triage.engine.embed import default_embedder
+    from triage.engine.local import training_digest as digest_of
+
+    embedder = default_embedder()
+    return digest_of(
+        target,
+        examples,
+        oos_label=oos_label,
+        calibration=calibration,
+        embedder=embedder.name if embedder else None,
+    )
+
+
+def model_install_shipped(*, target: str, oos_label: str | None) -> ModelVersion:
+    """Install the shipped category or answer model, trained by this release on exactly this
+    installation's examples, as a new version (saved and signed like a model trained here,
+    promoted as `model_train` would promote it). Raises ValueError when it does not fit; check
+    `shipped_model_problem(target, digest=training_digest(...))` first."""
+    from triage.engine.store import save_model
+
+    if target not in SHIPPED_BY_DIGEST:
+        raise ValueError(f"{target} models are not installed by digest")
+    examples, calibration = _training_rows(target)
+    model = _shipped_model(
+        target, digest=_digest(target, examples, calibration, oos_label=oos_label)
+    )
+    version = save_model(model, Path(settings.MODELS_DIR) / target, key=model_signing_key())
+    labels = {label for _, label in examples + calibration}
+    metrics = {**model.metrics, "shipped": 1.0}
+    return _record(target, version, metrics, labels, len(examples) + len(calibration))
+
+
+def model_export_shipped(version: ModelVersion, *, digest: str = "") -> str:
+    """Make a stored version the shipped model of its target and pin it (with `digest`, the
+    training digest it learnt from, for category and answer); returns the file's sha256."""
+    import sklearn
+
+    if version.target in SHIPPED_BY_DIGEST and not digest:
+        raise ValueError(f"a shipped {version.target} model needs its training digest")
+    source = Path(settings.MODELS_DIR) / version.target / version.version / "model.joblib"
+    shutil.copyfile(source, shipped_model_file(version.target))
+    sha256 = hashlib.sha256(shipped_model_file(version.target).read_bytes()).hexdigest()
+    pin = {"sha256": sha256, "scikit_learn": sklearn.__version__}
+    if digest:
+        pin["training_digest"] = digest
+    pins = shipped_pins() | {version.target: pin}
+    SHIPPED_PINS.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return sha256
 
 
 def emotion_support_examples() -> list[tuple[str, str, float | None]]:
@@ -154,20 +258,6 @@ def emotion_support_examples() -> list[tuple[str, str, float | None]]:
     ]
 
 
-def _shipped_emotion_model():
-    import joblib
-
-    from triage.engine.model import TrainedModel
-
-    problem = shipped_emotion_problem()
-    if problem:
-        raise ValueError(f"the shipped emotion model cannot be used: {problem}")
-    model = joblib.load(SHIPPED_EMOTION_MODEL)  # checked against the pinned sha256 above
-    if not isinstance(model, TrainedModel) or model.target != "emotion":
-        raise ValueError("the shipped emotion model is not an emotion model")
-    return model
-
-
 def _emotion_from_shipped(progress: Callable[[int, int], None] | None = None) -> tuple[str, dict]:
     """The shipped emotion model with a support reading fitted here (on the bundled support
     messages and agents' corrections: seconds, not the minutes of a full training), saved as a
@@ -175,7 +265,7 @@ def _emotion_from_shipped(progress: Callable[[int, int], None] | None = None) ->
     from triage.engine.local import add_support_reading, support_cache
     from triage.engine.store import save_model
 
-    model = _shipped_emotion_model()
+    model = _shipped_model("emotion")
     cache = support_cache(Path(settings.MODELS_DIR), progress)
     if cache is not None:
         add_support_reading(model, emotion_support_examples(), cache)
@@ -188,8 +278,8 @@ def emotion_install_shipped(
 ) -> ModelVersion:
     """Install the shipped emotion model as this installation's active emotion version: saved
     under MODELS_DIR and signed with this installation's key like a model trained here, with
-    its support reading fitted here. Call `shipped_emotion_problem()` first; raises ValueError
-    if it is not usable."""
+    its support reading fitted here. Call `shipped_model_problem("emotion")` first; raises
+    ValueError if it is not usable."""
     from triage.engine import set_active
 
     version, metrics = _emotion_from_shipped(progress)
@@ -207,14 +297,6 @@ def emotion_install_shipped(
             example_count=int(metrics.get("examples", 0) + metrics.get("support_examples", 0)),
             is_active=True,
         )
-
-
-def emotion_export_shipped(version: str) -> str:
-    """Copy a stored emotion version's model file to the shipped location; returns its sha256
-    (to pin in SHIPPED_EMOTION_SHA256)."""
-    source = Path(settings.MODELS_DIR) / "emotion" / version / "model.joblib"
-    shutil.copyfile(source, SHIPPED_EMOTION_MODEL)
-    return hashlib.sha256(SHIPPED_EMOTION_MODEL.read_bytes()).hexdigest()
 
 
 # The held-out score each target is judged by when deciding whether to promote a new version.
@@ -256,17 +338,11 @@ def model_train(
     unless `retrain` (or `max_per_label`) asks for the base to be trained here too."""
     from triage.engine import train_and_save
 
-    if target == "emotion" and not (retrain or max_per_label or shipped_emotion_problem()):
+    if target == "emotion" and not (retrain or max_per_label or shipped_model_problem(target)):
         version, metrics = _emotion_from_shipped(progress)
         return _record(target, version, metrics, set(EMOTIONS), int(metrics.get("examples", 0)))
 
-    # Category and answer confidences are calibrated on realistic rows; emotion keeps its
-    # held-out slice.
-    split = target in ("category", "answer")
-    examples = training_examples(
-        target, max_per_label=max_per_label, realistic=False if split else None
-    )
-    calibration = training_examples(target, realistic=True) if split else []
+    examples, calibration = _training_rows(target, max_per_label=max_per_label)
     labels = {label for _, label in examples + calibration}
     if len(labels) < 2:
         return None
@@ -282,6 +358,17 @@ def model_train(
         support=emotion_support_examples() if target == "emotion" else (),
     )
     return _record(target, version, metrics, labels, len(examples) + len(calibration))
+
+
+def _training_rows(
+    target: str, *, max_per_label: int | None = None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(examples, calibration rows) a model of `target` trains on. Category and answer
+    confidences are calibrated on realistic rows; emotion keeps its held-out slice."""
+    if target == "emotion":
+        return training_examples(target, max_per_label=max_per_label), []
+    examples = training_examples(target, max_per_label=max_per_label, realistic=False)
+    return examples, training_examples(target, realistic=True)
 
 
 def _record(

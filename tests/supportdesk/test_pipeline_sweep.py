@@ -140,6 +140,19 @@ def test_a_ticket_created_normally_is_done_and_not_swept_again(
     }  # fmt: skip
 
 
+def test_a_message_dated_in_the_past_gets_its_grace_from_when_it_was_stored(settings):
+    """An imported mail or a demo ticket arrives with an old date: its own task is queued, so
+    the sweeper leaves it alone for the grace period like any new message."""
+    settings.TASK_BACKEND = "q2"  # enqueued into django-q2's table; no worker runs them
+    ticket_create(
+        email="ana@example.org", subject="Parcel", body="Where is it?", channel="email",
+        received_at=timezone.now() - timedelta(days=2),
+    )  # fmt: skip
+
+    assert pipeline_sweep()["enqueued"] == 0
+    assert pipeline_sweep(now=_later(settings.PIPELINE_GRACE_SECONDS + 1))["enqueued"] == 1
+
+
 def test_a_message_waiting_in_a_long_queue_is_enqueued_again_but_never_flagged(settings):
     settings.TASK_BACKEND = "q2"  # enqueued into django-q2's table; no worker runs them
     message = _untriaged_message()

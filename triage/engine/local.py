@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -33,6 +35,11 @@ TARGETS = ("category", "emotion", "answer")
 # notice it, then answer anyway) and, sent, misinforms the customer: the answer model's cut
 # weighs a wrong answer twice a missed one (triage/engine/category.py, `wrong_cost`).
 ANSWER_WRONG_COST = 2.0
+# The modules whose code decides what a category or answer model learns and how it reads: a
+# model trained by other code is not the one training here would give (`training_digest`).
+CATEGORY_TRAINING_CODE = (
+    "category.py", "kernel.py", "calibrate.py", "features.py", "model.py", "decision.py",
+)  # fmt: skip
 NO_CATEGORY_MODEL = "No category model has been trained yet"
 # Only the start of a very long message is analysed: it says what the message is about, and
 # n-grams, language detection and embeddings of megabytes would stall a worker for seconds.
@@ -247,6 +254,39 @@ def train_and_save(
     if activate:
         set_active(models_dir / target, version)
     return version, dict(model.metrics)
+
+
+def training_digest(
+    target: str,
+    examples: Sequence[Example],
+    *,
+    oos_label: str | None = None,
+    calibration: Sequence[Example] = (),
+    embedder: str | None = None,
+    seed: int = 0,
+) -> str:
+    """sha256 of everything `train_and_save` fits a category or answer model from: the examples
+    and calibration rows in order, the out-of-scope label, the embedder's name (its vector
+    space), the seed, the answer model's cost of a wrong answer and the training code. Two
+    trainings with the same digest give the same model, so a model shipped with its digest can
+    stand in for training here."""
+    if target not in ("category", "answer"):
+        raise ValueError(f"no training digest for {target!r}")
+    code = hashlib.sha256()
+    for name in CATEGORY_TRAINING_CODE:
+        code.update((Path(__file__).resolve().parent / name).read_bytes())
+    recipe = {
+        "target": target,
+        "examples": [list(row) for row in examples],
+        "calibration": [list(row) for row in calibration],
+        "oos_label": oos_label,
+        "embedder": embedder,
+        "seed": seed,
+        "wrong_cost": ANSWER_WRONG_COST if target == "answer" else None,
+        "code": code.hexdigest(),
+    }
+    payload = json.dumps(recipe, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def add_support_reading(

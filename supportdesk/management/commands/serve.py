@@ -7,6 +7,7 @@ Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -40,8 +41,9 @@ class Command(BaseCommand):
             worker = [python, "manage.py", "qcluster"]
         sweeper = [python, "manage.py", "sweep", "--every", "60"]
         commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker, sweeper]
+        what = "the web server" if len(commands) == 1 else "the web server and the worker"
+        self.stdout.write(f"Starting {what}…")
         processes = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603 (our own argv)
-        self.stdout.write(f"SupportDesk is running on http://{host}:{port}/  (Ctrl-C stops it)")
 
         def stop(*_: object) -> None:
             for process in processes:
@@ -56,9 +58,27 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
         try:
+            # Said once a browser can connect (the server takes a few seconds to load).
+            while all(p.poll() is None for p in processes):
+                if _accepts(host, port):
+                    self.stdout.write(
+                        f"SupportDesk is running on http://{host}:{port}/  (Ctrl-C stops it)"
+                    )
+                    break
+                time.sleep(0.2)
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
             stop()
+
+
+def _accepts(host: str, port: int) -> bool:
+    """Whether something accepts connections on host:port (loopback for a wildcard host)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    try:
+        with socket.create_connection((target, port), timeout=1):
+            return True
+    except OSError:
+        return False

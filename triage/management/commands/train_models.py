@@ -1,30 +1,38 @@
 """Train the local triage models from the stored labelled examples and activate them.
 
-The emotion model ships trained (see triage/training.py): it is installed in seconds, with its
-support reading (which also learns agents' emotion corrections) fitted here, instead of trained
-for minutes; `--retrain` trains its base from the data here too.
+Every model ships trained (see triage/training.py) and is installed in seconds when it fits:
+emotion always (its support reading, which also learns agents' emotion corrections, is fitted
+here), category and answer when this installation's examples are exactly the ones the shipped
+model learnt from (the demo's, on a fresh installation). Otherwise the model is trained here;
+`--retrain` trains every model here.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from triage.models import OUT_OF_SCOPE_LABEL, LabelledExample, ModelVersion
 from triage.registry import model_signing_key
 from triage.training import (
+    SHIPPED_BY_DIGEST,
+    SHIPPED_PINS,
     TARGETS,
-    emotion_export_shipped,
     emotion_install_shipped,
+    model_export_shipped,
+    model_install_shipped,
     model_train,
-    shipped_emotion_problem,
+    shipped_model_file,
+    shipped_model_problem,
+    training_digest,
 )
 
 
 class Command(BaseCommand):
-    help = "Train the local triage models from labelled examples and print held-out metrics."
+    help = "Install the shipped models where they fit, else train them; activate them."
 
     def add_arguments(self, parser):
         parser.add_argument("--target", choices=TARGETS, help="Train only this model.")
@@ -34,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--retrain",
             action="store_true",
-            help="Train the emotion model from the data instead of installing the shipped one.",
+            help="Train every model from the data here instead of installing a shipped one.",
         )
         parser.add_argument(
             "--max-per-label",
@@ -45,7 +53,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--export-shipped",
             action="store_true",
-            help="After training the emotion model, make it the shipped one (release builds).",
+            help="Train the models here and make them the shipped ones, pinned (release builds: "
+            "on a fresh installation after load_demo).",
         )
 
     def _progress(self, name: str):
@@ -67,7 +76,10 @@ class Command(BaseCommand):
         export_shipped=False,
         **options,
     ):
+        if export_shipped and max_per_label:
+            raise CommandError("--export-shipped trains on every example: drop --max-per-label.")
         for name in [target] if target else TARGETS:
+            started = time.monotonic()
             if if_missing:
                 active = ModelVersion.objects.filter(target=name, is_active=True).first()
                 problem = active and _load_problem(name, active.version)
@@ -85,14 +97,23 @@ class Command(BaseCommand):
                     "their words until there are)"
                 )
                 continue
-            shipped_allowed = name == "emotion" and not (retrain or export_shipped)
-            if shipped_allowed and self._install_shipped_emotion():
-                continue
             has_oos = LabelledExample.objects.filter(target=name, label=OUT_OF_SCOPE_LABEL).exists()
+            oos_label = OUT_OF_SCOPE_LABEL if has_oos else None
+            if not (retrain or export_shipped):
+                if name == "emotion" and self._install_shipped_emotion(started):
+                    continue
+                if not max_per_label and self._install_shipped(name, oos_label, started):
+                    continue
+            # Taken before training: the examples the exported model learnt from.
+            digest = (
+                training_digest(name, oos_label=oos_label)
+                if export_shipped and name in SHIPPED_BY_DIGEST
+                else ""
+            )
             self.stdout.write(f"{name}: training…")
             version = model_train(
                 target=name,
-                oos_label=OUT_OF_SCOPE_LABEL if has_oos else None,
+                oos_label=oos_label,
                 progress=self._progress(name),
                 max_per_label=max_per_label,
                 retrain=retrain or export_shipped,
@@ -100,35 +121,49 @@ class Command(BaseCommand):
             if version is None:
                 self.stdout.write(f"{name}: not enough labelled examples (need two labels)")
                 continue
-            if name == "emotion" and export_shipped:
-                digest = emotion_export_shipped(version.version)
-                self.stdout.write(
-                    f"emotion: exported as the shipped model; pin SHIPPED_EMOTION_SHA256 = "
-                    f'"{digest}" in triage/training.py'
-                )
-            metrics = ", ".join(
-                f"{key} {value:.4f}"
-                if isinstance(value, float) and value <= 1
-                else f"{key} {value}"
-                for key, value in version.metrics.items()
-                if key not in ("labels", "promotion")
-            )
             state = "promoted to active" if version.is_active else "kept inactive"
             self.stdout.write(
-                f"{name}: version {version.version} {state} ({version.metrics['promotion']}); "
-                f"{version.example_count} examples; held-out metrics: {metrics}"
+                f"{name}: trained in {time.monotonic() - started:.0f} s: version "
+                f"{version.version} {state} ({version.metrics['promotion']}); "
+                f"{version.example_count} examples; held-out metrics: {_metrics(version)}"
             )
+            if export_shipped:
+                sha256 = model_export_shipped(version, digest=digest)
+                self.stdout.write(
+                    f"{name}: exported as the shipped model {shipped_model_file(name).name} "
+                    f"(sha256 {sha256}), pinned in {SHIPPED_PINS.name}"
+                )
 
-    def _install_shipped_emotion(self) -> bool:
-        problem = shipped_emotion_problem()
-        if problem:
-            self.stdout.write(f"emotion: cannot use the shipped model ({problem}); training")
+    def _install_shipped(self, name: str, oos_label: str | None, started: float) -> bool:
+        """Install the shipped category or answer model when it learnt from exactly this
+        installation's examples."""
+        if name not in SHIPPED_BY_DIGEST:
             return False
+        problem = shipped_model_problem(name, digest=training_digest(name, oos_label=oos_label))
+        if problem:
+            self.stdout.write(f"{name}: the shipped model does not fit ({problem})")
+            return False
+        version = model_install_shipped(target=name, oos_label=oos_label)
+        state = "promoted to active" if version.is_active else "kept inactive"
+        self.stdout.write(
+            f"{name}: installed the shipped model in {time.monotonic() - started:.0f} s, trained "
+            f"by this release on exactly these {version.example_count} examples: version "
+            f"{version.version} {state} ({version.metrics['promotion']}); held-out metrics: "
+            f"{_metrics(version)}"
+        )
+        return True
+
+    def _install_shipped_emotion(self, started: float) -> bool:
+        problem = shipped_model_problem("emotion")
+        if problem:
+            self.stdout.write(f"emotion: cannot use the shipped model ({problem})")
+            return False
+        self.stdout.write("emotion: installing the shipped model and fitting its support reading…")
         version = emotion_install_shipped(self._progress("emotion"))
         support = version.metrics
         self.stdout.write(
-            f"emotion: installed the shipped model as version {version.version} "
-            f"({version.example_count} examples; held-out macro-F1 "
+            f"emotion: installed the shipped model in {time.monotonic() - started:.0f} s as "
+            f"version {version.version} ({version.example_count} examples; held-out macro-F1 "
             f"{support.get('macro_f1', 0):.4f}; support reading: "
             f"{support.get('support_examples', 0):.0f} support-desk messages, out-of-fold "
             f"accuracy {support.get('support_accuracy', 0):.4f}, macro-F1 "
@@ -136,6 +171,14 @@ class Command(BaseCommand):
             f"{support.get('intensity_mae', 0):.3f})"
         )
         return True
+
+
+def _metrics(version: ModelVersion) -> str:
+    return ", ".join(
+        f"{key} {value:.4f}" if isinstance(value, float) and value <= 1 else f"{key} {value}"
+        for key, value in version.metrics.items()
+        if key not in ("labels", "promotion", "shipped")
+    )
 
 
 def _load_problem(target: str, version: str) -> str:

@@ -13,7 +13,7 @@ from triage.engine.types import TriageInput, TriageResult
 from triage.management.commands.import_examples import read_records
 from triage.models import ModelVersion
 from triage.registry import get_triage_engine
-from triage.training import emotion_install_shipped, model_train, shipped_emotion_problem
+from triage.training import emotion_install_shipped, model_train, shipped_model_problem
 
 BATCH = 256
 
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             )
         if not ModelVersion.objects.filter(target="emotion", is_active=True).exists():
             # Emotion ships trained: even a fresh installation reads emotion.
-            if shipped_emotion_problem():
+            if shipped_model_problem("emotion"):
                 self.stderr.write("emotion: no active model yet; training the bundled one (once)…")
                 model_train(target="emotion")
             else:
