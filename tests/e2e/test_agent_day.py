@@ -352,10 +352,14 @@ def test_a_repeat_customer_is_recognised_and_the_duplicate_merged(
         value=str(first["id"])
     )
     desk_page.get_by_role("button", name="Merge", exact=True).click()
-    expect(desk_page.locator("#thread")).to_contain_text(f"Merged into #{first['id']}")
 
-    desk_page.goto(f"{live_desk.base_url}/tickets/{first['id']}/")
-    expect(desk_page.locator("#thread")).to_contain_text("still the same")
+    # The conversation continues on the older ticket, with both messages and a note saying so.
+    expect(desk_page).to_have_url(f"{live_desk.base_url}/tickets/{first['id']}/")
+    thread = desk_page.locator("#thread")
+    expect(thread).to_contain_text("still the same")
+    expect(thread).to_contain_text(f"merged #{second['id']}")
+    desk_page.goto(f"{live_desk.base_url}/tickets/{second['id']}/")
+    expect(desk_page.locator("#thread")).to_contain_text(f"Merged into #{first['id']}")
 
 
 def test_an_agent_sees_no_engine_numbers_and_dates_in_their_own_time_zone(
