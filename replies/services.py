@@ -244,7 +244,11 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
     # new decided_by_id but the joined user of the old row version (none).
     draft = Draft.objects.select_related("decided_by").get(pk=draft.pk)
     who = draft.decided_by.get_username() if draft.decided_by else gettext("someone")
-    when = date_format(timezone.localtime(draft.decided_at), "M j, H:i") if draft.decided_at else ""
+    when = (
+        date_format(timezone.localtime(draft.decided_at), "SHORT_DATETIME_FORMAT")
+        if draft.decided_at
+        else ""
+    )
     said = {
         "sent": gettext("This draft was already sent by %(who)s at %(when)s."),
         "escalated": gettext("This draft was already escalated by %(who)s at %(when)s."),

@@ -448,6 +448,8 @@ LANGUAGES = [
     ("es", "Español"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format on every page, in each language (supportdesk/formats).
+FORMAT_MODULE_PATH = ["supportdesk.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -141,3 +141,21 @@ def test_every_string_is_translated_and_the_shipped_catalog_is_up_to_date(langua
         assert (
             gettext.GNUTranslations(shipped)._catalog == gettext.GNUTranslations(fresh)._catalog
         ), f"{mo.relative_to(LOCALES.parent)} is older than its .po: run `make messages`"
+
+
+def test_dates_read_the_way_each_language_writes_them(agent_client, agent):
+    from datetime import UTC, datetime
+
+    from tests.factories import MessageFactory
+
+    message = MessageFactory(body_text="Hola", created_at=datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
+    url = reverse("ticket", args=[message.ticket_id])
+    assert "Mar 2, 01:30" in agent_client.get(url).content.decode()
+
+    for language, written in (
+        ("zh-hant", "3月2日 01:30"),
+        ("ja", "3月2日 01:30"),
+        ("es", "2 Mar, 01:30"),
+    ):
+        agent_client.post(reverse("preferences"), {"language": language, "time_zone": ""})
+        assert written in agent_client.get(url).content.decode(), language

@@ -1,0 +1,2 @@
+SHORT_DATETIME_FORMAT = "n月j日 H:i"
+MONTH_DAY_FORMAT = "n月j日"
