@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.utils.functional import Promise
+from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
 from supportdesk import words
@@ -226,15 +227,21 @@ PATTERNS: tuple[tuple[str, Promise], ...] = (
     ("Resolution due soon", pgettext_lazy("reason", "Resolution due soon")),
 )
 
+
 # Values that are codes, and the words people read for them.
+def _cased(value: str, kind: dict[str, str]) -> str:
+    """The word for a code written either way ("High urgency", "customer seems high"), with the
+    capital kept where the language has one."""
+    if value.lower() not in kind:
+        return value
+    said = words.word(kind, value.lower())
+    return said[:1].upper() + said[1:] if value[:1].isupper() else said
+
+
 _VALUES: dict[str, Callable[[str], str]] = {
     "strength": lambda v: words.word(words.INTENSITIES, v),
-    "emotion": lambda v: (
-        words.word(words.EMOTIONS, v.lower()) if v.lower() in words.EMOTIONS else v
-    ),
-    "urgency": lambda v: (
-        words.word(words.URGENCIES, v.lower()) if v.lower() in words.URGENCIES else v
-    ),
+    "emotion": lambda v: _cased(v, words.EMOTIONS),
+    "urgency": lambda v: _cased(v, words.URGENCIES),
     "plan": lambda v: str(dict(Customer.Plan.choices).get(v.lower(), v)),
     "channel": lambda v: str(dict(Ticket.Channel.choices).get(v, v)),
 }
@@ -324,6 +331,8 @@ def reason_known(text: str) -> bool:
 
 def reason_words(text: str) -> str:
     """One reason (or several joined by "; ") in the reader's language."""
+    if (translation.get_language() or "en").split("-")[0] == "en":
+        return text  # written in English: it reads as written
     if "; " in text and not any(regex.fullmatch(text) for regex, _ in _compiled()):
         return "; ".join(reason_words(part) for part in text.split("; "))
     for regex, translated in _compiled():
