@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-from django.utils.functional import Promise
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from supportdesk import words
