@@ -281,5 +281,7 @@ def _sub_name(text: str, name: str, replace: Callable[[re.Match[str]], str]) -> 
     if any(ord(c) >= 0x2E80 for c in name):  # CJK names sit inside running text
         pattern = escaped
     else:
-        pattern = rf"(?<![^\W\d_]){escaped}(?![^\W\d_])"
+        # Not inside a longer word; Han, kana and Hangul around it are other words ("Maria您好").
+        letter = r"[^\W\d_\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+        pattern = rf"(?<!{letter}){escaped}(?!{letter})"
     return re.sub(pattern, replace, text, flags=re.IGNORECASE)

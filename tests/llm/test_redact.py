@@ -110,3 +110,9 @@ def test_other_people_named_in_the_texts_are_redacted_with_the_customer():
     redactor = Redactor.for_customer(name="Ana Souza", other_names=["Bob Stone"])
     redacted = redactor.redact("Hi Ana Souza,\n...\nBest, Bob Stone (Bob)")
     assert redacted == "Hi <NAME_1>,\n...\nBest, <NAME_2> (<NAME_3>)"
+
+
+def test_a_latin_name_is_found_next_to_chinese_or_japanese_but_not_inside_a_word():
+    redactor = Redactor.for_customer(name="Maria Garcia")
+    assert redactor.redact("Maria Garcia您好：Mariana様") == "<NAME_1>您好：Mariana様"
+    assert redactor.redact("Garciaさん、Mariaさん") == "<NAME_2>さん、<NAME_3>さん"
