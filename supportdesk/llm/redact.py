@@ -205,6 +205,14 @@ class Redactor:
                 text = _sub_name(text, name, lambda m: self.placeholder("name", m[0]))
         if "order" in self.kinds:  # before cards and phones, which an order number can look like
             text = ORDER_CUE_RE.sub(self._cued_order, text)
+            # An order number announced once is known: later mentions need no cue ("A-10234
+            # was refunded").
+            for token, value in self._by_placeholder.items():
+                if token.startswith("<ORDER_"):
+                    text = re.sub(
+                        rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])",
+                        token, text, flags=re.IGNORECASE,
+                    )  # fmt: skip
         if "iban" in self.kinds:
             text = IBAN_RE.sub(lambda m: self._checked("iban", m, iban_valid), text)
         if "card" in self.kinds:

@@ -116,3 +116,11 @@ def test_a_latin_name_is_found_next_to_chinese_or_japanese_but_not_inside_a_word
     redactor = Redactor.for_customer(name="Maria Garcia")
     assert redactor.redact("Maria Garcia您好：Mariana様") == "<NAME_1>您好：Mariana様"
     assert redactor.redact("Garciaさん、Mariaさん") == "<NAME_2>さん、<NAME_3>さん"
+
+
+def test_an_order_number_announced_once_is_redacted_wherever_it_comes_back():
+    redactor = Redactor.for_customer(kinds=["order"])
+    first = redactor.redact("A-10234 again: where is my order #A-10234?")
+    later = redactor.redact("We refunded A-10234 and AA-10234X stays.")
+    assert first == "<ORDER_1> again: where is my order #<ORDER_1>?"
+    assert later == "We refunded <ORDER_1> and AA-10234X stays."
