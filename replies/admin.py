@@ -1,11 +1,40 @@
 import json
+from collections.abc import AsyncIterator, Iterator
+from itertools import islice
 
+from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib import admin
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from replies.engine import ToneProfile, profile_for
+from replies.exports import ExportFilters, decisions_for_export, export_lines
 from replies.models import BrandVoice, Draft, Macro, ToneProfileSetting
+
+# Lines read from the database per step of a download.
+EXPORT_LINES_PER_STEP = 500
+
+
+def _export_response(queryset, format: str) -> StreamingHttpResponse:
+    """The decisions on the selected drafts, streamed as JSON Lines while they are read."""
+    lines = export_lines(
+        decisions_for_export(filters=ExportFilters(), drafts=queryset), format=format
+    )
+    name = "evaluation" if format == "eval" else "finetune"
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(_in_steps(lines), content_type="application/x-ndjson")
+    response["Content-Disposition"] = f'attachment; filename="feedback-{name}-{stamp}.jsonl"'
+    return response
+
+
+async def _in_steps(lines: Iterator[str]) -> AsyncIterator[bytes]:
+    """The desk serves over ASGI, which would read a plain iterator whole before sending a
+    byte; this one reads the database a step at a time on the request's own thread."""
+    step = sync_to_async(lambda: "".join(islice(lines, EXPORT_LINES_PER_STEP)).encode())
+    while chunk := await step():
+        yield chunk
 
 
 @admin.register(Draft)
@@ -22,9 +51,24 @@ class DraftAdmin(admin.ModelAdmin):
     list_filter = ["status", "grounded", "language"]
     readonly_fields = [f.name for f in Draft._meta.fields] + ["cited_articles"]
     show_full_result_count = False
+    actions = ["export_evaluation_set", "export_finetuning_file"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(
+        description="Export the decisions on the selected drafts as an evaluation set",
+        permissions=["view"],
+    )
+    def export_evaluation_set(self, request, queryset):
+        return _export_response(queryset, "eval")
+
+    @admin.action(
+        description="Export the replies to the selected drafts as a fine-tuning file",
+        permissions=["view"],
+    )
+    def export_finetuning_file(self, request, queryset):
+        return _export_response(queryset, "finetune")
 
 
 class ToneProfileSettingForm(forms.ModelForm):

@@ -50,6 +50,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "supportdesk.change_holiday",
         "supportdesk.delete_holiday",
         "feedback.view_feedbackevent",
+        # The drafts' changelist, where decisions are exported for evaluation and fine-tuning.
+        "replies.view_draft",
         "replies.view_toneprofilesetting",
         "replies.add_toneprofilesetting",
         "replies.change_toneprofilesetting",

@@ -6,6 +6,11 @@ own name and e-mail address known from the ticket become stable placeholders (`<
 the same value always gets the same placeholder within one redactor, so the model can still
 tell "the same address twice" from "two addresses". Patterns never rely on word boundaries
 around digits: Chinese and Japanese text runs numbers straight into the words around them.
+
+Order numbers ("order #A-10234", 「注文番号 12345」) are an optional kind: they identify a
+customer only together with the shop's own records, so the language-model calls keep them (the
+settings offer `KINDS`), while files that leave the desk, such as the feedback exports, ask for
+them too.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 KINDS = ("email", "phone", "card", "iban", "national_id", "address", "name")
-PLACEHOLDER_RE = re.compile(r"<\s*(EMAIL|PHONE|CARD|IBAN|ID|ADDRESS|NAME)_(\d{1,4})\s*>")
+OPTIONAL_KINDS = ("order",)
+PLACEHOLDER_RE = re.compile(r"<\s*(EMAIL|PHONE|CARD|IBAN|ID|ADDRESS|NAME|ORDER)_(\d{1,4})\s*>")
 _LABELS = {
     "email": "EMAIL",
     "phone": "PHONE",
@@ -25,6 +31,7 @@ _LABELS = {
     "national_id": "ID",
     "address": "ADDRESS",
     "name": "NAME",
+    "order": "ORDER",
 }
 
 _NOT_ALNUM_BEFORE = r"(?<![A-Za-z0-9])"
@@ -59,6 +66,22 @@ ID_RE = re.compile(_NOT_ALNUM_BEFORE + r"(?:" + "|".join(_ID_PATTERNS) + r")" + 
 ID_CUE_RE = re.compile(
     r"(?i)(?:" + "|".join(_ID_CUES) + r")\s*(?:(?:number|no\.?|nr\.?|n[º°o]|#)\s*)?[:：#]?\s*"
     r"(?P<value>[A-Za-z0-9][A-Za-z0-9 -]{4,22}[A-Za-z0-9])"
+)
+# Words that announce an order number, in the supported languages; the token after them goes
+# when it holds at least three digits ("my order was late" keeps its words).
+# fmt: off
+_ORDER_CUES = (
+    r"order(?:\s+(?:number|no\.?|nr\.?|id|ref(?:erence)?))?",
+    r"bestell(?:ung|nummer)", r"auftragsnummer",
+    r"(?:n[úu]mero\s+d[eo]\s+)?pedido", r"orden",
+    r"(?:num[ée]ro\s+de\s+)?commande",
+    r"ご?注文(?:番号)?", r"訂單(?:編號|號碼|號)?", r"订单(?:编号|号码|号)?",
+)
+# fmt: on
+ORDER_CUE_RE = re.compile(
+    r"(?i)(?<![A-Za-z])(?:" + "|".join(_ORDER_CUES) + r")\s*"
+    r"(?:(?:number|no\.?|nr\.?|n[º°o]\.?|is|was|es|ist|est|é|是|為|为|は)\s*)?[:：#]?\s*"
+    r"(?P<value>[A-Za-z0-9][A-Za-z0-9/_-]*)"
 )
 PHONE_RE = re.compile(
     r"(?<![\dA-Za-z+])(?:"
@@ -134,12 +157,21 @@ class Redactor:
 
     @classmethod
     def for_customer(
-        cls, *, name: str = "", email: str = "", kinds: Iterable[str] | None = None
+        cls,
+        *,
+        name: str = "",
+        email: str = "",
+        kinds: Iterable[str] | None = None,
+        other_names: Iterable[str] = (),
     ) -> Redactor:
-        names = _name_variants(name)
+        """`kinds` defaults to `KINDS`; `other_names` are further people the texts may name
+        (the agent who signed a reply)."""
+        variants = [v for n in (name, *other_names) for v in _name_variants(n)]
         return cls(
-            kinds=frozenset(KINDS if kinds is None else kinds) & frozenset(KINDS),
-            known_names=names,
+            kinds=frozenset(KINDS if kinds is None else kinds)
+            & frozenset((*KINDS, *OPTIONAL_KINDS)),
+            # Longest first across every person, so a full name goes before any part of it.
+            known_names=tuple(sorted(dict.fromkeys(variants), key=len, reverse=True)),
             known_emails=(email.strip(),) if email.strip() else (),
         )
 
@@ -171,6 +203,16 @@ class Redactor:
         if "name" in self.kinds:
             for name in self.known_names:
                 text = _sub_name(text, name, lambda m: self.placeholder("name", m[0]))
+        if "order" in self.kinds:  # before cards and phones, which an order number can look like
+            text = ORDER_CUE_RE.sub(self._cued_order, text)
+            # An order number announced once is known: later mentions need no cue ("A-10234
+            # was refunded").
+            for token, value in self._by_placeholder.items():
+                if token.startswith("<ORDER_"):
+                    text = re.sub(
+                        rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])",
+                        token, text, flags=re.IGNORECASE,
+                    )  # fmt: skip
         if "iban" in self.kinds:
             text = IBAN_RE.sub(lambda m: self._checked("iban", m, iban_valid), text)
         if "card" in self.kinds:
@@ -203,6 +245,13 @@ class Redactor:
             return match[0]
         start = match.start("value") - match.start()
         return match[0][:start] + self.placeholder("national_id", value)
+
+    def _cued_order(self, match: re.Match[str]) -> str:
+        value = match["value"]
+        if sum(c.isdigit() for c in value) < 3:
+            return match[0]
+        start = match.start("value") - match.start()
+        return match[0][:start] + self.placeholder("order", value)
 
     def _phone(self, match: re.Match[str]) -> str:
         value = match[0]
@@ -240,5 +289,7 @@ def _sub_name(text: str, name: str, replace: Callable[[re.Match[str]], str]) -> 
     if any(ord(c) >= 0x2E80 for c in name):  # CJK names sit inside running text
         pattern = escaped
     else:
-        pattern = rf"(?<![^\W\d_]){escaped}(?![^\W\d_])"
+        # Not inside a longer word; Han, kana and Hangul around it are other words ("Maria您好").
+        letter = r"[^\W\d_\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+        pattern = rf"(?<!{letter}){escaped}(?!{letter})"
     return re.sub(pattern, replace, text, flags=re.IGNORECASE)

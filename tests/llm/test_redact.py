@@ -77,3 +77,50 @@ def test_checksums():
     assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid(
         "GB82 WEST 1234 5698 7654 33"
     )
+
+
+ORDER_SAMPLES = [
+    ("My order #A-10234 never arrived", "A-10234"),
+    ("order number is 5512345, placed yesterday", "5512345"),
+    ("Meine Bestellnummer: 100234-77 fehlt", "100234-77"),
+    ("Mi pedido 88123 llegó roto", "88123"),
+    ("numéro de commande : FR99812", "FR99812"),
+    ("ご注文番号：20240512-0031 の件です", "20240512-0031"),
+    ("我的訂單編號是TW2231987，還沒收到", "TW2231987"),
+    ("订单号123456789还没到", "123456789"),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), ORDER_SAMPLES)
+def test_order_numbers_are_redacted_when_asked_for(text, number):
+    redactor = Redactor.for_customer(kinds=["order"])
+    redacted = redactor.redact(text)
+    assert number not in redacted and "<ORDER_1>" in redacted
+    assert redactor.restore(redacted) == text
+
+
+def test_order_numbers_stay_for_the_language_model_and_words_after_order_stay():
+    text = "My order #A-10234 was late; the order status says shipped"
+    assert Redactor.for_customer().redact(text) == text
+    kept = Redactor.for_customer(kinds=["order"]).redact("my order was late, reorder 12345")
+    assert kept == "my order was late, reorder 12345"
+
+
+def test_other_people_named_in_the_texts_are_redacted_with_the_customer():
+    redactor = Redactor.for_customer(name="Ana Souza", other_names=["Bob Stone"])
+    redacted = redactor.redact("Hi Ana Souza,\n...\nBest, Bob Stone (Bob)")
+    assert redacted == "Hi <NAME_1>,\n...\nBest, <NAME_2> (<NAME_3>)"
+
+
+def test_a_latin_name_is_found_next_to_chinese_or_japanese_but_not_inside_a_word():
+    redactor = Redactor.for_customer(name="Maria Garcia")
+    assert redactor.redact("Maria Garcia您好：Mariana様") == "<NAME_1>您好：Mariana様"
+    assert redactor.redact("Garciaさん、Mariaさん") == "<NAME_2>さん、<NAME_3>さん"
+
+
+def test_an_order_number_announced_once_is_redacted_wherever_it_comes_back():
+    redactor = Redactor.for_customer(kinds=["order"])
+    first = redactor.redact("A-10234 again: where is my order #A-10234?")
+    later = redactor.redact("We refunded A-10234 and AA-10234X stays.")
+    assert first == "<ORDER_1> again: where is my order #<ORDER_1>?"
+    assert later == "We refunded <ORDER_1> and AA-10234X stays."
