@@ -50,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "supportdesk.change_holiday",
         "supportdesk.delete_holiday",
         "feedback.view_feedbackevent",
+        "feedback.view_rating",
         "replies.view_toneprofilesetting",
         "replies.add_toneprofilesetting",
         "replies.change_toneprofilesetting",
