@@ -6,7 +6,8 @@ from feedback.services import RATING_COMMENT_MAX_CHARS
 
 class RatingCommentForm(forms.Form):
     comment = forms.CharField(
-        label=_("Anything you would like to add? (optional)"),
+        label=_("Anything you would like to add?"),
+        help_text=_("Your rating is saved already; a comment is up to you."),
         max_length=RATING_COMMENT_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "aria-describedby": "comment-help"}),
     )
