@@ -6,6 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from supportdesk.outbox.rating_links import SCORES
 
 
 class FeedbackEvent(models.Model):
@@ -60,3 +63,40 @@ class FeedbackEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on ticket {self.ticket_id}"
+
+
+class Rating(models.Model):
+    """A customer's one-click rating of one reply (the link in its e-mail), with an optional
+    comment. The first rating of a reply stands. ``draft`` is the AI draft the reply was sent
+    from (null for a reply a person wrote from scratch), so ratings count per AI output."""
+
+    class Score(models.TextChoices):
+        GOOD = "good", _("Good")
+        OKAY = "okay", _("Okay")
+        BAD = "bad", _("Not good")
+
+    message = models.OneToOneField(
+        "supportdesk.Message", on_delete=models.CASCADE, related_name="rating"
+    )
+    ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    draft = models.ForeignKey(
+        "replies.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.CharField(max_length=4, choices=Score.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    commented_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # A metrics page reads ratings by period, and by score within a period.
+            models.Index(fields=["-created_at"], name="rating_created"),
+            models.Index(fields=["score", "-created_at"], name="rating_score"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__in=SCORES), name="rating_score_known")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} for message {self.message_id}"

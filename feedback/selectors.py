@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from feedback.models import FeedbackEvent
+from supportdesk.models import Message
 
 # Decisions that show an agent looked at a ticket's triage: they acted on its draft, or
 # corrected the labels.
@@ -48,3 +49,13 @@ def triage_agreement(*, last: int = 200) -> dict[str, Agreement]:
         label: Agreement(kept=len(judged - tickets), judged=len(judged))
         for label, tickets in changed.items()
     }
+
+
+def rated_message(*, message_id: int) -> Message | None:
+    """The outbound message a rating link names, with its ticket (for the customer's language)
+    and its rating, if any (``message.rating`` raises ``Rating.DoesNotExist`` without one)."""
+    return (
+        Message.objects.filter(pk=message_id, direction=Message.Direction.OUTBOUND)
+        .select_related("ticket", "rating")
+        .first()
+    )

@@ -48,8 +48,13 @@ class Draft(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # A rating of the reply finds the draft behind it from the message (feedback.services).
     sent_message = models.OneToOneField(
-        "supportdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "supportdesk.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sent_draft",
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "feedback.view_feedbackevent",
         # The drafts' changelist, where decisions are exported for evaluation and fine-tuning.
         "replies.view_draft",
+        "feedback.view_rating",
         "replies.view_toneprofilesetting",
         "replies.add_toneprofilesetting",
         "replies.change_toneprofilesetting",

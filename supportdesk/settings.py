@@ -224,6 +224,10 @@ OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="supportd
 # Where this desk is reached, for links in e-mails to staff (no trailing slash).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <support@example.com>")
+# Every reply e-mail ends with one signed link per score ("How did we do?"), valid for
+# CSAT_LINK_DAYS after it was sent (supportdesk/outbox/rating_links.py, feedback/views.py).
+CSAT_LINKS = env.bool("CSAT_LINKS", default=True)
+CSAT_LINK_DAYS = env.int("CSAT_LINK_DAYS", default=30)
 
 # Automatic mail (acknowledgements, automatic replies): at most AUTO_MAIL_LIMIT per recipient
 # per ticket in AUTO_MAIL_WINDOW_HOURS, so a misbehaving auto-responder cannot loop with us.

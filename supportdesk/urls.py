@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from feedback import views as feedback_views
 from supportdesk import api, openapi
 from supportdesk.inbox import reply_views, triage_views, views
 from supportdesk.intake import inbound
@@ -49,6 +50,9 @@ urlpatterns = [
     path("escalations/bulk/", triage_views.escalations_bulk, name="escalations-bulk"),
     path("contact/", intake_views.contact, name="contact"),
     path("contact/thanks/", intake_views.contact_thanks, name="contact-thanks"),
+    # Customers rate a reply from the links in its e-mail (signed tokens, no login).
+    path("rate/<str:token>/", feedback_views.rating, name="rating"),
+    path("rate/<str:token>/comment/", feedback_views.rating_comment, name="rating-comment"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
     path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),

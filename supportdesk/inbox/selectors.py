@@ -246,7 +246,7 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
     )
     thread = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author_user")
+        .select_related("author_user", "rating")  # the customer's rating of a reply
         .prefetch_related("attachments")
         .order_by("-created_at", "-pk")[: THREAD_LIMIT + 1]
     )

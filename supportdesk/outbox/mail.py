@@ -13,6 +13,7 @@ from django.core.mail.message import make_msgid, sanitize_address
 from supportdesk.intake.email_in.decode import clean_header
 from supportdesk.models import Message
 from supportdesk.outbox.delivery import outbox_handover
+from supportdesk.outbox.rating_links import rating_footer
 
 # RFC 3834, and Exchange's own header: well-behaved responders stay quiet about our automatic mail.
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -56,7 +57,7 @@ def send_reply(message: Message) -> str:
         headers["References"] = " ".join(inbound_ids)
     email = EmailMessage(
         subject=subject_header(reply_subject(ticket.subject, ticket.pk)),
-        body=message.body_text,
+        body=reply_body(message),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[ticket.customer.email],
         headers=headers,
@@ -68,6 +69,15 @@ def send_reply(message: Message) -> str:
         outbox_handover(message=message)
         connection.send_messages([email])
     return message_id
+
+
+def reply_body(message: Message) -> str:
+    """What the agent (or auto-send) wrote, then the rating links. The links are added here,
+    not stored in the message: the thread shows what was written, and a retry signs afresh."""
+    footer = rating_footer(message)
+    if not footer:
+        return message.body_text
+    return f"{message.body_text.rstrip()}\n\n{footer}"
 
 
 def _send_smtp(backend: SMTPBackend, email: EmailMessage, *, message: Message) -> None:

@@ -25,6 +25,7 @@ from tests.e2e.livedesk import (
     screenshot,
     sign_in,
 )
+from tests.mailbox import before_footer
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +105,7 @@ def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, desk_page:
         lambda: mails_to(live_desk.sent_mail, customer), 10, f"an e-mail to {customer}"
     )
     assert len(mails) == 1
-    assert mails[0].get_content().strip() == edited.strip()
+    assert before_footer(mails[0].get_content()) == edited.strip()
     assert f"[#{ticket['id']}]" in mails[0]["Subject"]
 
 

@@ -3,6 +3,7 @@ send path when an admin allowed it; anything else waits for a person, with the r
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -75,6 +76,8 @@ def test_a_routine_grounded_answer_is_sent_through_the_outbox(
     assert FeedbackEvent.objects.filter(draft=draft, actor=auto_send_user()).exists()
     # Marked as automatic mail, so the customer's own auto-responder stays quiet.
     assert mail.outbox[0].extra_headers["Auto-Submitted"] == "auto-replied"
+    # Rated like any other reply.
+    assert re.search(r"/rate/\S+/\n", mail.outbox[0].body)
 
 
 def test_an_auto_reply_from_a_machine_is_never_answered_automatically(

@@ -10,6 +10,7 @@ from replies.models import Draft
 from replies.services import draft_send
 from supportdesk.models import Message, Note, Ticket
 from tests.factories import DraftFactory, MessageFactory, TicketFactory
+from tests.mailbox import written
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_after_the_draft_is_sent_the_agent_can_still_write_a_follow_up(
     assert response.status_code == 200
     sent = Message.objects.filter(ticket_id=draft.ticket_id, direction=Message.Direction.OUTBOUND)
     assert sent.count() == 2
-    assert mail.outbox[-1].body == "One more thing: the refund shows within 5 days."
+    assert written(mail.outbox[-1]) == "One more thing: the refund shows within 5 days."
 
 
 def test_an_internal_note_shows_in_the_thread_and_is_never_mailed(
@@ -120,7 +121,7 @@ def test_escalated_tickets_are_for_supervisors_when_the_policy_says_so(
             supervisor_client, f"/tickets/{ticket.pk}/reply/", {"text": "I am on it myself."}
         )
     assert answered.status_code == 200
-    assert [m.body for m in mail.outbox] == ["I am on it myself."]
+    assert [written(m) for m in mail.outbox] == ["I am on it myself."]
 
 
 def test_by_default_agents_answer_escalated_tickets_too(
@@ -131,4 +132,4 @@ def test_by_default_agents_answer_escalated_tickets_too(
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(agent_client, f"/tickets/{ticket.pk}/reply/", {"text": "Checking now."})
     assert response.status_code == 200
-    assert [m.body for m in mail.outbox] == ["Checking now."]
+    assert [written(m) for m in mail.outbox] == ["Checking now."]

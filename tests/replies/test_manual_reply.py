@@ -10,6 +10,7 @@ from replies.services import reply_send_manual
 from supportdesk.models import Message, Ticket
 from supportdesk.services import ticket_retry_ai
 from tests.factories import DraftFactory, MessageFactory, TicketFactory
+from tests.mailbox import written
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_agent_answers_a_ticket_whose_ai_failed(
     assert outbound.author_user == agent
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.WAITING
-    assert [m.body for m in mail.outbox] == ["Hello, we are on it."]
+    assert [written(m) for m in mail.outbox] == ["Hello, we are on it."]
 
 
 def test_empty_manual_reply_is_refused_with_a_message(agent_client):

@@ -20,6 +20,7 @@ from tests.factories import (
     MessageFactory,
     TriageResultFactory,
 )
+from tests.mailbox import written
 from triage.models import Escalation
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +164,7 @@ def test_approve_queues_the_draft_as_sent_and_records_the_approval(
     assert outbound.author_user == agent
     assert outbound.delivery_status == Message.Delivery.SENT
     assert [m.to for m in mail.outbox] == [["maria@example.com"]]
-    assert mail.outbox[0].body == draft.text.strip()
+    assert written(mail.outbox[0]) == draft.text.strip()
     draft.refresh_from_db()
     assert (draft.status, draft.decided_by, draft.sent_message) == ("sent", agent, outbound)
     ticket = Ticket.objects.get(pk=draft.ticket_id)

@@ -16,6 +16,7 @@ from supportdesk.outbox.mail import reply_subject
 from supportdesk.tasks import deliver_message
 from tests.e2e.livedesk import free_port
 from tests.factories import MessageFactory, TicketFactory
+from tests.mailbox import before_footer
 from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +142,7 @@ def test_reply_goes_out_over_smtp_with_the_message_id_stored_when_it_was_queued(
     (received,) = smtp.received
     assert received["Message-ID"] == queued_id
     assert received["To"] == "mia@example.com"
-    assert received.get_content().rstrip("\n") == body
+    assert before_footer(received.get_content()) == body
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.SENT
     assert reply.external_id == queued_id and reply.handed_over_at is not None

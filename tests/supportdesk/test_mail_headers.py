@@ -17,6 +17,7 @@ from replies.services import reply_send_manual
 from supportdesk.intake.ingest import email_ingest
 from supportdesk.models import Ticket
 from supportdesk.outbox.mail import reply_subject
+from tests.mailbox import before_footer
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +109,7 @@ def test_hostile_encoded_subject_by_mail_adds_no_recipient_to_the_ack_or_the_rep
     assert len(mail.outbox) == 2
     parsed = assert_sent_only_to(mail.outbox[1], "maria@example.com", ticket)
     assert parsed["In-Reply-To"] == "<hostile-1@example.com>"
-    assert parsed.get_content().strip() == "It arrives on Friday."
+    assert before_footer(parsed.get_content()) == "It arrives on Friday."
 
 
 @pytest.mark.parametrize(

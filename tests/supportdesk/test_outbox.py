@@ -22,6 +22,7 @@ from supportdesk.outbox.delivery import (
 from supportdesk.outbox.mail import send_reply
 from supportdesk.tasks import deliver_message
 from tests.factories import MessageFactory, TicketFactory
+from tests.mailbox import written
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def test_a_reply_whose_task_was_lost_is_sent_by_the_sweeper(settings):
 
     assert counts["enqueued"] == 1
     (sent,) = mail.outbox
-    assert sent.body == BODY and sent.extra_headers["Message-ID"] == reply.external_id
+    assert written(sent) == BODY and sent.extra_headers["Message-ID"] == reply.external_id
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.SENT
     outbox_sweep(now=_later(settings.OUTBOX_QUEUED_GRACE_SECONDS + 1))
@@ -63,7 +64,7 @@ def test_a_dead_workers_claim_before_handover_is_sent_again(settings):
     counts = outbox_sweep(now=_later(settings.OUTBOX_STALE_SECONDS + 1))
 
     assert counts == {"unconfirmed": 0, "requeued": 1, "enqueued": 1}
-    assert [m.body for m in mail.outbox] == [BODY]
+    assert [written(m) for m in mail.outbox] == [BODY]
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.SENT
     assert reply.delivery_attempts == 2
@@ -214,7 +215,7 @@ def test_an_automatic_reply_to_a_customer_whose_mail_bounces_is_not_sent(agent):
     automatic.refresh_from_db()
     assert automatic.delivery_status == Message.Delivery.FAILED
     assert "automatic replies to" in automatic.delivery_error
-    assert [m.body for m in mail.outbox] == [BODY]  # the agent's own reply still goes out
+    assert [written(m) for m in mail.outbox] == [BODY]  # the agent's own reply still goes out
 
 
 def test_a_waiting_reply_is_enqueued_once_per_grace_period_not_on_every_sweep(

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from tests.e2e.livedesk import PYTHON, ROOT, Installation
+from tests.mailbox import before_footer
 from tests.smtp_server import SMTPServer
 
 POSTGRES = "host=127.0.0.1 port=5432 user=postgres connect_timeout=5"
@@ -121,7 +122,7 @@ def test_lost_enqueue_is_delivered_once_by_the_sweeper(desk, smtp):
     _sweep_in_sync_mode(desk)
 
     (received,) = _received(smtp, reply["message_id"])
-    assert received.get_content().rstrip("\n") == body
+    assert before_footer(received.get_content()) == body
     assert _state(desk, reply["id"])["status"] == "sent"
 
 
@@ -150,7 +151,7 @@ def test_worker_killed_after_claim_before_handover_is_resent_exactly_once(desk, 
     _sweep_in_sync_mode(desk)
 
     (received,) = _received(smtp, reply["message_id"])
-    assert received.get_content().rstrip("\n") == body
+    assert before_footer(received.get_content()) == body
     assert _state(desk, reply["id"])["status"] == "sent"
 
 
@@ -181,7 +182,7 @@ def test_worker_killed_after_the_server_accepted_is_never_sent_twice(desk, smtp)
     _sweep_in_sync_mode(desk)
 
     (received,) = _received(smtp, reply["message_id"])
-    assert received.get_content().rstrip("\n") == body
+    assert before_footer(received.get_content()) == body
     assert _state(desk, reply["id"])["status"] == "unconfirmed"  # shown to the agent
 
 
@@ -216,7 +217,7 @@ def test_twenty_concurrent_approvals_send_one_email_and_409_the_rest(desk, smtp)
         if status == 409:
             assert alert.startswith(f"This draft was already sent by {winner} at ")
     (received,) = _received(smtp, outcome["message_id"])
-    assert received.get_content().rstrip("\n") == body
+    assert before_footer(received.get_content()) == body
     assert outcome["outbound_messages"] == 1
 
 
