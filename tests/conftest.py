@@ -7,12 +7,14 @@ import csv
 import json
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone, translation
 
 from supportdesk.roles import ensure_roles
 from tests.factories import ArticleFactory, CategoryFactory, UserFactory
@@ -40,6 +42,16 @@ def _own_cache_keys(settings) -> None:
         alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for alias, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture(autouse=True)
+def _desk_language() -> Iterator[None]:
+    """A request activates its person's (or browser's) language and time zone in the thread
+    that served it, as Django's middleware does for every request; in tests, code called
+    outside a request afterwards would inherit them. Each test starts from the desk's own."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 # -- people ------------------------------------------------------------------------------------
