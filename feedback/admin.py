@@ -14,6 +14,7 @@ class FeedbackEventAdmin(admin.ModelAdmin):
         "draft",
         "triage",
         "routing",
+        "message",
         "before",
         "after",
         "diff",

@@ -22,6 +22,10 @@ class FeedbackEvent(models.Model):
         REROUTED = "rerouted", "Routing overruled"
         REASSIGNED = "reassigned", "Reassigned"
         DEESCALATED = "deescalated", "De-escalated by a supervisor"
+        # Not a click on the draft, but a verdict on it all the same: the answer did not end
+        # the matter (feedback.services.follow_up_record, takeover_record).
+        FOLLOW_UP = "follow_up", "Customer wrote again after it was solved"
+        TAKEOVER = "takeover", "Agent took over after an automatic reply"
 
     # People overruling a routing decision (the routing rules report counts them).
     ROUTING_OVERRIDES = (Kind.REROUTED, Kind.REASSIGNED, Kind.ESCALATED, Kind.DEESCALATED)
@@ -41,6 +45,11 @@ class FeedbackEvent(models.Model):
     routing = models.ForeignKey(
         "triage.RoutingDecision", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The message that gave the verdict, for the kinds a message gives (the customer's
+    # follow-up, the agent's reply that took over): one event per message and kind.
+    message = models.ForeignKey(
+        "supportdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
     diff = models.TextField(blank=True)
@@ -58,7 +67,14 @@ class FeedbackEvent(models.Model):
                     | Q(draft__isnull=True, triage__isnull=True, routing__isnull=False)
                 ),
                 name="feedback_judges_one_output",
-            )
+            ),
+            # Intake is at-least-once and the pipeline may run a message twice: the same
+            # follow-up or takeover is counted once.
+            models.UniqueConstraint(
+                fields=["kind", "message"],
+                condition=Q(message__isnull=False),
+                name="feedback_once_per_message",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count
 
 from feedback.models import FeedbackEvent
+from feedback.services import OUTCOME_APPROVED, OUTCOME_AUTO, OUTCOME_EDITED
 from supportdesk.models import Message
 
 # Decisions that show an agent looked at a ticket's triage: they acted on its draft, or
@@ -49,6 +53,30 @@ def triage_agreement(*, last: int = 200) -> dict[str, Agreement]:
         label: Agreement(kept=len(judged - tickets), judged=len(judged))
         for label, tickets in changed.items()
     }
+
+
+FOLLOW_UP_KINDS = (FeedbackEvent.Kind.FOLLOW_UP, FeedbackEvent.Kind.TAKEOVER)
+
+
+def follow_up_counts(*, since: datetime) -> dict[str, dict[str, int]]:
+    """Follow-ups and takeovers since `since`, by how the reply they count against was sent
+    from its draft: ``{"follow_up": {"approved": n, "edited": n, "auto": n}, "takeover": …}``.
+    One grouped query, served by the (kind, created_at) index."""
+    counts = {
+        kind: dict.fromkeys((OUTCOME_APPROVED, OUTCOME_EDITED, OUTCOME_AUTO), 0)
+        for kind in FOLLOW_UP_KINDS
+    }
+    rows = (
+        FeedbackEvent.objects.filter(kind__in=FOLLOW_UP_KINDS, created_at__gte=since)
+        .order_by()
+        .values("kind", "before__outcome")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        by_outcome = counts[row["kind"]]
+        outcome = row["before__outcome"]
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + row["n"]
+    return counts
 
 
 def rated_message(*, message_id: int) -> Message | None:

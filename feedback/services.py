@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import difflib
+from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from feedback.models import FeedbackEvent, Rating
 from supportdesk.models import Message
+
+# How a reply was sent from its draft, as the follow-up counts group it.
+OUTCOME_APPROVED, OUTCOME_EDITED, OUTCOME_AUTO = "approved", "edited", "auto"
 
 # Longer comments are cut, not refused: the customer has already said what mattered most.
 RATING_COMMENT_MAX_CHARS = 2000
@@ -52,6 +57,108 @@ def feedback_record(
         diff=diff,
         note=note,
     )
+
+
+def _reply_before(message: Message) -> Message | None:
+    """The last reply on the ticket before `message` that did not fail to go out, with the
+    draft it was sent from (``reply.sent_draft`` raises without one)."""
+    return (
+        Message.objects.filter(
+            ticket_id=message.ticket_id,
+            direction=Message.Direction.OUTBOUND,
+            created_at__lte=message.created_at,
+        )
+        .exclude(pk=message.pk)
+        .exclude(delivery_status=Message.Delivery.FAILED)
+        .select_related("sent_draft")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _reply_outcome(reply: Message, draft) -> str:
+    if reply.automatic:
+        return OUTCOME_AUTO
+    edited = FeedbackEvent.objects.filter(draft=draft, kind=FeedbackEvent.Kind.DRAFT_EDITED)
+    return OUTCOME_EDITED if edited.exists() else OUTCOME_APPROVED
+
+
+def _reply_sent_at(reply: Message) -> datetime:
+    return reply.sent_at or reply.created_at
+
+
+@transaction.atomic
+def follow_up_record(*, message_id: int) -> FeedbackEvent | None:
+    """The customer's message `message_id` reopened a solved ticket: when the last reply before
+    it went out at most ``FOLLOW_UP_DAYS`` earlier, record one follow-up against the draft that
+    reply was sent from. A reply a person wrote without a draft judges no AI output, so it gets
+    none. Safe to call again for the same message: the stored event comes back."""
+    message = Message.objects.get(pk=message_id)
+    if message.direction != Message.Direction.INBOUND or not message.reopened:
+        return None
+    reply = _reply_before(message)
+    draft = getattr(reply, "sent_draft", None) if reply is not None else None
+    if draft is None:
+        return None
+    sent_at = _reply_sent_at(reply)
+    later = message.created_at - sent_at
+    if later.total_seconds() > settings.FOLLOW_UP_DAYS * 86400:
+        return None
+    days = round(later.total_seconds() / 86400, 1)
+    # The unique (kind, message) pair decides between two runs of the pipeline on one message.
+    event, _ = FeedbackEvent.objects.get_or_create(
+        kind=FeedbackEvent.Kind.FOLLOW_UP,
+        message=message,
+        defaults={
+            "actor": None,
+            "ticket_id": message.ticket_id,
+            "draft": draft,
+            "before": {
+                "message_id": reply.pk,
+                "sent_at": sent_at.isoformat(),
+                "outcome": _reply_outcome(reply, draft),
+            },
+            "after": {"message_id": message.pk, "days_later": days},
+            "note": f"Customer wrote again (message {message.pk}) {days} days after "
+            f"reply {reply.pk} and the ticket was solved",
+        },
+    )
+    return event
+
+
+def takeover_record(*, reply: Message) -> FeedbackEvent | None:
+    """Runs inside the caller's transaction with the ticket row locked, after the person's
+    `reply` is stored. When the reply before it was automatic, the person took the ticket over
+    from auto-send: record one takeover against the automatic reply's draft. The auto-send
+    account wrote every automatic reply, so its own next reply is no takeover."""
+    previous = _reply_before(reply)
+    if (
+        previous is None
+        or not previous.automatic
+        or previous.author_user_id == reply.author_user_id
+    ):
+        return None
+    draft = getattr(previous, "sent_draft", None)
+    if draft is None:
+        return None
+    sent_at = _reply_sent_at(previous)
+    event, _ = FeedbackEvent.objects.get_or_create(
+        kind=FeedbackEvent.Kind.TAKEOVER,
+        message=reply,
+        defaults={
+            "actor_id": reply.author_user_id,
+            "ticket_id": reply.ticket_id,
+            "draft": draft,
+            "before": {
+                "message_id": previous.pk,
+                "sent_at": sent_at.isoformat(),
+                "outcome": OUTCOME_AUTO,
+            },
+            "after": {"message_id": reply.pk, "text": reply.body_text},
+            "note": f"Reply {reply.pk} took over after automatic reply {previous.pk}",
+        },
+    )
+    return event
 
 
 class RatingRefused(Exception):

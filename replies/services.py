@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from feedback.services import feedback_record, text_diff
+from feedback.services import feedback_record, takeover_record, text_diff
 from knowledge.models import Article
 from knowledge.retrieval import Passage, best_passages
 from knowledge.selectors import kb_index
@@ -321,6 +321,7 @@ def _outbound_queue(*, ticket: Ticket, actor: AbstractBaseUser, text: str) -> Me
         author_user=actor,
         **outbox_entry_fields(),
     )
+    takeover_record(reply=outbound)
     fields = ticket_status_change(ticket, Ticket.Status.WAITING)
     if ticket.assignee_id is None:
         ticket.assignee = actor

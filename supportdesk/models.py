@@ -380,6 +380,9 @@ class Message(models.Model):
     # sender); empty when a person wrote it. Outbound: sent without a person (auto-send).
     automated_reason = models.CharField(max_length=200, blank=True)
     automatic = models.BooleanField(default=False)
+    # Inbound: this message brought a solved ticket back to open, a follow-up that counts
+    # against the reply that solved it (feedback.services.follow_up_record).
+    reopened = models.BooleanField(default=False)
     # The text was longer than MESSAGE_TEXT_MAX_CHARS and is stored cut (the ticket page says so).
     truncated = models.BooleanField(default=False)
     author_user = models.ForeignKey(

@@ -136,6 +136,7 @@ def message_append(
         body_quoted=body_quoted,
         external_id=external_id,
         truncated=truncated,
+        reopened=ticket.status == Ticket.Status.SOLVED,
     )
     ticket_touch(ticket, *ticket_customer_wrote(ticket))  # broadcasts after commit
     search_index(ticket, [message.body_text], append=True)
@@ -164,6 +165,7 @@ def _inbound_message_create(
     body_quoted: str,
     external_id: str,
     truncated: bool = False,
+    reopened: bool = False,
     created_at: datetime | None = None,
 ) -> Message:
     return Message.objects.create(
@@ -174,6 +176,7 @@ def _inbound_message_create(
         body_quoted=body_quoted.strip(),
         external_id=external_id,
         truncated=truncated,
+        reopened=reopened,
         created_at=created_at or timezone.now(),
         # Every caller enqueues the pipeline on commit. Counted from now, not from
         # `created_at`: a message dated in the past (an imported mail, the demo's tickets) is

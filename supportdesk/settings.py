@@ -228,6 +228,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lumen Support <suppo
 # CSAT_LINK_DAYS after it was sent (supportdesk/outbox/rating_links.py, feedback/views.py).
 CSAT_LINKS = env.bool("CSAT_LINKS", default=True)
 CSAT_LINK_DAYS = env.int("CSAT_LINK_DAYS", default=30)
+# A customer writing again on a solved ticket within FOLLOW_UP_DAYS of the reply that solved it
+# counts against that reply's draft (feedback.services.follow_up_record).
+FOLLOW_UP_DAYS = env.int("FOLLOW_UP_DAYS", default=7)
 
 # Automatic mail (acknowledgements, automatic replies): at most AUTO_MAIL_LIMIT per recipient
 # per ticket in AUTO_MAIL_WINDOW_HOURS, so a misbehaving auto-responder cannot loop with us.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from feedback.services import follow_up_record
 from replies.autosend import draft_auto_send
 from replies.services import draft_create
 from supportdesk.intake.attachments import attachment_files_sweep
@@ -29,13 +30,18 @@ logger = logging.getLogger(__name__)
 
 
 def process_message(message_id: int) -> None:
-    """The AI pipeline for one inbound message: triage → routing → draft → auto-send check.
+    """The AI pipeline for one inbound message: the follow-up count (a reopened ticket), then
+    triage → routing → draft → auto-send check.
 
     A failing step never loses the ticket: it is flagged for manual triage and stays in the inbox.
     """
     ticket_id = message_pipeline_start(message_id=message_id)
     if ticket_id is None:  # already through the pipeline: a duplicate delivery of the task
         return
+    try:
+        follow_up_record(message_id=message_id)
+    except Exception:  # a lost count never holds up the customer's answer
+        logger.exception("follow-up check failed for message %s", message_id)
     for step, run in (("triage", triage_message), ("draft", draft_create)):
         try:
             run(message_id=message_id)
