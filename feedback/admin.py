@@ -6,9 +6,10 @@ from feedback.models import FeedbackEvent, Rating
 @admin.register(FeedbackEvent)
 class FeedbackEventAdmin(admin.ModelAdmin):
     list_display = ["kind", "ticket", "actor", "created_at"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "reason"]
     readonly_fields = [
         "kind",
+        "reason",
         "actor",
         "ticket",
         "draft",

@@ -27,6 +27,16 @@ class FeedbackEvent(models.Model):
         FOLLOW_UP = "follow_up", "Customer wrote again after it was solved"
         TAKEOVER = "takeover", "Agent took over after an automatic reply"
 
+    class EditReason(models.TextChoices):
+        """Why an agent changed a draft before sending it: one click beside the send button."""
+
+        WRONG_FACTS = "wrong_facts", _("Wrong facts")
+        TONE = "tone", _("Tone")
+        LANGUAGE = "language", _("Language")
+        MISSING_STEP = "missing_step", _("Missing step")
+        POLICY = "policy", _("Policy")
+        OTHER = "other", _("Other")
+
     # People overruling a routing decision (the routing rules report counts them).
     ROUTING_OVERRIDES = (Kind.REROUTED, Kind.REASSIGNED, Kind.ESCALATED, Kind.DEESCALATED)
 
@@ -53,6 +63,8 @@ class FeedbackEvent(models.Model):
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
     diff = models.TextField(blank=True)
+    # For an edited draft: what was wrong with it, as the agent said ("" when they did not say).
+    reason = models.CharField(max_length=20, blank=True, choices=EditReason.choices)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -41,6 +41,7 @@ def feedback_record(
     after: dict | None = None,
     diff: str = "",
     note: str = "",
+    reason: str = "",
 ) -> FeedbackEvent:
     """Runs inside the caller's transaction. Exactly one of draft/triage/routing is judged."""
     if sum(x is not None for x in (draft, triage, routing)) != 1:
@@ -55,6 +56,7 @@ def feedback_record(
         before=before or {},
         after=after or {},
         diff=diff,
+        reason=reason,
         note=note,
     )
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from feedback.models import FeedbackEvent
 from feedback.services import feedback_record, takeover_record, text_diff
 from knowledge.models import Article
 from knowledge.retrieval import Passage, best_passages
@@ -261,9 +262,15 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
 
 
 @transaction.atomic
-def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = None) -> Message:
+def draft_send(
+    *, draft_id: int, actor: AbstractBaseUser, text: str | None = None, reason: str = ""
+) -> Message:
     """Approve (text None or unchanged) or edit-and-send a draft. Exactly once: the draft row
-    is locked and must still be proposed; the second of two concurrent approvals fails."""
+    is locked and must still be proposed; the second of two concurrent approvals fails.
+    `reason` is what the agent said was wrong with the draft (FeedbackEvent.EditReason), kept
+    with an edit."""
+    if reason and reason not in FeedbackEvent.EditReason.values:
+        raise ValueError(gettext("Choose why you changed the draft from the list."))
     draft = Draft.objects.select_for_update().get(pk=draft_id)
     if draft.status != Draft.Status.PROPOSED:
         raise _already_decided(draft)
@@ -290,6 +297,7 @@ def draft_send(*, draft_id: int, actor: AbstractBaseUser, text: str | None = Non
         before={"text": draft.text},
         after={"text": final},
         diff=text_diff(draft.text, final) if edited else "",
+        reason=reason if edited else "",
     )
     _answer_confirmed(draft)
     return outbound

@@ -87,7 +87,12 @@ def send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         draft.ticket_id,
-        lambda: draft_send(draft_id=draft.pk, actor=request.user, text=edited_text),
+        lambda: draft_send(
+            draft_id=draft.pk,
+            actor=request.user,
+            text=edited_text,
+            reason=request.POST.get("edit_reason", ""),
+        ),
         typed=edited_text,
     )
 

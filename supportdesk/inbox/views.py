@@ -23,6 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from feedback.models import FeedbackEvent
 from supportdesk import services
 from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm, status_label
 from supportdesk.inbox.selectors import (
@@ -203,6 +204,7 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
         "can_supervise": user.has_perm("supportdesk.supervise"),
         "reply_refusal": services.reply_refusal(ticket=ticket, actor=user),
+        "edit_reasons": FeedbackEvent.EditReason.choices,
     }
 
 
