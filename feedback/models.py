@@ -128,3 +128,135 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score} for message {self.message_id}"
+
+
+class Outcome(models.Model):
+    """What became of one AI decision: a ticket's triage labels, its route, a draft, or an
+    automatic reply. Opened (pending) by the service that makes the decision and settled by
+    `feedback_record` when a person judges it: exactly one row per decision, so acceptance,
+    override and edit rates are counts of rows."""
+
+    class Decision(models.TextChoices):
+        TRIAGE = "triage", _("Triage labels")
+        ROUTE = "route", _("Route")
+        DRAFT = "draft", _("Draft")
+        AUTO_SEND = "auto_send", _("Automatic reply")
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", _("Not judged yet")
+        ACCEPTED = "accepted", _("Accepted")
+        EDITED = "edited", _("Edited")
+        REJECTED = "rejected", _("Rejected")
+        OVERRIDDEN = "overridden", _("Overridden")
+
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    ticket = models.ForeignKey("supportdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    triage = models.OneToOneField(
+        "triage.TriageResult", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    routing = models.OneToOneField(
+        "triage.RoutingDecision",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    draft = models.OneToOneField(
+        "replies.Draft", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
+    # For an edited draft: the reason the agent picked, and how many characters changed.
+    reason = models.CharField(max_length=20, blank=True, choices=FeedbackEvent.EditReason.choices)
+    edit_distance = models.PositiveIntegerField(null=True, blank=True)
+    # For a draft: the knowledge base had no good answer to the question (an FAQ gap).
+    kb_gap = models.BooleanField(default=False)
+    # For overridden triage: which labels the agent changed ("category", "emotion", "urgency").
+    changed = models.JSONField(default=list, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event = models.ForeignKey(
+        FeedbackEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["ticket", "decision"], name="outcome_ticket"),
+            models.Index(fields=["decision", "verdict", "-created_at"], name="outcome_verdict"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(decision="triage", triage__isnull=False, routing__isnull=True,
+                      draft__isnull=True)
+                    | Q(decision="route", triage__isnull=True, routing__isnull=False,
+                        draft__isnull=True)
+                    | Q(decision__in=("draft", "auto_send"), triage__isnull=True,
+                        routing__isnull=True, draft__isnull=False)
+                ),
+                name="outcome_judges_one_decision",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.verdict} on ticket {self.ticket_id}"
+
+
+class TicketMetrics(models.Model):
+    """One ticket's figures, precomputed for the metrics page (feedback.metrics): its dimensions
+    as they are now, what the AI did and how people judged it, times, SLA and satisfaction.
+    Refreshed by the metrics sweep when the ticket changed or a judgement of it came in, so the
+    page aggregates one narrow, indexed row per ticket instead of joining six tables."""
+
+    ticket = models.OneToOneField(
+        "supportdesk.Ticket", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    category = models.CharField(max_length=60, blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    channel = models.CharField(max_length=10, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replied = models.BooleanField(default=False)
+    # Every reply went out automatically and no person took over.
+    automated = models.BooleanField(default=False)
+    drafts_accepted = models.PositiveSmallIntegerField(default=0)
+    drafts_edited = models.PositiveSmallIntegerField(default=0)
+    drafts_rejected = models.PositiveSmallIntegerField(default=0)
+    auto_sent = models.PositiveSmallIntegerField(default=0)
+    # Characters changed over the ticket's edited drafts (null: none edited).
+    edit_distance = models.PositiveIntegerField(null=True, blank=True)
+    edit_reasons = models.JSONField(default=list, blank=True)
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    solved = models.BooleanField(default=False)
+    sla_applies = models.BooleanField(default=False)
+    sla_breached = models.BooleanField(default=False)
+    # A person looked at the triage (acted on the ticket or corrected it), and what they kept.
+    triage_judged = models.BooleanField(default=False)
+    category_kept = models.BooleanField(default=False)
+    emotion_kept = models.BooleanField(default=False)
+    # The latest surveyed rating, and the estimated one ("" when none).
+    csat = models.CharField(max_length=4, blank=True)
+    csat_estimated = models.CharField(max_length=4, blank=True)
+    follow_ups = models.PositiveSmallIntegerField(default=0)
+    takeovers = models.PositiveSmallIntegerField(default=0)
+    # The knowledge base had no good answer for a question on this ticket.
+    faq_gap = models.BooleanField(default=False)
+    # The ticket's updated_at when these figures were computed (the sweep's watermark), and
+    # whether a judgement arrived since (a rating or feedback that does not touch the ticket).
+    ticket_updated_at = models.DateTimeField(db_index=True)
+    stale = models.BooleanField(default=False)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["stale"], name="metrics_stale", condition=Q(stale=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"metrics of ticket {self.ticket_id}"

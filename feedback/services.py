@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import FeedbackEvent, Rating
+from feedback.models import FeedbackEvent, Outcome, Rating, TicketMetrics
 from supportdesk.models import Message
 
 # How a reply was sent from its draft, as the follow-up counts group it.
@@ -42,11 +42,14 @@ def feedback_record(
     diff: str = "",
     note: str = "",
     reason: str = "",
+    automatic: bool = False,
 ) -> FeedbackEvent:
-    """Runs inside the caller's transaction. Exactly one of draft/triage/routing is judged."""
+    """Runs inside the caller's transaction. Exactly one of draft/triage/routing is judged.
+    Also settles the outcome of the decision it judges (`outcome_settle`); `automatic` says the
+    auto-send account sent the draft, which is no person's judgement of it."""
     if sum(x is not None for x in (draft, triage, routing)) != 1:
         raise ValueError("a feedback event judges exactly one AI output")
-    return FeedbackEvent.objects.create(
+    event = FeedbackEvent.objects.create(
         kind=kind,
         actor=actor,
         ticket=ticket,
@@ -59,6 +62,114 @@ def feedback_record(
         reason=reason,
         note=note,
     )
+    outcome_settle(event=event, automatic=automatic)
+    return event
+
+
+def outcome_open(*, ticket, triage=None, routing=None, draft=None, kb_gap: bool = False) -> Outcome:
+    """Runs inside the caller's transaction, as the AI decision is stored: its outcome record,
+    pending until someone judges it. A second call for the same decision returns the row.
+    `kb_gap`: the draft answers a question the knowledge base had no good answer for."""
+    if triage is not None:
+        return Outcome.objects.get_or_create(
+            triage=triage, defaults={"decision": Outcome.Decision.TRIAGE, "ticket": ticket}
+        )[0]
+    if routing is not None:
+        return Outcome.objects.get_or_create(
+            routing=routing, defaults={"decision": Outcome.Decision.ROUTE, "ticket": ticket}
+        )[0]
+    if draft is not None:
+        return Outcome.objects.get_or_create(
+            draft=draft,
+            defaults={"decision": Outcome.Decision.DRAFT, "ticket": ticket, "kb_gap": kb_gap},
+        )[0]
+    raise ValueError("an outcome records exactly one AI decision")
+
+
+def edit_distance(before: str, after: str) -> int:
+    """Characters inserted plus characters deleted to turn the draft into the reply sent."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    return len(before) + len(after) - 2 * kept
+
+
+# Feedback kinds that overrule a decision, by the decision they overrule.
+_ROUTE_OVERRIDES = {k.value for k in FeedbackEvent.ROUTING_OVERRIDES}
+# A person acting on a draft (approving, editing or escalating it) saw the ticket's triage and
+# route: unless they overrule them, they accepted them.
+_ACTED = {
+    FeedbackEvent.Kind.DRAFT_APPROVED,
+    FeedbackEvent.Kind.DRAFT_EDITED,
+    FeedbackEvent.Kind.ESCALATED,
+}
+
+
+def outcome_settle(*, event: FeedbackEvent, automatic: bool = False) -> None:
+    """Runs inside the caller's transaction: the verdict `event` gives on the outcomes it
+    judges. An override always wins; an acceptance never replaces a verdict already given."""
+    kind, now = event.kind, event.created_at
+    settled = {"actor_id": event.actor_id, "event": event, "decided_at": now}
+    Kind, Verdict = FeedbackEvent.Kind, Outcome.Verdict
+    if event.draft_id is not None:
+        drafts = Outcome.objects.filter(draft_id=event.draft_id)
+        if kind == Kind.DRAFT_APPROVED and automatic:
+            drafts.update(
+                decision=Outcome.Decision.AUTO_SEND,
+                verdict=Verdict.ACCEPTED,
+                event=event,
+                decided_at=now,
+            )
+        elif kind == Kind.DRAFT_APPROVED:
+            drafts.update(verdict=Verdict.ACCEPTED, **settled)
+        elif kind == Kind.DRAFT_EDITED:
+            drafts.update(
+                verdict=Verdict.EDITED,
+                reason=event.reason,
+                edit_distance=edit_distance(
+                    event.before.get("text", ""), event.after.get("text", "")
+                ),
+                **settled,
+            )
+        elif kind == Kind.ESCALATED:
+            drafts.update(verdict=Verdict.REJECTED, **settled)
+        elif kind == Kind.TAKEOVER:
+            drafts.update(verdict=Verdict.OVERRIDDEN, **settled)
+    if event.triage_id is not None and kind == Kind.TRIAGE_CORRECTED:
+        changed = [
+            label
+            for label in ("category", "emotion", "urgency")
+            if event.before.get(label) != event.after.get(label)
+        ]
+        Outcome.objects.filter(triage_id=event.triage_id).update(
+            verdict=Verdict.OVERRIDDEN, changed=changed, **settled
+        )
+    if event.routing_id is not None and kind in _ROUTE_OVERRIDES:
+        Outcome.objects.filter(routing_id=event.routing_id).update(
+            verdict=Verdict.OVERRIDDEN, **settled
+        )
+    if kind in _ACTED and not automatic:
+        Outcome.objects.filter(
+            ticket_id=event.ticket_id,
+            decision__in=(Outcome.Decision.TRIAGE, Outcome.Decision.ROUTE),
+            verdict=Verdict.PENDING,
+        ).update(verdict=Verdict.ACCEPTED, **settled)
+    metrics_mark_stale(ticket_id=event.ticket_id)
+
+
+def outcome_drafts_rejected(*, draft_ids: list[int], actor: AbstractBaseUser | None) -> None:
+    """Runs inside the caller's transaction: proposed drafts a person set aside (they wrote the
+    reply themselves, or asked for the draft again) were rejected."""
+    if not draft_ids:
+        return
+    Outcome.objects.filter(draft_id__in=draft_ids, verdict=Outcome.Verdict.PENDING).update(
+        verdict=Outcome.Verdict.REJECTED, actor=actor, decided_at=timezone.now()
+    )
+
+
+def metrics_mark_stale(*, ticket_id: int) -> None:
+    """A judgement of the ticket came in that may not touch the ticket row (a rating, a
+    feedback event): the metrics sweep computes its figures again."""
+    TicketMetrics.objects.filter(ticket_id=ticket_id, stale=False).update(stale=True)
 
 
 def _reply_before(message: Message) -> Message | None:
@@ -108,7 +219,7 @@ def follow_up_record(*, message_id: int) -> FeedbackEvent | None:
         return None
     days = round(later.total_seconds() / 86400, 1)
     # The unique (kind, message) pair decides between two runs of the pipeline on one message.
-    event, _ = FeedbackEvent.objects.get_or_create(
+    event, created = FeedbackEvent.objects.get_or_create(
         kind=FeedbackEvent.Kind.FOLLOW_UP,
         message=message,
         defaults={
@@ -125,6 +236,8 @@ def follow_up_record(*, message_id: int) -> FeedbackEvent | None:
             f"reply {reply.pk} and the ticket was solved",
         },
     )
+    if created:
+        outcome_settle(event=event)
     return event
 
 
@@ -144,7 +257,7 @@ def takeover_record(*, reply: Message) -> FeedbackEvent | None:
     if draft is None:
         return None
     sent_at = _reply_sent_at(previous)
-    event, _ = FeedbackEvent.objects.get_or_create(
+    event, created = FeedbackEvent.objects.get_or_create(
         kind=FeedbackEvent.Kind.TAKEOVER,
         message=reply,
         defaults={
@@ -160,6 +273,8 @@ def takeover_record(*, reply: Message) -> FeedbackEvent | None:
             "note": f"Reply {reply.pk} took over after automatic reply {previous.pk}",
         },
     )
+    if created:
+        outcome_settle(event=event)
     return event
 
 
@@ -181,6 +296,7 @@ def rating_record(*, message_id: int, score: str) -> tuple[Rating, bool]:
     )
     if message is None:
         raise RatingRefused(f"no outbound message {message_id}")
+    metrics_mark_stale(ticket_id=message.ticket_id)
     # The unique message column decides between concurrent first clicks; get_or_create takes
     # the row the other one stored.
     return Rating.objects.get_or_create(

@@ -97,7 +97,7 @@ def draft_auto_send(*, message_id: int) -> Message | None:
     sent = None
     if verdict.allowed:
         assignee_before = ticket.assignee_id
-        sent = draft_send(draft_id=draft.pk, actor=robot)
+        sent = draft_send(draft_id=draft.pk, actor=robot, automatic=True)
         # Marked before commit, so the worker sends it as automatic mail (Auto-Submitted).
         sent.automatic = True
         sent.save(update_fields=["automatic"])

@@ -13,7 +13,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from feedback.models import FeedbackEvent
-from feedback.services import feedback_record, takeover_record, text_diff
+from feedback.services import (
+    feedback_record,
+    outcome_drafts_rejected,
+    outcome_open,
+    takeover_record,
+    text_diff,
+)
 from knowledge.models import Article
 from knowledge.retrieval import Passage, best_passages
 from knowledge.selectors import kb_index
@@ -212,6 +218,8 @@ def _draft_row(
         needs_human_reason=composed.needs_human_reason,
     )
     draft.cited_articles.set([c.article_id for c in result.citations])
+    gap = not result.grounded and not composed.nothing_to_answer
+    outcome_open(ticket=ticket, draft=draft, kb_gap=gap)
     return draft
 
 
@@ -231,6 +239,7 @@ def draft_regenerate(*, draft_id: int, actor: AbstractBaseUser, instruction: str
     instructions = tuple(dict.fromkeys([*draft.instructions, instruction]))
     composed, passages = _compose(message=message, instructions=instructions)
     Draft.objects.filter(pk=draft.pk).update(status=Draft.Status.SUPERSEDED)
+    outcome_drafts_rejected(draft_ids=[draft.pk], actor=actor)
     ticket = Ticket.objects.select_for_update().get(pk=draft.ticket_id)
     new = _draft_row(
         ticket=ticket, message=message, composed=composed, passages=passages,
@@ -263,12 +272,17 @@ def _already_decided(draft: Draft) -> DraftAlreadyDecided:
 
 @transaction.atomic
 def draft_send(
-    *, draft_id: int, actor: AbstractBaseUser, text: str | None = None, reason: str = ""
+    *,
+    draft_id: int,
+    actor: AbstractBaseUser,
+    text: str | None = None,
+    reason: str = "",
+    automatic: bool = False,
 ) -> Message:
     """Approve (text None or unchanged) or edit-and-send a draft. Exactly once: the draft row
     is locked and must still be proposed; the second of two concurrent approvals fails.
     `reason` is what the agent said was wrong with the draft (FeedbackEvent.EditReason), kept
-    with an edit."""
+    with an edit. `automatic`: the auto-send account sends it (replies.autosend)."""
     if reason and reason not in FeedbackEvent.EditReason.values:
         raise ValueError(gettext("Choose why you changed the draft from the list."))
     draft = Draft.objects.select_for_update().get(pk=draft_id)
@@ -298,6 +312,7 @@ def draft_send(
         after={"text": final},
         diff=text_diff(draft.text, final) if edited else "",
         reason=reason if edited else "",
+        automatic=automatic,
     )
     _answer_confirmed(draft)
     return outbound
@@ -347,9 +362,9 @@ def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> 
         raise ValueError(gettext("The reply is empty."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     reply_check(ticket=ticket, actor=actor)
-    Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED).update(
-        status=Draft.Status.SUPERSEDED
-    )
+    proposed = Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED)
+    outcome_drafts_rejected(draft_ids=list(proposed.values_list("pk", flat=True)), actor=actor)
+    proposed.update(status=Draft.Status.SUPERSEDED)
     return _outbound_queue(ticket=ticket, actor=actor, text=text)
 
 

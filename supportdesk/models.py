@@ -275,6 +275,8 @@ class Ticket(models.Model):
         related_name="+",
         db_index=False,
     )
+    # When the ticket was last solved (null while it is not): its resolution time.
+    solved_at = models.DateTimeField(null=True, blank=True)
     ai_error = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
     # The ticket's id in Zendesk when it came from there; replies go back through its API.

@@ -206,7 +206,8 @@ def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
         return []
     now = timezone.now()
     ticket.status = status
-    fields = ["status"]
+    ticket.solved_at = now if status == Ticket.Status.SOLVED else None
+    fields = ["status", "solved_at"]
     if status == Ticket.Status.WAITING:
         if ticket.resolution_due_at is not None and ticket.sla_paused_at is None:
             ticket.sla_paused_at = now

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from feedback.services import feedback_record
+from feedback.services import feedback_record, outcome_open
 from supportdesk import realtime
 from supportdesk.models import Category, Message, Note, Team, Ticket
 from supportdesk.queue import enqueue_on_commit
@@ -122,6 +122,7 @@ def triage_apply(
     )
     if not created:
         return result
+    outcome_open(ticket=ticket, triage=result)
     category = Category.objects.filter(slug=result.category, active=True).first()
     ticket.language = result.language
     ticket.category = category
@@ -189,6 +190,7 @@ def route_ticket(
         repeat_contacts=repeat_contacts,
         reopened=ticket.reopen_count > 0,
     )
+    outcome_open(ticket=ticket, routing=decision)
     changed = []
     if route.set_urgency in URGENCY_RANK and ticket.urgency != URGENCY_RANK[route.set_urgency]:
         ticket.urgency = URGENCY_RANK[route.set_urgency]

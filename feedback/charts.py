@@ -1,0 +1,106 @@
+"""Server-rendered SVG charts of the metrics page: geometry computed here, drawn by the
+template (no chart library, no script). Every bar links to the tickets behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 180, 36, 22, 8
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    label: str  # what a screen reader and the tooltip say
+    week: date
+    measure: str
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    bars: list[Bar]
+    lines: dict[str, list[Point]]
+    ticks: list[tuple[float, str]]  # (y, label) of the value axis
+    weeks: list[tuple[float, str]]  # (x, label) under the bars
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    plot_bottom: float = HEIGHT - BOTTOM
+
+
+def _slot(i: int, count: int) -> tuple[float, float]:
+    step = (WIDTH - LEFT - 4) / max(count, 1)
+    return LEFT + i * step, step
+
+
+def _y(value: float, top: float) -> float:
+    usable = HEIGHT - BOTTOM - TOP
+    return HEIGHT - BOTTOM - (value / top) * usable if top else HEIGHT - BOTTOM
+
+
+def _week_labels(weeks: list[date]) -> list[tuple[float, str]]:
+    every = max(1, len(weeks) // 8)
+    labels = []
+    for i, week in enumerate(weeks):
+        if i % every == 0:
+            x, step = _slot(i, len(weeks))
+            labels.append((x + step / 2, f"{week.day}/{week.month}"))
+    return labels
+
+
+def stacked_bars(
+    weeks: list[date],
+    series: list[tuple[str, str, list[int]]],
+    *,
+    label: str,
+) -> Chart:
+    """Bars per week stacked from `series` [(measure, css class, values)]; `label` formats
+    one part's description with {value}, {name} and {week}."""
+    totals = [sum(values[i] for _, _, values in series) for i in range(len(weeks))]
+    top = max(totals + [1])
+    bars = []
+    for i, week in enumerate(weeks):
+        x, step = _slot(i, len(weeks))
+        base = 0
+        for measure, css, values in series:
+            value = values[i]
+            if value:
+                y0, y1 = _y(base, top), _y(base + value, top)
+                bars.append(
+                    Bar(x + step * 0.15, y1, step * 0.7, y0 - y1, css,
+                        label.format(value=value, name=css, week=week.isoformat()),
+                        week, measure)
+                )  # fmt: skip
+            base += value
+    ticks = [(_y(v, top), str(v)) for v in sorted({0, top // 2, top})]
+    return Chart(bars=bars, lines={}, ticks=ticks, weeks=_week_labels(weeks))
+
+
+def share_lines(weeks: list[date], series: dict[str, list[float | None]]) -> Chart:
+    """Lines of shares (0–1) per week, one per series; weeks without a value are skipped."""
+    lines = {}
+    for name, values in series.items():
+        points = []
+        for i, value in enumerate(values):
+            if value is not None:
+                x, step = _slot(i, len(weeks))
+                points.append(Point(x + step / 2, _y(value, 1.0), f"{value:.0%}"))
+        lines[name] = points
+    ticks = [(_y(v, 1.0), f"{v:.0%}") for v in (0.0, 0.5, 1.0)]
+    return Chart(bars=[], lines=lines, ticks=ticks, weeks=_week_labels(weeks))
+
+
+def polyline(points: list[Point]) -> str:
+    return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in points)

@@ -1,0 +1,171 @@
+"""The metrics page's precomputed figures: one `TicketMetrics` row per ticket.
+
+A ticket's figures come from six tables (the ticket, its replies, the outcomes of its AI
+decisions, ratings, follow-ups and takeovers). Computing them for every page view would make
+the page grow with the desk; instead the sweep (a periodic task, every minute) recomputes the
+rows of tickets that changed since it last ran (`Ticket.updated_at`, indexed) and of those
+marked stale by a judgement that does not touch the ticket row (`metrics_mark_stale`). Rows are
+computed a batch at a time with a constant number of grouped queries per batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from feedback.models import FeedbackEvent, Outcome, Rating, TicketMetrics
+from supportdesk.models import Message, Ticket
+
+BATCH = 500
+# One sweep refreshes at most this many tickets; the next run goes on from where it stopped.
+SWEEP_LIMIT = 20_000
+# A ticket saved just before the last sweep may commit just after it: look back this far.
+OVERLAP = timedelta(minutes=5)
+
+_FIELDS = [f.name for f in TicketMetrics._meta.get_fields() if f.concrete and f.name != "ticket"]
+
+
+@transaction.atomic
+def ticket_metrics_refresh(*, ticket_ids: list[int]) -> int:
+    """Compute the figures of up to BATCH tickets again and store them. Returns how many."""
+    ids = list(ticket_ids)[:BATCH]
+    tickets = list(
+        Ticket.objects.filter(pk__in=ids).values(
+            "pk", "created_at", "category__slug", "language", "channel", "assignee_id",
+            "status", "solved_at", "first_response_due_at", "sla_state", "updated_at",
+        )
+    )  # fmt: skip
+    if not tickets:
+        return 0
+    replies = {
+        row["ticket_id"]: row
+        for row in Message.objects.filter(ticket_id__in=ids, direction=Message.Direction.OUTBOUND)
+        .exclude(delivery_status=Message.Delivery.FAILED)
+        .order_by()
+        .values("ticket_id")
+        .annotate(
+            first=Min("created_at"),
+            auto=Count("pk", filter=Q(automatic=True)),
+            human=Count("pk", filter=Q(automatic=False)),
+        )
+    }
+    outcomes: dict[int, list[dict]] = defaultdict(list)
+    for row in Outcome.objects.filter(ticket_id__in=ids).values(
+        "ticket_id", "decision", "verdict", "edit_distance", "reason", "changed", "kb_gap"
+    ):
+        outcomes[row["ticket_id"]].append(row)
+    ratings: dict[int, str] = {}
+    for ticket_id, score in (
+        Rating.objects.filter(ticket_id__in=ids)
+        .order_by("created_at", "pk")
+        .values_list("ticket_id", "score")
+    ):
+        ratings[ticket_id] = score  # the latest stands
+    estimated = _estimates(ids)
+    events: dict[tuple[int, str], int] = {
+        (row["ticket_id"], row["kind"]): row["n"]
+        for row in FeedbackEvent.objects.filter(
+            ticket_id__in=ids,
+            kind__in=(FeedbackEvent.Kind.FOLLOW_UP, FeedbackEvent.Kind.TAKEOVER),
+        )
+        .order_by()
+        .values("ticket_id", "kind")
+        .annotate(n=Count("pk"))
+    }
+    now = timezone.now()
+    rows = [
+        _figures(t, replies.get(t["pk"]), outcomes[t["pk"]], ratings, estimated, events, now)
+        for t in tickets
+    ]
+    TicketMetrics.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["ticket"], update_fields=_FIELDS
+    )
+    return len(rows)
+
+
+def _estimates(ids: list[int]) -> dict[int, str]:
+    """Estimated satisfaction per ticket, where the desk has estimated it."""
+    model = _estimate_model()
+    if model is None:
+        return {}
+    return dict(model.objects.filter(ticket_id__in=ids).values_list("ticket_id", "score"))
+
+
+def _estimate_model():
+    from feedback import models
+
+    return getattr(models, "SatisfactionEstimate", None)
+
+
+def _seconds(start, end) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start).total_seconds()))
+
+
+def _figures(ticket, replies, outcomes, ratings, estimated, events, now) -> TicketMetrics:
+    pk = ticket["pk"]
+    drafts = [o for o in outcomes if o["decision"] in ("draft", "auto_send")]
+    verdicts = [o["verdict"] for o in drafts]
+    edited = [o["edit_distance"] or 0 for o in drafts if o["verdict"] == "edited"]
+    triage = [o for o in outcomes if o["decision"] == "triage" and o["verdict"] != "pending"]
+    changed = {label for o in triage if o["verdict"] == "overridden" for label in o["changed"]}
+    auto = replies["auto"] if replies else 0
+    human = replies["human"] if replies else 0
+    takeovers = events.get((pk, FeedbackEvent.Kind.TAKEOVER), 0)
+    solved = ticket["status"] == Ticket.Status.SOLVED
+    return TicketMetrics(
+        ticket_id=pk,
+        created_at=ticket["created_at"],
+        category=ticket["category__slug"] or "",
+        language=ticket["language"] or "",
+        channel=ticket["channel"],
+        agent_id=ticket["assignee_id"],
+        replied=bool(replies),
+        automated=auto > 0 and human == 0 and not takeovers,
+        drafts_accepted=verdicts.count("accepted"),
+        drafts_edited=verdicts.count("edited"),
+        drafts_rejected=verdicts.count("rejected") + verdicts.count("overridden"),
+        auto_sent=sum(1 for o in drafts if o["decision"] == "auto_send"),
+        edit_distance=sum(edited) if edited else None,
+        edit_reasons=sorted({o["reason"] for o in drafts if o["reason"]}),
+        first_response_seconds=_seconds(
+            ticket["created_at"], replies["first"] if replies else None
+        ),
+        resolution_seconds=_seconds(ticket["created_at"], ticket["solved_at"]) if solved else None,
+        solved=solved,
+        sla_applies=ticket["first_response_due_at"] is not None,
+        sla_breached=ticket["sla_state"] == "breached",
+        triage_judged=bool(triage),
+        category_kept=bool(triage) and "category" not in changed,
+        emotion_kept=bool(triage) and "emotion" not in changed,
+        csat=ratings.get(pk, ""),
+        csat_estimated=estimated.get(pk, "") if solved else "",
+        follow_ups=events.get((pk, FeedbackEvent.Kind.FOLLOW_UP), 0),
+        takeovers=takeovers,
+        faq_gap=any(o["kb_gap"] for o in drafts),
+        ticket_updated_at=ticket["updated_at"],
+        stale=False,
+        refreshed_at=now,
+    )
+
+
+def metrics_sweep(*, limit: int = SWEEP_LIMIT) -> int:
+    """Refresh the figures of tickets changed since the last sweep, and of stale rows, oldest
+    change first, at most `limit`. Returns how many rows were refreshed."""
+    done = 0
+    mark = TicketMetrics.objects.aggregate(mark=Max("ticket_updated_at"))["mark"]
+    changed = Ticket.objects.order_by("updated_at", "pk")
+    if mark is not None:
+        changed = changed.filter(updated_at__gte=mark - OVERLAP)
+    ids = list(changed.values_list("pk", flat=True)[:limit])
+    stale = TicketMetrics.objects.filter(stale=True).values_list("ticket_id", flat=True)
+    seen = set(ids)
+    ids += [pk for pk in stale[: max(0, limit - len(ids))] if pk not in seen]
+    for start in range(0, len(ids), BATCH):
+        done += ticket_metrics_refresh(ticket_ids=ids[start : start + BATCH])
+    return done

@@ -1,0 +1,331 @@
+"""Reads of the metrics page: figures over a period, by week and by dimension, from the
+precomputed `TicketMetrics` rows (feedback.metrics), and the tickets behind each figure.
+
+Every page view is a constant number of grouped queries over the period's rows, served by the
+(created_at) index; medians are the database's (feedback.aggregates.Median)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from feedback.aggregates import Median
+from feedback.models import TicketMetrics
+from supportdesk.models import Category, Ticket
+
+DIMENSIONS = {
+    "category": _("Category"),
+    "language": _("Language"),
+    "channel": _("Channel"),
+    "agent": _("Agent"),
+}
+PERIODS = (4, 12, 26, 52)  # weeks
+DEFAULT_WEEKS = 12
+
+# The tickets behind each clickable figure.
+MEASURES: dict[str, tuple] = {
+    "tickets": (_("Tickets"), Q()),
+    "replied": (_("Answered"), Q(replied=True)),
+    "automated": (_("Answered automatically"), Q(automated=True)),
+    "accepted": (_("Draft sent as written"), Q(drafts_accepted__gt=0)),
+    "edited": (_("Draft edited, then sent"), Q(drafts_edited__gt=0)),
+    "rejected": (_("Draft rejected"), Q(drafts_rejected__gt=0)),
+    "csat_good": (_("Rated good"), Q(csat="good")),
+    "csat_okay": (_("Rated okay"), Q(csat="okay")),
+    "csat_bad": (_("Rated not good"), Q(csat="bad")),
+    "estimated_good": (_("Estimated good"), Q(csat_estimated="good")),
+    "estimated_bad": (_("Estimated not good"), Q(csat_estimated="bad")),
+    "solved": (_("Solved"), Q(solved=True)),
+    "sla_breached": (_("SLA breached"), Q(sla_applies=True, sla_breached=True)),
+    "triage_corrected": (
+        _("Triage corrected"),
+        Q(triage_judged=True) & (Q(category_kept=False) | Q(emotion_kept=False)),
+    ),
+    "follow_ups": (_("Customer wrote again"), Q(follow_ups__gt=0)),
+    "takeovers": (_("Taken over from an automatic reply"), Q(takeovers__gt=0)),
+    "faq_gaps": (_("No good answer in the knowledge base"), Q(faq_gap=True)),
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One group's figures (the whole period, one week, or one dimension value)."""
+
+    tickets: int = 0
+    replied: int = 0
+    automated: int = 0
+    accepted: int = 0
+    edited: int = 0
+    rejected: int = 0
+    edit_median: float | None = None
+    first_response_median: float | None = None
+    resolution_median: float | None = None
+    solved: int = 0
+    sla_applies: int = 0
+    sla_breached: int = 0
+    csat_good: int = 0
+    csat_okay: int = 0
+    csat_bad: int = 0
+    estimated_good: int = 0
+    estimated_okay: int = 0
+    estimated_bad: int = 0
+    both_rated: int = 0
+    agreeing: int = 0
+    triage_judged: int = 0
+    category_kept: int = 0
+    emotion_kept: int = 0
+    triage_corrected: int = 0
+    follow_ups: int = 0
+    takeovers: int = 0
+    faq_gaps: int = 0
+
+    @staticmethod
+    def share(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.edited + self.rejected
+
+    @property
+    def automation_rate(self) -> float | None:
+        return self.share(self.automated, self.replied)
+
+    @property
+    def accepted_rate(self) -> float | None:
+        return self.share(self.accepted, self.decided)
+
+    @property
+    def edited_rate(self) -> float | None:
+        return self.share(self.edited, self.decided)
+
+    @property
+    def rejected_rate(self) -> float | None:
+        return self.share(self.rejected, self.decided)
+
+    @property
+    def rated(self) -> int:
+        return self.csat_good + self.csat_okay + self.csat_bad
+
+    @property
+    def csat(self) -> float | None:
+        """Surveyed CSAT: the share of ratings that were good."""
+        return self.share(self.csat_good, self.rated)
+
+    @property
+    def estimated(self) -> int:
+        return self.estimated_good + self.estimated_okay + self.estimated_bad
+
+    @property
+    def csat_estimated(self) -> float | None:
+        return self.share(self.estimated_good, self.estimated)
+
+    @property
+    def agreement(self) -> float | None:
+        """How often the estimate matched the customer's own rating, where there were both."""
+        return self.share(self.agreeing, self.both_rated)
+
+    @property
+    def sla_attainment(self) -> float | None:
+        return self.share(self.sla_applies - self.sla_breached, self.sla_applies)
+
+    @property
+    def category_accuracy(self) -> float | None:
+        return self.share(self.category_kept, self.triage_judged)
+
+    @property
+    def emotion_accuracy(self) -> float | None:
+        return self.share(self.emotion_kept, self.triage_judged)
+
+
+def _aggregates() -> dict:
+    def count(condition: Q) -> Count:
+        return Count("pk", filter=condition)
+
+    rated = ~Q(csat="") & ~Q(csat_estimated="")
+    return {
+        "tickets": Count("pk"),
+        "replied": count(Q(replied=True)),
+        "automated": count(Q(automated=True)),
+        "accepted": Sum("drafts_accepted"),
+        "edited": Sum("drafts_edited"),
+        "rejected": Sum("drafts_rejected"),
+        "edit_median": Median("edit_distance"),
+        "first_response_median": Median("first_response_seconds"),
+        "resolution_median": Median("resolution_seconds"),
+        "solved": count(Q(solved=True)),
+        "sla_applies": count(Q(sla_applies=True)),
+        "sla_breached": count(Q(sla_applies=True, sla_breached=True)),
+        "csat_good": count(Q(csat="good")),
+        "csat_okay": count(Q(csat="okay")),
+        "csat_bad": count(Q(csat="bad")),
+        "estimated_good": count(Q(csat_estimated="good")),
+        "estimated_okay": count(Q(csat_estimated="okay")),
+        "estimated_bad": count(Q(csat_estimated="bad")),
+        "both_rated": count(rated),
+        "agreeing": count(rated & Q(csat=F("csat_estimated"))),
+        "triage_judged": count(Q(triage_judged=True)),
+        "category_kept": count(Q(category_kept=True)),
+        "emotion_kept": count(Q(emotion_kept=True)),
+        "triage_corrected": count(MEASURES["triage_corrected"][1]),
+        "follow_ups": Sum("follow_ups"),
+        "takeovers": Sum("takeovers"),
+        "faq_gaps": count(Q(faq_gap=True)),
+    }
+
+
+def _figures(row: dict) -> Figures:
+    names = Figures.__dataclass_fields__
+    return Figures(**{k: (v or 0) if k in names and "median" not in k else v
+                      for k, v in row.items() if k in names})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the page is narrowed to: the last `weeks` weeks and any dimension values."""
+
+    weeks: int = DEFAULT_WEEKS
+    category: str = ""
+    language: str = ""
+    channel: str = ""
+    agent: int | None = None
+    week: date | None = None  # one week only (a click on a chart's bar)
+
+    def since(self, now: datetime) -> datetime:
+        """The start of the first week shown: Monday 00:00 in the desk's time zone."""
+        today = timezone.localtime(now).date()
+        monday = today - timedelta(days=today.weekday()) - timedelta(weeks=self.weeks - 1)
+        return timezone.make_aware(datetime.combine(monday, datetime.min.time()))
+
+    def as_params(self) -> dict[str, str]:
+        params = {"weeks": str(self.weeks)}
+        for name in ("category", "language", "channel"):
+            if getattr(self, name):
+                params[name] = getattr(self, name)
+        if self.agent is not None:
+            params["agent"] = str(self.agent)
+        if self.week is not None:
+            params["week"] = self.week.isoformat()
+        return params
+
+
+def metrics_rows(filters: Filters, *, now: datetime | None = None) -> QuerySet[TicketMetrics]:
+    """The precomputed rows of the tickets created in the period, narrowed by `filters`."""
+    rows = TicketMetrics.objects.filter(created_at__gte=filters.since(now or timezone.now()))
+    if filters.week is not None:
+        start = timezone.make_aware(datetime.combine(filters.week, datetime.min.time()))
+        rows = rows.filter(created_at__gte=start, created_at__lt=start + timedelta(weeks=1))
+    for name in ("category", "language", "channel"):
+        value = getattr(filters, name)
+        if value:
+            rows = rows.filter(**{name: "" if value == "-" else value})
+    if filters.agent is not None:
+        rows = rows.filter(agent_id=filters.agent or None)
+    return rows
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str  # the filter value that narrows the page to this group ("-" for none)
+    label: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Report:
+    filters: Filters
+    since: datetime
+    total: Figures
+    weeks: list[tuple[date, Figures]]
+    by: dict[str, list[Group]] = field(default_factory=dict)
+    as_of: datetime | None = None
+
+
+def metrics_report(filters: Filters, *, now: datetime | None = None) -> Report:
+    """The page's figures: the period's total, each week's, and each dimension's groups.
+    Six grouped queries and two name lookups, whatever the number of tickets."""
+    now = now or timezone.now()
+    rows = metrics_rows(filters, now=now)
+    aggregates = _aggregates()
+    total = _figures(rows.aggregate(**aggregates))
+    weekly = (
+        rows.annotate(week=TruncWeek("created_at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values("week")
+        .annotate(**aggregates)
+        .order_by("week")
+    )
+    by_week = {
+        (row["week"].date() if isinstance(row["week"], datetime) else row["week"]): _figures(row)
+        for row in weekly
+    }
+    start = filters.since(now).date()
+    weeks = [
+        (start + timedelta(weeks=i), by_week.get(start + timedelta(weeks=i), Figures()))
+        for i in range(filters.weeks)
+    ]
+    by = {}
+    for name in DIMENSIONS:
+        column = "agent_id" if name == "agent" else name
+        grouped = (
+            rows.order_by().values(column).annotate(**aggregates).order_by("-tickets", column)[:50]
+        )
+        by[name] = [
+            Group(
+                key="-" if row[column] in ("", None) else str(row[column]),
+                label=str(row[column] or ""),
+                figures=_figures(row),
+            )
+            for row in grouped
+        ]
+    _name_groups(by)
+    as_of = (
+        TicketMetrics.objects.order_by("-refreshed_at")
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
+    return Report(filters=filters, since=filters.since(now), total=total, weeks=weeks, by=by,
+                  as_of=as_of)  # fmt: skip
+
+
+def _name_groups(by: dict[str, list[Group]]) -> None:
+    """Readable names for the groups: category names, agent usernames, channel names."""
+    slugs = [g.key for g in by["category"] if g.key != "-"]
+    names = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    agent_ids = [int(g.key) for g in by["agent"] if g.key != "-"]
+    users = dict(get_user_model().objects.filter(pk__in=agent_ids).values_list("pk", "username"))
+    channels = dict(Ticket.Channel.choices)
+    none = {
+        "category": _("No category"),
+        "language": _("Unknown"),
+        "channel": _("Unknown"),
+        "agent": _("No agent (automatic or unassigned)"),
+    }
+    label_of = {
+        "category": lambda key: names.get(key, key),
+        "language": lambda key: key,
+        "channel": lambda key: str(channels.get(key, key)),
+        "agent": lambda key: users.get(int(key), key),
+    }
+    for name, groups in by.items():
+        by[name] = [
+            Group(g.key, str(none[name]) if g.key == "-" else label_of[name](g.key), g.figures)
+            for g in groups
+        ]
+
+
+def metrics_tickets(filters: Filters, *, measure: str, now: datetime | None = None):
+    """The tickets behind one figure, newest first, with what the list shows of each."""
+    label, condition = MEASURES[measure]
+    return (
+        metrics_rows(filters, now=now)
+        .filter(condition)
+        .select_related("ticket__customer", "agent")
+        .order_by("-created_at", "-ticket_id")
+    )
