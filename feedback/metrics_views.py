@@ -202,5 +202,3 @@ def metrics_update(request: HttpRequest) -> HttpResponse:
     if not target.startswith(reverse("metrics")):
         target = reverse("metrics")
     return redirect(target)
-
-

@@ -149,7 +149,7 @@ def _aggregates() -> dict:
         return Count("pk", filter=condition)
 
     rated = ~Q(csat="") & ~Q(csat_estimated="")
-    return {
+    figures = {
         "tickets": Count("pk"),
         "replied": count(Q(replied=True)),
         "automated": count(Q(automated=True)),
@@ -178,12 +178,13 @@ def _aggregates() -> dict:
         "takeovers": Sum("takeovers"),
         "faq_gaps": count(Q(faq_gap=True)),
     }
+    # Aliases apart from the columns they count ("csat" is both).
+    return {f"m_{name}": aggregate for name, aggregate in figures.items()}
 
 
 def _figures(row: dict) -> Figures:
-    names = Figures.__dataclass_fields__
-    return Figures(**{k: (v or 0) if k in names and "median" not in k else v
-                      for k, v in row.items() if k in names})  # fmt: skip
+    values = {k[2:]: v for k, v in row.items() if k.startswith("m_")}
+    return Figures(**{k: v if "median" in k else (v or 0) for k, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,10 @@ def metrics_report(filters: Filters, *, now: datetime | None = None) -> Report:
     for name in DIMENSIONS:
         column = "agent_id" if name == "agent" else name
         grouped = (
-            rows.order_by().values(column).annotate(**aggregates).order_by("-tickets", column)[:50]
+            rows.order_by()
+            .values(column)
+            .annotate(**aggregates)
+            .order_by("-m_tickets", column)[:50]
         )
         by[name] = [
             Group(

@@ -21,6 +21,7 @@ TASKS = (
     "triage.tasks.escalation_notify",
     "triage.tasks.assign_waiting",
     "supportdesk.tasks.attachment_sweep",
+    "feedback.tasks.metrics_sweep",
 )
 
 
@@ -48,6 +49,9 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
         PeriodicTask(name="sla_check", task="triage.tasks.sla_check", minutes=1),
         PeriodicTask(name="assign_waiting", task="triage.tasks.assign_waiting", minutes=1),
         PeriodicTask(name="answers_refresh", task="triage.tasks.answers_refresh", minutes=5),
+        PeriodicTask(
+            name="metrics_sweep", task="feedback.tasks.metrics_sweep", minutes=1, expires=True
+        ),
         PeriodicTask(
             name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
         ),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from feedback import metrics_views
 from feedback import views as feedback_views
 from supportdesk import api, openapi
 from supportdesk.inbox import reply_views, triage_views, views
@@ -51,6 +52,10 @@ urlpatterns = [
     path("contact/", intake_views.contact, name="contact"),
     path("contact/thanks/", intake_views.contact_thanks, name="contact-thanks"),
     # Customers rate a reply from the links in its e-mail (signed tokens, no login).
+    path("metrics/", metrics_views.metrics, name="metrics"),
+    path("metrics/tickets/", metrics_views.metrics_ticket_list, name="metrics-tickets"),
+    path("metrics/download.csv", metrics_views.metrics_csv, name="metrics-csv"),
+    path("metrics/update/", metrics_views.metrics_update, name="metrics-update"),
     path("rate/<str:token>/", feedback_views.rating, name="rating"),
     path("rate/<str:token>/comment/", feedback_views.rating_comment, name="rating-comment"),
     path("api/v1/tickets", api.tickets, name="api-tickets"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 from supportdesk import words
 from supportdesk.confidence import confidence_word as _confidence_word
@@ -49,3 +50,32 @@ def reason(text: str) -> str:
 def route_word(action: str) -> str:
     """A route's code ("supervisor") as people read it ("Supervisor alert")."""
     return str(dict(RouteAction.choices).get(action, action))
+
+
+@register.filter
+def share(value: float | None) -> str:
+    """A share as a whole percentage in the reader's language, "—" when there is none."""
+    if value is None:
+        return "—"
+    return _("%(percent)s %%") % {"percent": round(value * 100)}
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """A span of time as people say it: "45 min", "3 h 20 min", "2 d 4 h"; "—" for none."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _("%(minutes)s min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    days, hours = divmod(hours, 24)
+    return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    """`mapping[key]`, for keys a template holds in a variable."""
+    return mapping.get(key)

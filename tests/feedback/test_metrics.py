@@ -1,0 +1,190 @@
+"""The metrics page: what supervisors read about the AI's work, computed from the precomputed
+per-ticket figures, each figure linking to its tickets; the CSV carries the same figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from feedback.metrics import metrics_sweep
+from feedback.models import TicketMetrics
+from feedback.reports import Filters, metrics_report
+from feedback.services import rating_record
+from replies.services import draft_create, draft_send
+from supportdesk.models import Message, Ticket
+from supportdesk.services import ticket_solve
+from tests.factories import MessageFactory, TicketFactory
+from triage.services import triage_correct, triage_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(demo_kb, stub_triage, agent):
+    """Three tickets this week: one draft approved, one edited for tone, one not answered."""
+    stub_triage(category="delivery", category_confidence=0.93, emotion="neutral", urgency="low")
+
+    def ticket(subject: str, body: str, language: str = "en") -> tuple[Ticket, object]:
+        t = TicketFactory(subject=subject, status=Ticket.Status.NEW, language=language)
+        m = MessageFactory(ticket=t, body_text=body)
+        triage_message(message_id=m.pk)
+        return t, draft_create(message_id=m.pk)
+
+    approved, d1 = ticket("Where is my parcel?", "How can I track my parcel?")
+    edited, d2 = ticket("Tracking", "Where do I find the tracking number?")
+    waiting, _ = ticket("Parcel", "My parcel did not arrive.")
+    draft_send(draft_id=d1.pk, actor=agent)
+    sent = draft_send(draft_id=d2.pk, actor=agent, text=d2.text + "\nWarm regards!", reason="tone")
+    ticket_solve(ticket_id=approved.pk)
+    triage_correct(
+        ticket_id=edited.pk, actor=agent, category="delivery", emotion="anxious", urgency="low"
+    )
+    rating_record(message_id=sent.pk, score="bad")
+    metrics_sweep()
+    return {"approved": approved, "edited": edited, "waiting": waiting}
+
+
+def test_the_report_counts_what_people_did_with_the_ai(desk):
+    f = metrics_report(Filters()).total
+
+    assert (f.tickets, f.replied, f.automated) == (3, 2, 0)
+    assert (f.accepted, f.edited, f.rejected) == (1, 1, 0)
+    assert f.accepted_rate == 0.5
+    assert f.edit_median == len("\nWarm regards!")
+    assert (f.csat_bad, f.rated, f.csat) == (1, 1, 0.0)
+    assert (f.triage_judged, f.category_kept, f.emotion_kept) == (2, 2, 1)
+    assert f.emotion_accuracy == 0.5
+    assert f.solved == 1 and f.resolution_median is not None
+    assert f.first_response_median is not None
+
+
+def test_figures_follow_later_judgements_after_the_sweep(desk, agent):
+    ticket = desk["waiting"]
+    row = TicketMetrics.objects.get(ticket=ticket)
+    assert not row.replied
+
+    from replies.models import Draft
+
+    draft = Draft.objects.get(ticket=ticket, status="proposed")
+    draft_send(draft_id=draft.pk, actor=agent)
+    metrics_sweep()
+
+    row.refresh_from_db()
+    assert row.replied and row.drafts_accepted == 1
+    assert metrics_report(Filters()).total.accepted == 2
+
+
+def test_a_rating_marks_the_figures_stale_and_the_sweep_picks_them_up(desk):
+    ticket = desk["approved"]
+    reply = Message.objects.get(ticket=ticket, direction="out")
+
+    rating_record(message_id=reply.pk, score="good")
+    assert TicketMetrics.objects.get(ticket=ticket).stale
+
+    metrics_sweep()
+    row = TicketMetrics.objects.get(ticket=ticket)
+    assert (row.stale, row.csat) == (False, "good")
+
+
+def test_tickets_outside_the_period_or_the_filter_are_left_out(desk):
+    old = desk["waiting"]
+    TicketMetrics.objects.filter(ticket=old).update(created_at=timezone.now() - timedelta(weeks=20))
+
+    assert metrics_report(Filters(weeks=12)).total.tickets == 2
+    assert metrics_report(Filters(weeks=26)).total.tickets == 3
+    assert metrics_report(Filters(language="ja")).total.tickets == 0
+
+
+def test_the_report_breaks_figures_down_by_week_and_dimension(desk, agent):
+    report = metrics_report(Filters(weeks=4))
+
+    assert len(report.weeks) == 4
+    assert sum(f.tickets for _week, f in report.weeks) == 3
+    assert report.weeks[-1][1].tickets == 3  # all this week
+    categories = {g.key: g for g in report.by["category"]}
+    assert categories["delivery"].figures.tickets == 3
+    assert categories["delivery"].label != "delivery"  # the category's name, not its slug
+    agents = {g.label: g.figures.tickets for g in report.by["agent"]}
+    assert agents[agent.username] == 2
+
+
+def test_the_page_shows_the_figures_and_links_each_to_its_tickets(desk, supervisor_client):
+    html = supervisor_client.get("/metrics/").content.decode()
+
+    assert "Automation rate" in html
+    assert "50 %" in html  # half the decided drafts were sent as written
+    assert "measure=edited" in html
+    listing = supervisor_client.get("/metrics/tickets/?weeks=12&measure=edited")
+    body = listing.content.decode()
+    assert listing.status_code == 200
+    assert desk["edited"].subject in body
+    assert desk["approved"].subject not in body
+    assert "tone" in body  # the edit's reason
+
+
+def test_a_chart_bar_opens_the_tickets_of_its_week(desk, supervisor_client):
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    html = supervisor_client.get(
+        f"/metrics/tickets/?weeks=4&week={monday.isoformat()}&measure=tickets"
+    ).content.decode()
+
+    assert "3 tickets" in html
+
+
+def test_agents_cannot_open_the_metrics(agent_client, desk):
+    assert agent_client.get("/metrics/").status_code == 403
+    assert agent_client.get("/metrics/download.csv").status_code == 403
+
+
+def test_an_unknown_figure_is_a_clear_404(supervisor_client, desk):
+    response = supervisor_client.get("/metrics/tickets/?measure=nonsense")
+    assert response.status_code == 404
+
+
+def test_the_csv_holds_the_period_each_week_and_each_group(desk, supervisor_client):
+    response = supervisor_client.get("/metrics/download.csv?weeks=4")
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    period = rows[0]
+    assert (period["group"], period["tickets"], period["acceptance_rate"]) == (
+        "period", "3", "0.5000",
+    )  # fmt: skip
+    assert sum(1 for r in rows if r["group"] == "week") == 4
+    delivery = next(r for r in rows if r["group"] == "category" and r["key"] == "delivery")
+    assert delivery["drafts_edited"] == "1" and delivery["rated_bad"] == "1"
+
+
+def test_update_now_refreshes_the_figures(desk, supervisor_client, agent):
+    from replies.models import Draft
+
+    draft = Draft.objects.get(ticket=desk["waiting"], status="proposed")
+    draft_send(draft_id=draft.pk, actor=agent)
+
+    response = supervisor_client.post("/metrics/update/", {"next": "/metrics/?weeks=4"})
+
+    assert response.status_code == 302 and response["Location"] == "/metrics/?weeks=4"
+    assert metrics_report(Filters()).total.accepted == 2
+
+
+def test_the_page_makes_the_same_queries_for_three_tickets_or_thirty(
+    desk, supervisor_client, stub_triage
+):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert supervisor_client.get("/metrics/?by=agent").status_code == 200
+        return len(queries)
+
+    few = count()
+    for i in range(27):
+        t = TicketFactory(subject=f"Question {i}", status=Ticket.Status.NEW, language="es")
+        triage_message(message_id=MessageFactory(ticket=t, body_text="¿Dónde está?").pk)
+    metrics_sweep()
+
+    assert count() == few
