@@ -25,6 +25,12 @@ def tone_profiles() -> dict[str, ToneProfile]:
     }
 
 
+def tone_profile_ids(*, locales: list[str]) -> dict[str, int]:
+    """The stored tone profile rows of these locales, by locale (one query on the unique
+    locale column); a locale without one has only the built-in profile."""
+    return dict(ToneProfileSetting.objects.filter(locale__in=locales).values_list("locale", "pk"))
+
+
 def brand_voice() -> Voice:
     row = BrandVoice.objects.order_by("pk").first()
     if row is None:

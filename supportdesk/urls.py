@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from feedback import metrics_views
 from feedback import views as feedback_views
 from supportdesk import api, openapi
-from supportdesk.inbox import reply_views, triage_views, views
+from supportdesk.inbox import reply_views, suggestion_views, triage_views, views
 from supportdesk.intake import inbound
 from supportdesk.intake import views as intake_views
 
@@ -47,6 +47,7 @@ urlpatterns = [
     path("tickets/<int:pk>/allow-sending/", reply_views.allow_sending, name="allow-sending"),
     path("supervisor/", triage_views.supervisor, name="supervisor"),
     path("supervisor/rules/", triage_views.routing_rules, name="routing-rules"),
+    path("suggestions/", suggestion_views.suggestions, name="suggestions"),
     path("escalations/<int:pk>/acknowledge/", triage_views.acknowledge, name="escalation-ack"),
     path("escalations/bulk/", triage_views.escalations_bulk, name="escalations-bulk"),
     path("contact/", intake_views.contact, name="contact"),

@@ -312,7 +312,11 @@ class RoutingDecision(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["ticket", "-created_at"], name="routing_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at"], name="routing_ticket"),
+            # Reports and suggestions read the decisions of a recent window, newest first.
+            models.Index(fields=["-created_at"], name="routing_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} for ticket {self.ticket_id}"

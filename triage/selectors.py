@@ -11,8 +11,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from feedback.models import FeedbackEvent
+from feedback.suggestions import (
+    EVIDENCE_SHOWN,
+    OVERRIDE_TARGET,
+    THRESHOLD,
+    WINDOW_DAYS,
+    Evidence,
+    Observation,
+    Suggestion,
+    ThresholdMove,
+    suggest_threshold,
+    window_start,
+)
 from supportdesk.hours import HOLIDAYS_BACK, Hours, schedule_hours
 from supportdesk.models import BusinessHours, Holiday, Team, Ticket
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR
@@ -22,8 +35,10 @@ from triage.models import (
     AgentSession,
     Escalation,
     ModelVersion,
+    RouteAction,
     RoutingDecision,
     RoutingRule,
+    RoutingSettings,
     SlaPolicy,
 )
 from triage.routing import Rule, rule_summary, seed_rules
@@ -258,3 +273,243 @@ def rule_override_report(*, days: int = REPORT_DAYS) -> list[RuleOverrides]:
         for rule_id, n in decided.items()
     ]
     return sorted(report, key=lambda r: (-r.rate, -r.decisions, r.name))
+
+
+# The newest routed tickets a threshold suggestion reads: bounded at any volume.
+THRESHOLD_SAMPLE = 2000
+# What people did to a routed ticket's draft or route that says the automation was wrong.
+_OVERRIDING = (
+    FeedbackEvent.Kind.DRAFT_EDITED,
+    FeedbackEvent.Kind.ESCALATED,
+    FeedbackEvent.Kind.REROUTED,
+)
+_AFTER_AUTO_SEND = (FeedbackEvent.Kind.TAKEOVER, FeedbackEvent.Kind.FOLLOW_UP)
+_VERDICTS = (FeedbackEvent.Kind.DRAFT_APPROVED, *_OVERRIDING, *_AFTER_AUTO_SEND)
+_LOW_CONFIDENCE_CONDITION = "Low category confidence"
+
+
+def _person_verdict(events: list[dict]) -> tuple[bool, dict] | None:
+    """Overridden or not, and the event that says so, from a person's decisions on a held
+    draft: the first override wins over an approval; nothing decided yet: None."""
+    for row in events:
+        if row["kind"] in _OVERRIDING:
+            return True, row
+    for row in events:
+        if row["kind"] == FeedbackEvent.Kind.DRAFT_APPROVED:
+            return False, row
+    return None
+
+
+def _observation(row: dict, *, confidence: float, overridden: bool) -> Observation:
+    return Observation(
+        confidence=confidence,
+        overridden=overridden,
+        evidence=Evidence(
+            event_id=row["pk"],
+            ticket_id=row["ticket_id"],
+            kind=row["kind"],
+            actor=row["actor__username"] or "",
+            created_at=row["created_at"],
+            reason=row["reason"],
+            diff=row["diff"],
+            confidence=confidence,
+        ),
+    )
+
+
+def _decided_by_confidence_alone(fired_rules: list, rule_id: int) -> bool:
+    for fired in fired_rules or ():
+        if isinstance(fired, dict) and fired.get("rule_id") == rule_id:
+            conditions = fired.get("conditions") or []
+            return bool(conditions) and all(
+                str(c).startswith(_LOW_CONFIDENCE_CONDITION) for c in conditions
+            )
+    return False
+
+
+def routing_threshold_suggestions(*, days: int = WINDOW_DAYS) -> list[Suggestion]:
+    """Suggestions to move the confidences that decide how much is automated, from what people
+    did with the tickets routed in the last `days` days:
+
+    - the auto-send minimums (category and draft confidence, in the routing settings): an
+      automatic reply a person took over or the customer followed up counts against them; a
+      draft held back by that minimum alone counts for lowering it when an agent approved it
+      as written;
+    - the confidence below which the first enabled rule that routes to a human sends tickets to
+      a person rather than to one-click approval: one-click drafts agents edited, escalated or
+      re-routed count for raising it; tickets that rule sent to a person for low confidence
+      alone, whose draft was approved as written, for lowering it.
+
+    Three queries (settings, rule, decisions) and one for their events, whatever the volume."""
+    since = window_start(days=days)
+    config = RoutingSettings.objects.order_by("pk").first() or RoutingSettings()
+    human_rule = (
+        RoutingRule.objects.filter(
+            enabled=True, action=RouteAction.HUMAN, confidence_below__isnull=False
+        )
+        .order_by("position", "id")
+        .first()
+    )
+    decisions = list(
+        RoutingDecision.objects.filter(
+            created_at__gte=since,
+            action__in=[RouteAction.AUTO_SEND, RouteAction.AUTO_REPLY, RouteAction.HUMAN],
+        )
+        .order_by("-created_at", "-pk")
+        .values(
+            "pk",
+            "ticket_id",
+            "action",
+            "rule_id",
+            "fired_rules",
+            "auto_send",
+            "triage__message_id",
+            "triage__category_confidence",
+        )[:THRESHOLD_SAMPLE]
+    )
+    on_draft: dict[int, list[dict]] = {}
+    on_route: dict[int, list[dict]] = {}
+    events = (
+        FeedbackEvent.objects.filter(
+            ticket_id__in={d["ticket_id"] for d in decisions},
+            kind__in=_VERDICTS,
+            created_at__gte=since,
+        )
+        .order_by("created_at", "pk")
+        .values(
+            "pk",
+            "kind",
+            "ticket_id",
+            "routing_id",
+            "draft__in_reply_to_id",
+            "draft__confidence",
+            "actor__username",
+            "created_at",
+            "reason",
+            "diff",
+        )
+    )
+    for row in events if decisions else ():
+        if row["draft__in_reply_to_id"] is not None:
+            on_draft.setdefault(row["draft__in_reply_to_id"], []).append(row)
+        if row["routing_id"] is not None:
+            on_route.setdefault(row["routing_id"], []).append(row)
+
+    category: list[Observation] = []
+    draft: list[Observation] = []
+    one_click: list[Observation] = []
+    for decision in decisions:
+        mine = on_draft.get(decision["triage__message_id"], []) + on_route.get(decision["pk"], [])
+        if not mine:
+            continue
+        confidence = decision["triage__category_confidence"]
+        draft_confidence = next(
+            (r["draft__confidence"] for r in mine if r["draft__confidence"] is not None), None
+        )
+        verdict = decision["auto_send"] or {}
+        held_by_one = len(verdict.get("blocked_by") or []) == 1
+        if decision["action"] == RouteAction.AUTO_SEND and verdict.get("allowed"):
+            after = [r for r in mine if r["kind"] in _AFTER_AUTO_SEND]
+            row = after[0] if after else mine[0]
+            for into, value in ((category, confidence), (draft, draft_confidence)):
+                if value is not None:
+                    into.append(_observation(row, confidence=value, overridden=bool(after)))
+        elif decision["action"] == RouteAction.AUTO_SEND and held_by_one:
+            judged = _person_verdict(mine)
+            if judged is None:
+                continue
+            overridden, row = judged
+            if confidence < config.auto_send_min_category_confidence:
+                category.append(_observation(row, confidence=confidence, overridden=overridden))
+            elif (
+                draft_confidence is not None
+                and draft_confidence < config.auto_send_min_draft_confidence
+            ):
+                draft.append(_observation(row, confidence=draft_confidence, overridden=overridden))
+        elif human_rule is not None and (
+            decision["action"] == RouteAction.AUTO_REPLY
+            or (
+                decision["rule_id"] == human_rule.pk
+                and _decided_by_confidence_alone(decision["fired_rules"], human_rule.pk)
+            )
+        ):
+            judged = _person_verdict(mine)
+            if judged is not None:
+                overridden, row = judged
+                one_click.append(_observation(row, confidence=confidence, overridden=overridden))
+
+    found = []
+    for observations, current, name, rule_id, over_words in (
+        (
+            category,
+            config.auto_send_min_category_confidence,
+            gettext("the auto-send category confidence"),
+            None,
+            gettext("taken over or followed up"),
+        ),
+        (
+            draft,
+            config.auto_send_min_draft_confidence,
+            gettext("the auto-send draft confidence"),
+            None,
+            gettext("taken over or followed up"),
+        ),
+        (
+            one_click,
+            human_rule.confidence_below if human_rule else None,
+            gettext("the confidence below which “%(rule)s” sends tickets to a person")
+            % {"rule": human_rule.name if human_rule else ""},
+            human_rule.pk if human_rule else None,
+            gettext("edited, escalated or re-routed"),
+        ),
+    ):
+        if current is None or not observations:
+            continue
+        move = suggest_threshold(observations, current=current)
+        if move is not None:
+            found.append(_threshold_suggestion(move, name, rule_id, over_words))
+    return found
+
+
+def _threshold_suggestion(
+    move: ThresholdMove, name: str, rule_id: int | None, over_words: str
+) -> Suggestion:
+    numbers = {
+        "name": name,
+        "current": f"{move.current:.2f}",
+        "suggested": f"{move.suggested:.2f}",
+        "n": move.band_overridden,
+        "approved": len(move.band) - move.band_overridden,
+        "m": len(move.band),
+        "kept": move.kept,
+        "kept_over": move.kept_overridden,
+        "over": over_words,
+        "target": f"{OVERRIDE_TARGET:.0%}",
+    }
+    if move.raise_:
+        title = gettext("Raise %(name)s from %(current)s to %(suggested)s") % numbers
+        proposal = gettext(
+            "%(n)s of %(m)s tickets between %(current)s and %(suggested)s were %(over)s; at "
+            "%(suggested)s and above, %(kept_over)s of %(kept)s were (target: at most "
+            "%(target)s)."
+        )
+        behind = [o for o in move.band if o.overridden]
+    else:
+        title = gettext("Lower %(name)s from %(current)s to %(suggested)s") % numbers
+        proposal = gettext(
+            "%(approved)s of %(m)s tickets between %(suggested)s and %(current)s had their "
+            "draft approved as written; at %(suggested)s and above, %(kept_over)s of %(kept)s "
+            "were %(over)s (target: at most %(target)s)."
+        )
+        behind = [o for o in move.band if not o.overridden]
+    behind.sort(key=lambda o: o.evidence.created_at, reverse=True)
+    return Suggestion(
+        kind=THRESHOLD,
+        title=title,
+        proposal=proposal % numbers,
+        count=len(behind),
+        evidence=tuple(o.evidence for o in behind[:EVIDENCE_SHOWN]),
+        rule_id=rule_id,
+        current=move.current,
+        suggested=move.suggested,
+    )
