@@ -10,14 +10,15 @@ computed a batch at a time with a constant number of grouped queries per batch.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
+from collections import Counter, defaultdict
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from feedback.models import FeedbackEvent, Outcome, Rating, TicketMetrics
+from feedback.histogram import bucket
+from feedback.models import FeedbackEvent, MetricsRollup, Outcome, Rating, TicketMetrics
 from supportdesk.models import Message, Ticket
 
 BATCH = 500
@@ -30,8 +31,9 @@ _FIELDS = [f.name for f in TicketMetrics._meta.get_fields() if f.concrete and f.
 
 
 @transaction.atomic
-def ticket_metrics_refresh(*, ticket_ids: list[int]) -> int:
-    """Compute the figures of up to BATCH tickets again and store them. Returns how many."""
+def ticket_metrics_refresh(*, ticket_ids: list[int]) -> set[date]:
+    """Compute the figures of up to BATCH tickets again and store them. Returns the weeks
+    they belong to, whose rollups are then out of date."""
     ids = list(ticket_ids)[:BATCH]
     tickets = list(
         Ticket.objects.filter(pk__in=ids).values(
@@ -40,7 +42,7 @@ def ticket_metrics_refresh(*, ticket_ids: list[int]) -> int:
         )
     )  # fmt: skip
     if not tickets:
-        return 0
+        return set()
     replies = {
         row["ticket_id"]: row
         for row in Message.objects.filter(ticket_id__in=ids, direction=Message.Direction.OUTBOUND)
@@ -84,7 +86,7 @@ def ticket_metrics_refresh(*, ticket_ids: list[int]) -> int:
     TicketMetrics.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["ticket"], update_fields=_FIELDS
     )
-    return len(rows)
+    return {row.week for row in rows}
 
 
 def _estimates(ids: list[int]) -> dict[int, str]:
@@ -99,6 +101,12 @@ def _estimate_model():
     from feedback import models
 
     return getattr(models, "SatisfactionEstimate", None)
+
+
+def week_of(moment) -> date:
+    """The Monday of `moment`'s week in the desk's time zone."""
+    day = timezone.localtime(moment).date()
+    return day - timedelta(days=day.weekday())
 
 
 def _seconds(start, end) -> int | None:
@@ -121,6 +129,7 @@ def _figures(ticket, replies, outcomes, ratings, estimated, events, now) -> Tick
     return TicketMetrics(
         ticket_id=pk,
         created_at=ticket["created_at"],
+        week=week_of(ticket["created_at"]),
         category=ticket["category__slug"] or "",
         language=ticket["language"] or "",
         channel=ticket["channel"],
@@ -156,8 +165,8 @@ def _figures(ticket, replies, outcomes, ratings, estimated, events, now) -> Tick
 
 def metrics_sweep(*, limit: int = SWEEP_LIMIT) -> int:
     """Refresh the figures of tickets changed since the last sweep, and of stale rows, oldest
-    change first, at most `limit`. Returns how many rows were refreshed."""
-    done = 0
+    change first, at most `limit`; then the rollups of the weeks they belong to. Returns how
+    many ticket rows were refreshed."""
     mark = TicketMetrics.objects.aggregate(mark=Max("ticket_updated_at"))["mark"]
     changed = Ticket.objects.order_by("updated_at", "pk")
     if mark is not None:
@@ -166,6 +175,103 @@ def metrics_sweep(*, limit: int = SWEEP_LIMIT) -> int:
     stale = TicketMetrics.objects.filter(stale=True).values_list("ticket_id", flat=True)
     seen = set(ids)
     ids += [pk for pk in stale[: max(0, limit - len(ids))] if pk not in seen]
+    weeks: set[date] = set()
     for start in range(0, len(ids), BATCH):
-        done += ticket_metrics_refresh(ticket_ids=ids[start : start + BATCH])
-    return done
+        weeks |= ticket_metrics_refresh(ticket_ids=ids[start : start + BATCH])
+    for week in sorted(weeks):
+        metrics_rollup_week(week=week)
+    return len(ids)
+
+
+# The dimensions a rollup groups by, and the TicketMetrics column of each.
+DIMENSIONS = {"category": "category", "language": "language", "channel": "channel",
+              "agent": "agent_id"}  # fmt: skip
+# Per-ticket columns kept as histograms (for medians), by their name in the figures.
+HISTOGRAMS = {
+    "edit_median": "edit_distance",
+    "first_response_median": "first_response_seconds",
+    "resolution_median": "resolution_seconds",
+}
+_COLUMNS = [
+    "replied", "automated", "drafts_accepted", "drafts_edited", "drafts_rejected", "solved",
+    "sla_applies", "sla_breached", "csat", "csat_estimated", "triage_judged", "category_kept",
+    "emotion_kept", "follow_ups", "takeovers", "faq_gap", *DIMENSIONS.values(),
+    *HISTOGRAMS.values(),
+]  # fmt: skip
+
+
+def ticket_counts(row: dict) -> dict[str, int]:
+    """What one ticket adds to each count of the metrics page (feedback.reports.Figures)."""
+    both = bool(row["csat"]) and bool(row["csat_estimated"])
+    judged = row["triage_judged"]
+    return {
+        "tickets": 1,
+        "replied": int(row["replied"]),
+        "automated": int(row["automated"]),
+        "accepted": row["drafts_accepted"],
+        "edited": row["drafts_edited"],
+        "rejected": row["drafts_rejected"],
+        "solved": int(row["solved"]),
+        "sla_applies": int(row["sla_applies"]),
+        "sla_breached": int(row["sla_applies"] and row["sla_breached"]),
+        "csat_good": int(row["csat"] == "good"),
+        "csat_okay": int(row["csat"] == "okay"),
+        "csat_bad": int(row["csat"] == "bad"),
+        "estimated_good": int(row["csat_estimated"] == "good"),
+        "estimated_okay": int(row["csat_estimated"] == "okay"),
+        "estimated_bad": int(row["csat_estimated"] == "bad"),
+        "both_rated": int(both),
+        "agreeing": int(both and row["csat"] == row["csat_estimated"]),
+        "triage_judged": int(judged),
+        "category_kept": int(row["category_kept"]),
+        "emotion_kept": int(row["emotion_kept"]),
+        "triage_corrected": int(judged and not (row["category_kept"] and row["emotion_kept"])),
+        "follow_ups": row["follow_ups"],
+        "takeovers": row["takeovers"],
+        "faq_gaps": int(row["faq_gap"]),
+    }
+
+
+@transaction.atomic
+def metrics_rollup_week(*, week: date) -> int:
+    """Sum one week's ticket figures into its rollups: the whole desk, each dimension's values,
+    and each value within each value of another dimension. Replaces the week's rows."""
+    groups: dict[tuple[str, str, str, str], dict] = {}
+
+    def add(group: tuple[str, str, str, str], counts: dict, values: dict) -> None:
+        entry = groups.get(group)
+        if entry is None:
+            entry = groups[group] = {"n": Counter(), "h": {n: Counter() for n in HISTOGRAMS}}
+        entry["n"].update(counts)
+        for name, column in HISTOGRAMS.items():
+            if values[column] is not None:
+                entry["h"][name][bucket(values[column])] += 1
+
+    for row in TicketMetrics.objects.filter(week=week).values(*_COLUMNS).iterator(2000):
+        counts = ticket_counts(row)
+        keys = {d: "" if row[c] in (None, "") else str(row[c]) for d, c in DIMENSIONS.items()}
+        add(("", "", "", ""), counts, row)
+        for dimension, key in keys.items():
+            add((dimension, key, "", ""), counts, row)
+            for within, within_key in keys.items():
+                if within != dimension:
+                    add((dimension, key, within, within_key), counts, row)
+    MetricsRollup.objects.filter(week=week).delete()
+    MetricsRollup.objects.bulk_create(
+        [
+            MetricsRollup(
+                week=week,
+                dimension=d,
+                key=k,
+                within=w,
+                within_key=wk,
+                figures={
+                    "n": dict(e["n"]),
+                    "h": {n: {str(b): c for b, c in h.items()} for n, h in e["h"].items()},
+                },
+            )  # fmt: skip
+            for (d, k, w, wk), e in groups.items()
+        ],
+        batch_size=1000,
+    )
+    return len(groups)
