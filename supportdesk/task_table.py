@@ -21,6 +21,8 @@ TASKS = (
     "triage.tasks.escalation_notify",
     "triage.tasks.assign_waiting",
     "supportdesk.tasks.attachment_sweep",
+    "feedback.tasks.satisfaction_estimate",
+    "feedback.tasks.satisfaction_refit",
 )
 
 
@@ -50,6 +52,9 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
         PeriodicTask(name="answers_refresh", task="triage.tasks.answers_refresh", minutes=5),
         PeriodicTask(
             name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
+        ),
+        PeriodicTask(
+            name="satisfaction_refit", task="feedback.tasks.satisfaction_refit", minutes=24 * 60
         ),
         PeriodicTask(
             name="imap_poll",
