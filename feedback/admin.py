@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from feedback.models import FeedbackEvent, Rating
+from feedback.models import FeedbackEvent, Rating, SatisfactionEstimate
 
 
 @admin.register(FeedbackEvent)
@@ -53,6 +53,33 @@ class RatingAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Comment")
     def has_comment(self, obj: Rating) -> bool:
         return bool(obj.comment)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SatisfactionEstimate)
+class SatisfactionEstimateAdmin(admin.ModelAdmin):
+    """Estimated satisfaction of solved tickets, as the engine gave it: read-only."""
+
+    list_display = ["ticket", "score", "probability", "engine", "updated_at"]
+    list_filter = ["score", "engine"]
+    list_select_related = ["ticket"]
+    readonly_fields = [
+        "ticket",
+        "score",
+        "probability",
+        "reasons",
+        "engine",
+        "engine_version",
+        "features",
+        "created_at",
+        "updated_at",
+    ]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

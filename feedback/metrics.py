@@ -18,7 +18,14 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from feedback.histogram import bucket
-from feedback.models import FeedbackEvent, MetricsRollup, Outcome, Rating, TicketMetrics
+from feedback.models import (
+    FeedbackEvent,
+    MetricsRollup,
+    Outcome,
+    Rating,
+    SatisfactionEstimate,
+    TicketMetrics,
+)
 from supportdesk.models import Message, Ticket
 
 BATCH = 500
@@ -91,16 +98,9 @@ def ticket_metrics_refresh(*, ticket_ids: list[int]) -> set[date]:
 
 def _estimates(ids: list[int]) -> dict[int, str]:
     """Estimated satisfaction per ticket, where the desk has estimated it."""
-    model = _estimate_model()
-    if model is None:
-        return {}
-    return dict(model.objects.filter(ticket_id__in=ids).values_list("ticket_id", "score"))
-
-
-def _estimate_model():
-    from feedback import models
-
-    return getattr(models, "SatisfactionEstimate", None)
+    return dict(
+        SatisfactionEstimate.objects.filter(ticket_id__in=ids).values_list("ticket_id", "score")
+    )
 
 
 def week_of(moment) -> date:

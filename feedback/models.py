@@ -291,3 +291,64 @@ class MetricsRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.dimension}={self.key} within {self.within}={self.within_key}"
+
+
+class SatisfactionEstimate(models.Model):
+    """How satisfied the customer probably is with a solved ticket, read from its conversation
+    (feedback.engine.satisfaction), shown beside the surveyed rating and measured against it.
+    One per ticket: solving the ticket again updates it."""
+
+    ticket = models.OneToOneField(
+        "supportdesk.Ticket", on_delete=models.CASCADE, related_name="satisfaction_estimate"
+    )
+    score = models.CharField(max_length=4, choices=Rating.Score.choices)
+    # The chance, 0-1, that the customer would rate the ticket "good".
+    probability = models.FloatField()
+    reasons = models.JSONField(default=list)  # short English phrases, as the engine gave them
+    engine = models.CharField(max_length=10)  # local | llm
+    engine_version = models.CharField(max_length=120, blank=True)
+    # The local model's inputs at the time, whichever engine answered: refitting reads them.
+    features = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The agreement report reads estimates by period.
+            models.Index(fields=["-updated_at"], name="satisfaction_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__in=SCORES), name="satisfaction_score_known"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=1),
+                name="satisfaction_probability_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} estimated for ticket {self.ticket_id}"
+
+    @property
+    def percent(self) -> int:
+        return round(self.probability * 100)
+
+
+class SatisfactionModel(models.Model):
+    """The local satisfaction model's weights once fitted from surveyed ratings; the newest row
+    is used. Without one the engine's documented priors apply."""
+
+    weights = models.JSONField()  # {"coef": {score: {feature: w}}, "intercept": {score: b}}
+    trained_on = models.PositiveIntegerField()  # surveyed tickets it learnt from
+    class_counts = models.JSONField(default=dict)  # {score: n} among them
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        get_latest_by = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"satisfaction model of {self.created_at:%Y-%m-%d} ({self.trained_on} ratings)"
+
+    @property
+    def version(self) -> str:
+        return f"fit {self.pk} (n={self.trained_on})"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 
-from feedback.models import FeedbackEvent
+from feedback.models import FeedbackEvent, Rating, SatisfactionEstimate
 from feedback.services import OUTCOME_APPROVED, OUTCOME_AUTO, OUTCOME_EDITED
-from supportdesk.models import Message
+from supportdesk.models import Message, Ticket
 
 # Decisions that show an agent looked at a ticket's triage: they acted on its draft, or
 # corrected the labels.
@@ -86,4 +86,55 @@ def rated_message(*, message_id: int) -> Message | None:
         Message.objects.filter(pk=message_id, direction=Message.Direction.OUTBOUND)
         .select_related("ticket", "rating")
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class SatisfactionAgreement:
+    """How often the estimate said what the customer said in the survey."""
+
+    count: int  # solved tickets with both a surveyed rating and an estimate
+    exact: float  # share where the two scores are the same
+    good_vs_not: float  # share where both say "good", or both say it was not
+    # confusion[surveyed][estimated] = tickets, over Rating.Score in order (good, okay, bad)
+    confusion: dict[str, dict[str, int]]
+
+
+def satisfaction_agreement(*, since: datetime) -> SatisfactionAgreement:
+    """Of the solved tickets estimated since `since` that the customer also rated (the latest
+    rating on the ticket counts), how often the estimate agrees with the survey. One grouped
+    query: the estimates come by the period index, each ticket's latest rating by its ticket."""
+    latest = (
+        Rating.objects.filter(ticket_id=OuterRef("ticket_id"))
+        .order_by("-created_at", "-pk")
+        .values("score")[:1]
+    )
+    rows = (
+        SatisfactionEstimate.objects.filter(
+            updated_at__gte=since, ticket__status=Ticket.Status.SOLVED
+        )
+        .annotate(surveyed=Subquery(latest))
+        .filter(surveyed__isnull=False)
+        .order_by()
+        .values_list("surveyed", "score")
+        .annotate(n=Count("pk"))
+    )
+    scores = Rating.Score.values
+    confusion = {surveyed: dict.fromkeys(scores, 0) for surveyed in scores}
+    for surveyed, estimated, n in rows:
+        confusion[surveyed][estimated] += n
+    count = sum(sum(row.values()) for row in confusion.values())
+    exact = sum(confusion[s][s] for s in scores)
+    good = Rating.Score.GOOD
+    same_side = sum(
+        n
+        for surveyed, row in confusion.items()
+        for estimated, n in row.items()
+        if (surveyed == good) == (estimated == good)
+    )
+    return SatisfactionAgreement(
+        count=count,
+        exact=exact / count if count else 0.0,
+        good_vs_not=same_side / count if count else 0.0,
+        confusion=confusion,
     )

@@ -32,6 +32,8 @@ from supportdesk.queue import enqueue_on_commit
 from supportdesk.search import DOCUMENT_MAX_CHARS, search_document
 from supportdesk.sla import resume
 
+SATISFACTION_TASK = "feedback.tasks.satisfaction_estimate"
+
 
 def customer_get_or_create(*, email: str, name: str = "", locale: str = "") -> Customer:
     """Runs inside the caller's transaction. Fills in name/locale we did not know yet."""
@@ -225,6 +227,10 @@ def ticket_status_change(ticket: Ticket, status: str) -> list[str]:
     if ticket.first_response_due_at is not None:
         ticket.sla_next_check_at = now
         fields.append("sla_next_check_at")
+    if status == Ticket.Status.SOLVED:
+        # The feedback room reads the finished conversation; named by path, as the floor may
+        # not import the rooms above it (the task table lists it).
+        enqueue_on_commit(SATISFACTION_TASK, ticket.pk)
     return fields
 
 

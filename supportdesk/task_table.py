@@ -22,6 +22,8 @@ TASKS = (
     "triage.tasks.assign_waiting",
     "supportdesk.tasks.attachment_sweep",
     "feedback.tasks.metrics_sweep",
+    "feedback.tasks.satisfaction_estimate",
+    "feedback.tasks.satisfaction_refit",
 )
 
 
@@ -54,6 +56,9 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
         ),
         PeriodicTask(
             name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60
+        ),
+        PeriodicTask(
+            name="satisfaction_refit", task="feedback.tasks.satisfaction_refit", minutes=24 * 60
         ),
         PeriodicTask(
             name="imap_poll",

@@ -218,6 +218,22 @@ class TicketDetail:
         return sorted([*self.messages, *self.notes], key=lambda item: item.created_at)
 
     @property
+    def satisfaction_estimate(self):
+        """The estimated satisfaction of the solved ticket, or None (read with the ticket)."""
+        if self.ticket.status != Ticket.Status.SOLVED:
+            return None
+        return getattr(self.ticket, "satisfaction_estimate", None)
+
+    @property
+    def last_reply_id(self) -> int | None:
+        """The reply shown last: the estimate sits beside its rating, where the customer's
+        verdict on how the ticket ended would be."""
+        for message in reversed(self.messages):
+            if message.direction == Message.Direction.OUTBOUND:
+                return message.pk
+        return None
+
+    @property
     def draft_state(self) -> str:
         """Which draft the panel shows, as "<pk>-<status>" ("-" without one): the page's
         data-draft, and what the live socket compares before replacing the editor."""
@@ -239,7 +255,7 @@ class TicketDetail:
 def ticket_detail(*, ticket_id: int) -> TicketDetail:
     ticket = (
         Ticket.objects.select_related(
-            "customer", "category", "assignee", "sla_hours", "merged_into"
+            "customer", "category", "assignee", "sla_hours", "merged_into", "satisfaction_estimate"
         )
         .prefetch_related("tags")
         .get(pk=ticket_id)

@@ -47,8 +47,8 @@ class LLMAttempt(Generic[T]):
 
 
 def llm_attempt(*, purpose: str, ticket: Ticket, text: str, call: ModelCall[T]) -> LLMAttempt[T]:
-    """Try `call` for the step `purpose` ("triage" or "draft") on `ticket`, whose customer
-    text `text` is screened for instructions to the AI before anything is sent."""
+    """Try `call` for the step `purpose` ("triage", "draft" or "satisfaction") on `ticket`,
+    whose customer text `text` is screened for instructions to the AI before anything is sent."""
     runtime = llm_runtime()
     if not runtime.enabled_for(purpose):
         return LLMAttempt()

@@ -40,8 +40,14 @@ class LLMRuntime:
         return self.config.enabled
 
     def enabled_for(self, purpose: str) -> bool:
-        """Whether the model answers this pipeline step ("triage" or "draft")."""
-        uses = {"triage": self.use_for_triage, "draft": self.use_for_drafts}[purpose]
+        """Whether the model answers this step ("triage", "draft" or "satisfaction"). Estimating
+        a solved ticket's satisfaction reads the customer's messages as triage does, so it goes
+        with the triage switch."""
+        uses = {
+            "triage": self.use_for_triage,
+            "draft": self.use_for_drafts,
+            "satisfaction": self.use_for_triage,
+        }[purpose]
         return self.enabled and uses
 
     def client(self) -> LLMClient:
