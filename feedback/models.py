@@ -70,7 +70,11 @@ class FeedbackEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["kind", "-created_at"], name="feedback_kind")]
+        indexes = [
+            # Reports by kind, and the REST API's list (all kinds or one; keyset pagination).
+            models.Index(fields=["kind", "created_at", "id"], name="feedback_kind_list"),
+            models.Index(fields=["created_at", "id"], name="feedback_api_list"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

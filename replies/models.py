@@ -60,7 +60,12 @@ class Draft(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["ticket", "status", "-created_at"], name="draft_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "status", "-created_at"], name="draft_ticket"),
+            # The REST API's list, newest first, all drafts or one status (keyset pagination).
+            models.Index(fields=["created_at", "id"], name="draft_api_list"),
+            models.Index(fields=["status", "created_at", "id"], name="draft_api_status"),
+        ]
 
     def __str__(self) -> str:
         return f"Draft for ticket {self.ticket_id} ({self.status})"

@@ -15,11 +15,25 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from feedback.models import FeedbackEvent
+from replies.models import Draft
+from replies.services import DraftAlreadyDecided, draft_send
 from supportdesk import services
-from supportdesk.inbox.forms import API_PAGE_SIZE, ApiPageForm, ApiTicketListForm
+from supportdesk.inbox.forms import (
+    API_PAGE_SIZE,
+    ApiDraftListForm,
+    ApiDraftSendForm,
+    ApiFeedbackEventListForm,
+    ApiPageForm,
+    ApiTicketListForm,
+    TriageCorrectionForm,
+)
 from supportdesk.inbox.selectors import (
     ApiPage,
     InvalidCursor,
+    draft_for_api,
+    draft_list_for_api,
+    feedback_event_list_for_api,
     message_list_for_api,
     ticket_detail,
     ticket_list_for_api,
@@ -28,7 +42,8 @@ from supportdesk.intake import idempotency
 from supportdesk.intake.api_base import allow_methods, api_view, error
 from supportdesk.intake.forms import API_EXTERNAL_ID_PREFIX, TicketIntakeForm, TicketMessageForm
 from supportdesk.intake.jsonbody import BadJSON, loads_strict
-from supportdesk.models import Message, Ticket
+from supportdesk.models import Category, Message, Ticket
+from triage.services import triage_correct
 
 
 @csrf_exempt
@@ -37,11 +52,17 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     return error(404, f"No API endpoint at {request.path}.")
 
 
-def _read_json(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
+def _read_json(
+    request: HttpRequest, *, empty_ok: bool = False
+) -> tuple[dict | None, JsonResponse | None]:
+    """The body as a JSON object, or a 400/413/415 response. With ``empty_ok``, no body at all
+    (Content-Length 0, any content type) reads as ``{}``."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    if empty_ok and length == 0:
+        return {}, None
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         return None, error(
             413, f"Body too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
@@ -76,7 +97,8 @@ def idempotent(view: Callable) -> Callable:
             return view(request, *args, **kwargs)
         if not IDEMPOTENCY_KEY_RE.fullmatch(key):
             return error(400, "Idempotency-Key must be 1 to 255 visible ASCII characters.")
-        data, problem = _read_json(request)
+        # No body at all (an approval) counts as {}; endpoints that need one still refuse it.
+        data, problem = _read_json(request, empty_ok=True)
         if problem:
             return problem
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -153,6 +175,11 @@ def _page_json(request: HttpRequest, page: ApiPage, render: Callable, params: di
     return {"results": [render(item) for item in page.items], "next": following}
 
 
+def _list_params(request: HttpRequest) -> dict:
+    # The next URL repeats the caller's own parameters, as given.
+    return {k: request.GET[k] for k in request.GET if k != "cursor"}
+
+
 def _query_form(request: HttpRequest, form_class: type[forms.Form]):
     """(form, None) for valid query parameters, else (None, a 400 response)."""
     unknown = sorted(set(request.GET) - set(form_class.base_fields))
@@ -193,9 +220,7 @@ def _ticket_list(request: HttpRequest) -> JsonResponse:
         )
     except InvalidCursor:
         return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
-    # The next URL repeats the caller's own parameters, as given.
-    params = {k: request.GET[k] for k in request.GET if k != "cursor"}
-    return JsonResponse(_page_json(request, page, ticket_summary_json, params))
+    return JsonResponse(_page_json(request, page, ticket_summary_json, _list_params(request)))
 
 
 def _ticket_create(request: HttpRequest) -> JsonResponse:
@@ -261,8 +286,7 @@ def _message_list(request: HttpRequest, pk: int) -> JsonResponse:
         return error(404, f"No ticket {pk}.")
     except InvalidCursor:
         return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
-    params = {k: request.GET[k] for k in request.GET if k != "cursor"}
-    return JsonResponse(_page_json(request, page, message_json, params))
+    return JsonResponse(_page_json(request, page, message_json, _list_params(request)))
 
 
 def _message_add(request: HttpRequest, pk: int) -> JsonResponse:
@@ -367,4 +391,206 @@ def ticket_json(pk: int) -> dict:
             "needs_translation": dr.needs_translation,
         },
         "messages": [message_json(m) for m in detail.messages],
+    }
+
+
+# -- the feedback loop: drafts, their approval, triage corrections, feedback events ----------
+
+
+def _unknown_fields(data: dict, names: tuple[str, ...]) -> dict:
+    return {name: ["Not a field of this endpoint."] for name in sorted(set(data) - set(names))}
+
+
+@api_view
+@allow_methods("GET")
+def drafts(request: HttpRequest) -> JsonResponse:
+    form, problem = _query_form(request, ApiDraftListForm)
+    if problem:
+        return problem
+    filters = form.cleaned_data
+    try:
+        page = draft_list_for_api(
+            status=filters["status"],
+            ticket_id=filters["ticket"],
+            since=filters["since"],
+            cursor=filters["cursor"],
+            page_size=filters["limit"] or API_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
+    return JsonResponse(_page_json(request, page, draft_json, _list_params(request)))
+
+
+@api_view
+@allow_methods("GET", thing="draft")
+def draft(request: HttpRequest, pk: int) -> JsonResponse:
+    try:
+        return JsonResponse(draft_json(draft_for_api(draft_id=pk)))
+    except Draft.DoesNotExist:
+        return error(404, f"No draft {pk}.")
+
+
+@api_view
+@allow_methods("POST", thing="draft")
+@idempotent
+def draft_approve(request: HttpRequest, pk: int) -> JsonResponse:
+    """Send the draft exactly as written. Takes no body (or ``{}``): text sent here by mistake
+    must not be dropped silently while the original goes out."""
+    data, problem = _read_json(request, empty_ok=True)
+    if problem:
+        return problem
+    if data:
+        return error(
+            400,
+            f"Approving sends the draft as written and takes no fields; to change the text, "
+            f"POST it to /api/v1/drafts/{pk}/send.",
+            fields=_unknown_fields(data, ()),
+        )
+    return _draft_decide(pk, actor=request.user, text=None, reason="")
+
+
+SEND_FIELDS = ("text", "reason")
+
+
+@api_view
+@allow_methods("POST", thing="draft")
+@idempotent
+def draft_edit_send(request: HttpRequest, pk: int) -> JsonResponse:
+    """Send edited text in place of the draft, with why it was changed."""
+    data, problem = _read_json(request)
+    if problem:
+        return problem
+    invalid = {**_unknown_fields(data, SEND_FIELDS), **_not_strings(data, SEND_FIELDS)}
+    if invalid:
+        return error(400, "Validation failed.", fields=invalid)
+    form = ApiDraftSendForm({"text": data.get("text"), "reason": data.get("reason") or ""})
+    if not form.is_valid():
+        return error(400, "Validation failed.", fields=_field_errors(form))
+    return _draft_decide(
+        pk, actor=request.user, text=form.cleaned_data["text"], reason=form.cleaned_data["reason"]
+    )
+
+
+def _draft_decide(pk: int, *, actor, text: str | None, reason: str) -> JsonResponse:
+    try:
+        draft_send(draft_id=pk, actor=actor, text=text, reason=reason)
+    except Draft.DoesNotExist:
+        return error(404, f"No draft {pk}.")
+    except DraftAlreadyDecided as exc:
+        return error(409, str(exc))
+    except services.ReplyNotAllowed as exc:
+        return error(403, str(exc))
+    except ValueError as exc:
+        return error(400, str(exc))
+    return JsonResponse(draft_json(draft_for_api(draft_id=pk)))
+
+
+TRIAGE_FIELDS = ("category", "emotion", "urgency")
+
+
+@api_view
+@allow_methods("POST")
+@idempotent
+def ticket_triage(request: HttpRequest, pk: int) -> JsonResponse:
+    """Correct a ticket's labels, as an agent does on the ticket page."""
+    data, problem = _read_json(request)
+    if problem:
+        return problem
+    # All three, as the ticket page sends them; a null category means "out of scope".
+    invalid = {
+        **{name: ["This field is required."] for name in TRIAGE_FIELDS if name not in data},
+        **{
+            name: ["May not be null."]
+            for name in ("emotion", "urgency")
+            if name in data and data[name] is None
+        },
+        **_unknown_fields(data, TRIAGE_FIELDS),
+        **_not_strings(data, TRIAGE_FIELDS),
+    }
+    if invalid:
+        return error(400, "Validation failed.", fields=invalid)
+    form = TriageCorrectionForm(
+        {
+            "category": data["category"] or "",
+            "emotion": data["emotion"],
+            "urgency": data["urgency"],
+        },
+        categories=Category.objects.filter(active=True),
+    )
+    if not form.is_valid():
+        return error(400, "Validation failed.", fields=_field_errors(form))
+    try:
+        ticket = triage_correct(ticket_id=pk, actor=request.user, **form.cleaned_data)
+    except Ticket.DoesNotExist:
+        return error(404, f"No ticket {pk}.")
+    return JsonResponse(
+        {
+            "ticket_id": ticket.pk,
+            "category": ticket.category.slug if ticket.category_id else None,
+            "emotion": ticket.emotion or None,
+            "urgency": ticket.urgency_label,
+        }
+    )
+
+
+@api_view
+@allow_methods("GET")
+def feedback_events(request: HttpRequest) -> JsonResponse:
+    form, problem = _query_form(request, ApiFeedbackEventListForm)
+    if problem:
+        return problem
+    filters = form.cleaned_data
+    try:
+        page = feedback_event_list_for_api(
+            kind=filters["kind"],
+            ticket_id=filters["ticket"],
+            since=filters["since"],
+            cursor=filters["cursor"],
+            page_size=filters["limit"] or API_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
+    return JsonResponse(_page_json(request, page, feedback_event_json, _list_params(request)))
+
+
+def draft_json(d: Draft) -> dict:
+    """Needs ``decided_by``, ``in_reply_to`` and ``sent_message`` selected with it."""
+    return {
+        "id": d.pk,
+        "ticket_id": d.ticket_id,
+        "status": d.status,
+        "text": d.text,
+        "language": d.language,
+        "citations": d.citations,
+        "confidence": d.confidence,
+        "grounded": d.grounded,
+        "needs_translation": d.needs_translation,
+        "needs_human_reason": d.needs_human_reason or None,
+        "engine": d.engine,
+        "engine_version": d.engine_version,
+        "created_at": d.created_at.isoformat(),
+        "decided_by": d.decided_by.get_username() if d.decided_by else None,
+        "decided_at": d.decided_at.isoformat() if d.decided_at else None,
+        "in_reply_to": message_json(d.in_reply_to),
+        "sent_message": message_json(d.sent_message) if d.sent_message else None,
+    }
+
+
+def feedback_event_json(e: FeedbackEvent) -> dict:
+    """Needs ``actor`` selected with it."""
+    return {
+        "id": e.pk,
+        "kind": e.kind,
+        "actor": e.actor.get_username() if e.actor else None,
+        "ticket_id": e.ticket_id,
+        "draft_id": e.draft_id,
+        "triage_id": e.triage_id,
+        "routing_id": e.routing_id,
+        "message_id": e.message_id,
+        "before": e.before,
+        "after": e.after,
+        "diff": e.diff,
+        "reason": e.reason or None,
+        "note": e.note,
+        "created_at": e.created_at.isoformat(),
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
+from feedback.models import FeedbackEvent
 from replies.models import Draft
 from supportdesk.inbox.forms import API_MAX_PAGE_SIZE, API_PAGE_SIZE
-from supportdesk.intake.api_base import allow_methods
+from supportdesk.intake.api_base import MAX_ID, allow_methods
 from supportdesk.intake.idempotency import IDEMPOTENCY_TTL
 from supportdesk.models import URGENCY_CODES, Message, Ticket
 from triage.engine.types import EMOTIONS
@@ -233,6 +234,132 @@ SCHEMAS = {
             "next": {"type": ["string", "null"], "format": "uri"},
         }
     ),
+    "DraftDetail": _obj(
+        {
+            "id": INTEGER,
+            "ticket_id": INTEGER,
+            "status": {**STRING, "enum": Draft.Status.values},
+            "text": STRING,
+            "language": {**STRING, "description": "BCP 47 tag of the draft's language."},
+            "citations": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "The knowledge-base passages the draft quotes, in the order "
+                "of its [1], [2] … markers: article_id, title, language, score, passage.",
+            },
+            "confidence": {**NUMBER, "minimum": 0, "maximum": 1},
+            "grounded": {**BOOLEAN, "description": "Backed by the knowledge base."},
+            "needs_translation": BOOLEAN,
+            "needs_human_reason": {
+                "type": ["string", "null"],
+                "description": "Why a person must read it before it goes out, if a reason "
+                "other than grounding applies.",
+            },
+            "engine": STRING,
+            "engine_version": STRING,
+            "created_at": DATETIME,
+            "decided_by": {
+                "type": ["string", "null"],
+                "description": "Username of who sent, escalated or replaced it; null while "
+                "proposed.",
+            },
+            "decided_at": _nullable(DATETIME),
+            "in_reply_to": {**_ref("Message"), "description": "The message it answers."},
+            "sent_message": {
+                "oneOf": [_ref("Message"), {"type": "null"}],
+                "description": "The reply it became, once sent.",
+            },
+        }
+    ),
+    "DraftPage": _obj(
+        {
+            "results": {"type": "array", "items": _ref("DraftDetail")},
+            "next": {"type": ["string", "null"], "format": "uri"},
+        }
+    ),
+    "DraftApprove": {
+        "type": "object",
+        "maxProperties": 0,
+        "description": "No fields: the draft is sent exactly as written.",
+    },
+    "DraftSend": _obj(
+        {
+            "text": {
+                **STRING,
+                "minLength": 1,
+                "maxLength": MESSAGE_CHARS,
+                "description": "The reply to send instead of the draft's text (not blank).",
+            },
+            "reason": {
+                "type": ["string", "null"],
+                "enum": [*FeedbackEvent.EditReason.values, None],
+                "description": "What was wrong with the draft; kept with the feedback event.",
+            },
+        },
+        required=["text"],
+        additionalProperties=False,
+    ),
+    "TriageCorrection": _obj(
+        {
+            "category": {
+                "type": ["string", "null"],
+                "description": "The slug of an active category; null for out of scope.",
+            },
+            "emotion": {**STRING, "enum": list(EMOTIONS)},
+            "urgency": {**STRING, "enum": URGENCIES},
+        },
+        additionalProperties=False,
+    ),
+    "TriageLabels": _obj(
+        {
+            "ticket_id": INTEGER,
+            "category": {
+                "type": ["string", "null"],
+                "description": "Category slug; null when out of scope.",
+            },
+            "emotion": {"type": ["string", "null"], "enum": [*EMOTIONS, None]},
+            "urgency": {**STRING, "enum": URGENCIES},
+        }
+    ),
+    "FeedbackEvent": _obj(
+        {
+            "id": INTEGER,
+            "kind": {**STRING, "enum": FeedbackEvent.Kind.values},
+            "actor": {
+                "type": ["string", "null"],
+                "description": "Username of who decided; null for the customer's own "
+                "verdicts (follow-ups) or a deleted user.",
+            },
+            "ticket_id": INTEGER,
+            "draft_id": {
+                "type": ["integer", "null"],
+                "description": "Exactly one of draft_id, triage_id and routing_id is set: "
+                "the AI output this decision judges.",
+            },
+            "triage_id": {"type": ["integer", "null"]},
+            "routing_id": {"type": ["integer", "null"]},
+            "message_id": {
+                "type": ["integer", "null"],
+                "description": "The message that gave the verdict (follow_up, takeover).",
+            },
+            "before": {"type": "object", "description": "The AI's output as it was."},
+            "after": {"type": "object", "description": "What the person made of it."},
+            "diff": {**STRING, "description": "Unified diff of an edited draft's text."},
+            "reason": {
+                "type": ["string", "null"],
+                "enum": [*FeedbackEvent.EditReason.values, None],
+                "description": "Why an edited draft was changed, when the agent said.",
+            },
+            "note": STRING,
+            "created_at": DATETIME,
+        }
+    ),
+    "FeedbackEventPage": _obj(
+        {
+            "results": {"type": "array", "items": _ref("FeedbackEvent")},
+            "next": {"type": ["string", "null"], "format": "uri"},
+        }
+    ),
 }
 
 
@@ -254,6 +381,17 @@ RESPONSES = {
     ),
     "Forbidden": _error("The token's user does not have the agent role."),
     "NotFound": _error("No ticket with this id."),
+    "DraftNotFound": _error("No draft with this id."),
+    "ReplyForbidden": _error(
+        "The token's user does not have the agent role, or may not answer this ticket "
+        "(an escalated ticket that only supervisors answer)."
+    ),
+    "DraftConflict": _error(
+        "The draft was already decided (sent, escalated or replaced by a newer draft; the "
+        "message says by whom and when), or the Idempotency-Key was used before for a different "
+        "request or is still in progress (then with Retry-After).",
+        **{"Retry-After": {"schema": INTEGER, "description": "Seconds; in progress only."}},
+    ),
     "IdempotencyConflict": _error(
         "The Idempotency-Key was used before for a different request, or a request with it "
         "is still in progress (then with Retry-After).",
@@ -287,6 +425,7 @@ PARAMETERS = {
         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     },
     "TicketId": {"name": "id", "in": "path", "required": True, "schema": INTEGER},
+    "DraftId": {"name": "id", "in": "path", "required": True, "schema": INTEGER},
     "Cursor": {
         "name": "cursor",
         "in": "query",
@@ -436,6 +575,148 @@ PATHS = {
             },
         },
     },
+    "/api/v1/tickets/{id}/triage": {
+        "parameters": [_param("TicketId")],
+        "post": {
+            "operationId": "correctTicketTriage",
+            "summary": "Correct a ticket's category, emotion and urgency",
+            "description": (
+                "As an agent does on the ticket page: the ticket takes the new labels, a changed "
+                "category or emotion becomes a training example for the next retraining, and a "
+                "`triage_corrected` feedback event is recorded. Sending the labels it already "
+                "has changes nothing."
+            ),
+            "parameters": [_param("IdempotencyKey")],
+            "requestBody": _json_body("TriageCorrection"),
+            "responses": {
+                "200": _ok("The ticket's labels now.", "TriageLabels", REPLAYED),
+                **BODY_ERRORS,
+                **AUTH_ERRORS,
+                "404": _resp("NotFound"),
+            },
+        },
+    },
+    "/api/v1/drafts": {
+        "get": {
+            "operationId": "listDrafts",
+            "summary": "List AI drafts, newest first",
+            "description": "Cursor-paginated by (created_at, id), like the ticket list.",
+            "parameters": [
+                _filter("status", {**STRING, "enum": Draft.Status.values}, "Only this status."),
+                _filter(
+                    "ticket",
+                    {**INTEGER, "minimum": 1, "maximum": MAX_ID},
+                    "Only the drafts of this ticket.",
+                ),
+                _filter(
+                    "since",
+                    DATETIME,
+                    "Only drafts written at or after this ISO 8601 time (UTC if no offset).",
+                ),
+                _param("Cursor"),
+                _param("Limit"),
+            ],
+            "responses": {
+                "200": _ok("A page of drafts.", "DraftPage"),
+                "400": _resp("BadRequest"),
+                **AUTH_ERRORS,
+            },
+        },
+    },
+    "/api/v1/drafts/{id}": {
+        "parameters": [_param("DraftId")],
+        "get": {
+            "operationId": "getDraft",
+            "summary": "A draft with its citations, confidence, status and who decided it",
+            "responses": {
+                "200": _ok("The draft.", "DraftDetail"),
+                **AUTH_ERRORS,
+                "404": _resp("DraftNotFound"),
+            },
+        },
+    },
+    "/api/v1/drafts/{id}/approve": {
+        "parameters": [_param("DraftId")],
+        "post": {
+            "operationId": "approveDraft",
+            "summary": "Send a proposed draft to the customer as written",
+            "description": (
+                "Exactly once: of two approvals only the first sends, the second is a 409 "
+                "that says who decided first. Records a `draft_approved` feedback event for "
+                "the token's user. Send no body, or `{}`."
+            ),
+            "parameters": [_param("IdempotencyKey")],
+            "requestBody": {
+                "required": False,
+                "content": {JSON: {"schema": _ref("DraftApprove")}},
+            },
+            "responses": {
+                "200": _ok(
+                    "The draft, now sent, with the reply it became.", "DraftDetail", REPLAYED
+                ),
+                **BODY_ERRORS,
+                "409": _resp("DraftConflict"),
+                **AUTH_ERRORS,
+                "403": _resp("ReplyForbidden"),
+                "404": _resp("DraftNotFound"),
+            },
+        },
+    },
+    "/api/v1/drafts/{id}/send": {
+        "parameters": [_param("DraftId")],
+        "post": {
+            "operationId": "editAndSendDraft",
+            "summary": "Send edited text in place of a proposed draft",
+            "description": (
+                "Records a `draft_edited` feedback event with the diff and the `reason`; text "
+                "identical to the draft's counts as an approval (`draft_approved`). An "
+                "unknown reason is a 400 and nothing is sent."
+            ),
+            "parameters": [_param("IdempotencyKey")],
+            "requestBody": _json_body("DraftSend"),
+            "responses": {
+                "200": _ok(
+                    "The draft, now sent, with the reply it became.", "DraftDetail", REPLAYED
+                ),
+                **BODY_ERRORS,
+                "409": _resp("DraftConflict"),
+                **AUTH_ERRORS,
+                "403": _resp("ReplyForbidden"),
+                "404": _resp("DraftNotFound"),
+            },
+        },
+    },
+    "/api/v1/feedback-events": {
+        "get": {
+            "operationId": "listFeedbackEvents",
+            "summary": "People's decisions on AI output, newest first",
+            "description": (
+                "Approvals, edits (with diff and reason), escalations, triage corrections, "
+                "routing overrides, follow-ups and takeovers. Cursor-paginated by "
+                "(created_at, id)."
+            ),
+            "parameters": [
+                _filter("kind", {**STRING, "enum": FeedbackEvent.Kind.values}, "Only this kind."),
+                _filter(
+                    "ticket",
+                    {**INTEGER, "minimum": 1, "maximum": MAX_ID},
+                    "Only this ticket's events.",
+                ),
+                _filter(
+                    "since",
+                    DATETIME,
+                    "Only events at or after this ISO 8601 time (UTC if no offset).",
+                ),
+                _param("Cursor"),
+                _param("Limit"),
+            ],
+            "responses": {
+                "200": _ok("A page of feedback events.", "FeedbackEventPage"),
+                "400": _resp("BadRequest"),
+                **AUTH_ERRORS,
+            },
+        },
+    },
     "/api/v1/inbound/email": {
         "post": {
             "operationId": "ingestRawEmail",
@@ -483,7 +764,9 @@ SCHEMA = {
         "title": "SupportDesk API",
         "version": "1",
         "description": (
-            "Create tickets, add customer messages and read tickets and their messages. "
+            "Create tickets, add customer messages and read tickets and their messages; read "
+            "AI drafts, approve or edit-and-send them, correct triage and read the feedback "
+            "events these decisions leave. "
             "Authenticate with `Authorization: Bearer <token>` (create one with "
             "`manage.py create_api_token USERNAME`; the user needs the agent role). "
             "Request bodies are JSON objects sent as application/json. Every error is a JSON "

@@ -62,6 +62,12 @@ urlpatterns = [
     path("api/v1/tickets", api.tickets, name="api-tickets"),
     path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
     path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
+    path("api/v1/tickets/<int:pk>/triage", api.ticket_triage, name="api-ticket-triage"),
+    path("api/v1/drafts", api.drafts, name="api-drafts"),
+    path("api/v1/drafts/<int:pk>", api.draft, name="api-draft"),
+    path("api/v1/drafts/<int:pk>/approve", api.draft_approve, name="api-draft-approve"),
+    path("api/v1/drafts/<int:pk>/send", api.draft_edit_send, name="api-draft-send"),
+    path("api/v1/feedback-events", api.feedback_events, name="api-feedback-events"),
     path("api/v1/openapi.json", openapi.schema_view, name="api-openapi"),
     path("api/v1/inbound/email", inbound.raw_email, name="inbound-email"),
     *[

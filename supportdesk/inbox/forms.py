@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from feedback.models import FeedbackEvent
+from replies.models import Draft
 from supportdesk.inbox.selectors import SORTS, InboxFilters
+from supportdesk.intake.api_base import MAX_ID
 from supportdesk.models import Ticket
 from supportdesk.services import tag_name
 from supportdesk.words import EMOTIONS as EMOTION_WORDS
@@ -114,6 +118,14 @@ class ApiPageForm(forms.Form):
     limit = forms.IntegerField(required=False, min_value=1, max_value=API_MAX_PAGE_SIZE)
 
 
+def _as_utc(value: datetime | None) -> datetime | None:
+    try:
+        # Stored times are UTC: a time that has no UTC equivalent cannot be compared.
+        return value.astimezone(UTC) if value is not None else None
+    except OverflowError:
+        raise ValidationError("Enter a date and time between years 1 and 9999 in UTC.") from None
+
+
 class ApiTicketListForm(ApiPageForm):
     status = forms.ChoiceField(required=False, choices=[("", "")] + Ticket.Status.choices)
     channel = forms.ChoiceField(required=False, choices=[("", "")] + Ticket.Channel.choices)
@@ -121,14 +133,34 @@ class ApiTicketListForm(ApiPageForm):
     updated_since = forms.DateTimeField(required=False)
 
     def clean_updated_since(self) -> datetime | None:
-        value = self.cleaned_data["updated_since"]
-        try:
-            # Stored times are UTC: a time that has no UTC equivalent cannot be compared.
-            return value.astimezone(UTC) if value is not None else None
-        except OverflowError:
-            raise ValidationError(
-                "Enter a date and time between years 1 and 9999 in UTC."
-            ) from None
+        return _as_utc(self.cleaned_data["updated_since"])
+
+
+class ApiDraftListForm(ApiPageForm):
+    status = forms.ChoiceField(required=False, choices=[("", "")] + Draft.Status.choices)
+    ticket = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    since = forms.DateTimeField(required=False)
+
+    def clean_since(self) -> datetime | None:
+        return _as_utc(self.cleaned_data["since"])
+
+
+class ApiFeedbackEventListForm(ApiPageForm):
+    kind = forms.ChoiceField(required=False, choices=[("", "")] + FeedbackEvent.Kind.choices)
+    ticket = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    since = forms.DateTimeField(required=False)
+
+    def clean_since(self) -> datetime | None:
+        return _as_utc(self.cleaned_data["since"])
+
+
+class ApiDraftSendForm(forms.Form):
+    """Edit-and-send through the API: the text to send and, optionally, why it was changed."""
+
+    text = forms.CharField(max_length=settings.MAX_MESSAGE_CHARS)
+    reason = forms.ChoiceField(
+        required=False, choices=[("", "")] + FeedbackEvent.EditReason.choices
+    )
 
 
 def status_label(status: str) -> str:

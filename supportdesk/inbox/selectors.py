@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from feedback.models import FeedbackEvent
 from feedback.selectors import triage_agreement
 from replies.models import Draft
 from supportdesk.models import Message, Note, Presence, Ticket
@@ -414,6 +415,57 @@ def message_list_for_api(*, ticket_id: int, cursor: str = "", page_size: int) ->
     if cursor:
         qs = _keyset(qs, cursor, op=">")
     return _page(qs.order_by("created_at", "id"), page_size)
+
+
+def draft_list_for_api(
+    *,
+    status: str = "",
+    ticket_id: int | None = None,
+    since: datetime | None = None,
+    cursor: str = "",
+    page_size: int,
+) -> ApiPage:
+    """Drafts newest first by (created_at, id), with who decided them, the message each answers
+    and the reply it became: one query per page. Raises ``InvalidCursor``."""
+    qs = Draft.objects.select_related("decided_by", "in_reply_to", "sent_message")
+    if status:
+        qs = qs.filter(status=status)
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if cursor:
+        qs = _keyset(qs, cursor, op="<")
+    return _page(qs.order_by("-created_at", "-id"), page_size)
+
+
+def draft_for_api(*, draft_id: int) -> Draft:
+    """One draft as the API shows it. Raises ``Draft.DoesNotExist``."""
+    return Draft.objects.select_related("decided_by", "in_reply_to", "sent_message").get(
+        pk=draft_id
+    )
+
+
+def feedback_event_list_for_api(
+    *,
+    kind: str = "",
+    ticket_id: int | None = None,
+    since: datetime | None = None,
+    cursor: str = "",
+    page_size: int,
+) -> ApiPage:
+    """Agents' decisions on AI output, newest first by (created_at, id); one query per page.
+    Raises ``InvalidCursor``."""
+    qs = FeedbackEvent.objects.select_related("actor")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if cursor:
+        qs = _keyset(qs, cursor, op="<")
+    return _page(qs.order_by("-created_at", "-id"), page_size)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ def error(status: int, message: str, **extra: object) -> JsonResponse:
 MAX_ID = 2**63 - 1
 
 
-def allow_methods(*methods: str) -> Callable:
-    """Like ``require_http_methods``, with the API's JSON error body."""
+def allow_methods(*methods: str, thing: str = "ticket") -> Callable:
+    """Like ``require_http_methods``, with the API's JSON error body. ``thing`` names what the
+    ``pk`` in the path identifies, for the 404 of an id no row can have."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -31,7 +32,7 @@ def allow_methods(*methods: str) -> Callable:
                 response["Allow"] = ", ".join(methods)
                 return response
             if kwargs.get("pk", 0) > MAX_ID:
-                return error(404, f"No ticket {kwargs['pk']}.")
+                return error(404, f"No {thing} {kwargs['pk']}.")
             return view(request, *args, **kwargs)
 
         return wrapper

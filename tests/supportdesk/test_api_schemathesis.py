@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
 
 from supportdesk.openapi import SCHEMA
 from supportdesk.services import api_token_create
-from tests.factories import MessageFactory, TicketFactory
+from tests.factories import DraftFactory, MessageFactory, TicketFactory
 
 CHECKS = [
     not_a_server_error,
@@ -32,9 +32,10 @@ schema = schemathesis.openapi.from_dict(SCHEMA)
 
 @pytest.fixture
 def desk(live_server, agent) -> dict:
-    """A live server with a few tickets (ids 1.. so generated ids sometimes hit one)."""
+    """A live server with a few tickets, each with a proposed draft (ids 1.. so generated ids
+    sometimes hit one)."""
     for _ in range(3):
-        MessageFactory(ticket=TicketFactory())
+        DraftFactory(in_reply_to=MessageFactory(ticket=TicketFactory()))
     return {"url": live_server.url, "token": api_token_create(user=agent)}
 
 
