@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0007_edit_reason'),
+        ('feedback', '0009_satisfaction_estimate'),
     ]
 
     operations = [
