@@ -39,6 +39,7 @@ def test_celery_beat_and_django_q2_run_the_same_tasks_at_the_same_intervals(sett
             "sla_check": ("triage.tasks.sla_check", 1),
             "assign_waiting": ("triage.tasks.assign_waiting", 1),
             "answers_refresh": ("triage.tasks.answers_refresh", 5),
+            "metrics_sweep": ("feedback.tasks.metrics_sweep", 1),
             "attachment_sweep": ("supportdesk.tasks.attachment_sweep", 24 * 60),
             "satisfaction_refit": ("feedback.tasks.satisfaction_refit", 24 * 60),
             "imap_poll": ("supportdesk.intake.imap.imap_poll_task", 5),
