@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from feedback.histogram import bucket
@@ -168,7 +168,13 @@ def metrics_sweep(*, limit: int = SWEEP_LIMIT) -> int:
     change first, at most `limit`; then the rollups of the weeks they belong to. Returns how
     many ticket rows were refreshed."""
     mark = TicketMetrics.objects.aggregate(mark=Max("ticket_updated_at"))["mark"]
-    changed = Ticket.objects.order_by("updated_at", "pk")
+    # Tickets changed since their figures were computed: past the watermark (less the
+    # overlap), and not already computed at their current updated_at, so that a burst of more
+    # than `limit` changes inside the overlap still moves on.
+    up_to_date = TicketMetrics.objects.filter(
+        ticket_id=OuterRef("pk"), ticket_updated_at=OuterRef("updated_at")
+    )
+    changed = Ticket.objects.filter(~Exists(up_to_date)).order_by("updated_at", "pk")
     if mark is not None:
         changed = changed.filter(updated_at__gte=mark - OVERLAP)
     ids = list(changed.values_list("pk", flat=True)[:limit])

@@ -198,3 +198,12 @@ def test_the_page_makes_the_same_queries_for_three_tickets_or_thirty(
     metrics_sweep()
 
     assert count() == few
+
+
+def test_a_burst_of_changes_larger_than_one_sweep_is_worked_through(db):
+    tickets = [TicketFactory(subject=f"Burst {i}") for i in range(5)]
+
+    swept = [metrics_sweep(limit=2) for _ in range(4)]
+
+    assert swept == [2, 2, 1, 0]
+    assert TicketMetrics.objects.filter(ticket__in=tickets).count() == 5
