@@ -11,7 +11,7 @@ from triage.models import LabelledExample, ModelVersion, example_text_hash
 from triage.training import (
     HELDOUT_TOLERANCE,
     HOLD_BACK_BELOW,
-    CorrectionsScore,
+    Comparison,
     held_back_corrections,
     model_train,
     should_promote,
@@ -44,21 +44,21 @@ def test_the_issues_case_fixing_the_corrected_errors_outweighs_a_hair_on_templat
         new_metrics={"accuracy": 0.9978},
         new_labels={"delivery", "refund"},
         active=active,
-        corrections=CorrectionsScore(examples=40, new=0.95, active=0.55),
+        corrections=Comparison(examples=40, new=0.95, active=0.55),
     )
     gets_them_worse = should_promote(
         target="category",
         new_metrics={"accuracy": 0.9995},
         new_labels={"delivery", "refund"},
         active=active,
-        corrections=CorrectionsScore(examples=40, new=0.5, active=0.55),
+        corrections=Comparison(examples=40, new=0.5, active=0.55),
     )
     loses_templates = should_promote(
         target="category",
         new_metrics={"accuracy": 0.9989 - HELDOUT_TOLERANCE - 0.01},
         new_labels={"delivery", "refund"},
         active=active,
-        corrections=CorrectionsScore(examples=40, new=0.95, active=0.55),
+        corrections=Comparison(examples=40, new=0.95, active=0.55),
     )
     assert fixes_them == (
         True,
@@ -138,6 +138,9 @@ def test_a_version_that_fixes_what_agents_corrected_is_promoted_with_its_figures
     assert judged["corrections_score"] == 1.0
     assert judged["corrections_score_active"] < 1.0
     assert judged["heldout_active"] == active.metrics["accuracy"]
+    # Both versions are also scored on the same slice of what they were taught.
+    assert judged["reference"] > 0
+    assert judged["reference_score"] >= judged["reference_score_active"] - HELDOUT_TOLERANCE
     assert new.metrics["promotion"].startswith("3 held-back corrections read right 1.0000")
     assert get_triage_engine().analyse(TriageInput(text=held[0])).category == "refund"
 
