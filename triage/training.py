@@ -428,17 +428,28 @@ def _compare(
     is older than the hold-back, and trained on them). An active version that no longer loads
     scores 0: the engine cannot use it either."""
     from triage.engine import ModelIntegrityError
-    from triage.engine.local import load_active_model, read_as_labelled
+    from triage.engine.local import (
+        load_active_model,
+        read_as_labelled,
+        read_vectors_from,
+        support_cache,
+    )
 
     if target not in ("category", "emotion") or active is None:
         return None, None
     models_dir, key = Path(settings.MODELS_DIR), model_signing_key()
     languages = tuple(settings.SUPPORTED_LANGUAGES)
+    # Both versions read the same rows: each text is embedded once, most of them long before
+    # (when they were trained on).
+    cache = support_cache(models_dir)
     try:
         old_model = load_active_model(models_dir, target, version=active.version, key=key)
     except (ModelIntegrityError, OSError):
         old_model = None
     new_model = load_active_model(models_dir, target, version=version, key=key)
+    for model in (old_model, new_model):
+        if model is not None:
+            read_vectors_from(model, cache)
 
     def compare(examples: list[tuple[str, str]]) -> Comparison | None:
         if not examples:

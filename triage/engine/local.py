@@ -177,6 +177,18 @@ class LocalTriageEngine:
         )
 
 
+def read_vectors_from(model: TrainedModel, cache: EmbeddingCache | None) -> TrainedModel:
+    """Let a loaded model take its sentence vectors from `cache` (texts embedded before are not
+    embedded again) instead of the process's embedder; a no-op without a cache."""
+    if cache is None:
+        return model
+    for pipeline in (model.pipeline, model.crosslingual):
+        features = pipeline.named_steps.get("features") if pipeline is not None else None
+        if getattr(features, "embedder_name", "") == cache.embedder.name:
+            features.vectors_from(cache.embed)
+    return model
+
+
 def read_as_labelled(
     model: TrainedModel | None,
     target: str,
