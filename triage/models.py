@@ -52,7 +52,12 @@ class LabelledExample(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["target", "label"], name="example_target_label")]
+        indexes = [
+            models.Index(fields=["target", "label"], name="example_target_label"),
+            # Counting a target's corrections (retraining) and reading the most recent held-back
+            # ones (judging a new version).
+            models.Index(fields=["target", "source", "-created_at"], name="example_recent_source"),
+        ]
         constraints = [
             # Importing a file twice, or correcting the same ticket twice, keeps one example.
             models.UniqueConstraint(fields=["target", "text_hash"], name="example_unique_text")

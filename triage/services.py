@@ -475,7 +475,7 @@ def triage_correct(
     ticket.needs_manual_triage = False
     ticket_touch(ticket, "category", "emotion", "urgency", "needs_manual_triage")
     first_message = ticket.messages.filter(direction=Message.Direction.INBOUND).first()
-    learned = False  # a new category example: the retraining counter moves
+    learned = []  # targets with a new example: their retraining counters move
     if first_message is not None:
         text = f"{ticket.subject}\n{first_message.body_text}"
         for target, label in (("category", category or OUT_OF_SCOPE_LABEL), ("emotion", emotion)):
@@ -483,9 +483,8 @@ def triage_correct(
                 examples_import(
                     target=target, rows=[(text, label)], source=LabelledExample.Source.CORRECTION
                 )
-                learned = learned or target == "category"
-    if learned:
-        _schedule_retraining()
+                learned.append(target)
+    _schedule_retraining(targets=learned)
     if triage is not None:
         feedback_record(
             kind="triage_corrected", actor=actor, ticket=ticket, triage=triage,
@@ -494,15 +493,17 @@ def triage_correct(
     return ticket
 
 
-def _schedule_retraining() -> None:
-    """Every RETRAIN_EVERY corrections, retrain in the background. Runs inside the caller's
-    transaction; the task is enqueued after commit. The new version is promoted only if it
-    scores at least as well as the active one (see triage.training)."""
-    corrections = LabelledExample.objects.filter(
-        target=LabelledExample.Target.CATEGORY, source=LabelledExample.Source.CORRECTION
-    )
-    if corrections.count() % settings.RETRAIN_EVERY == 0:
-        enqueue_on_commit("triage.tasks.retrain_models", "category")
+def _schedule_retraining(*, targets: Iterable[str]) -> None:
+    """Every RETRAIN_EVERY corrections of a target (category and emotion counted apart), retrain
+    that target in the background. Runs inside the caller's transaction; the task is enqueued
+    after commit. The new version is promoted only if it reads agents' held-back corrections at
+    least as well as the active one (see triage.training.should_promote)."""
+    for target in targets:
+        corrections = LabelledExample.objects.filter(
+            target=target, source=LabelledExample.Source.CORRECTION
+        )
+        if corrections.count() % settings.RETRAIN_EVERY == 0:
+            enqueue_on_commit("triage.tasks.retrain_models", target)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from triage.escalations import escalation_notify as escalation_notify_service
 from triage.sla_timers import sla_check as sla_check_service
-from triage.training import answer_model_refresh, model_train
+from triage.training import answer_model_refresh, default_oos_label, model_train
 from triage.waiting import waiting_tickets_hand_out
 
 
 def retrain_models(target: str = "category") -> None:
-    model_train(target=target)
+    """After RETRAIN_EVERY agents' corrections of `target` ("category" or "emotion"): train a new
+    version, promoted only if it reads agents' held-back corrections at least as well."""
+    model_train(target=target, oos_label=default_oos_label(target))
 
 
 def answers_refresh() -> None:

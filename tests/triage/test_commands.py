@@ -120,10 +120,16 @@ def test_every_nth_correction_schedules_background_retraining(
     for n in range(4):
         ticket = TicketFactory(subject=f"ticket {n}")
         MessageFactory(ticket=ticket, direction="in", body_text=f"my parcel {n} is late")
+        # The emotion is corrected on the first two tickets only: counted apart from categories.
+        emotion = "anxious" if n < 2 else ticket.emotion
         services.triage_correct(
-            ticket_id=ticket.pk, actor=agent, category="delivery", emotion="anxious", urgency="low"
+            ticket_id=ticket.pk, actor=agent, category="delivery", emotion=emotion, urgency="low"
         )
-    assert queued == [("triage.tasks.retrain_models", "category")] * 2
+    assert queued == [
+        ("triage.tasks.retrain_models", "category"),
+        ("triage.tasks.retrain_models", "emotion"),
+        ("triage.tasks.retrain_models", "category"),
+    ]
 
 
 def test_a_worse_model_is_stored_but_not_promoted(settings, tmp_path):
@@ -142,7 +148,11 @@ def test_a_worse_model_is_stored_but_not_promoted(settings, tmp_path):
     new_taxonomy = should_promote(
         target="category", new_metrics={"accuracy": 0.5}, new_labels={"a", "c"}, active=active
     )
-    assert worse == (False, "accuracy 0.8000 < active 0.9000")
+    assert worse == (
+        False,
+        "no held-back corrections to compare on; "
+        "held-out accuracy 0.8000 vs active 0.9000, more than 0.005 lower",
+    )
     assert better[0] and new_taxonomy[0]
     assert should_promote(target="emotion", new_metrics={}, new_labels=set(), active=None)[0]
 
@@ -151,10 +161,10 @@ def test_agents_corrections_change_the_next_model_version(agent, settings, tmp_p
     """Train, correct a ticket the model gets wrong, retrain: the new version has learned it."""
     from tests.factories import CategoryFactory, MessageFactory, TicketFactory
     from triage import services
-    from triage.models import ModelVersion
+    from triage.models import ModelVersion, example_text_hash
     from triage.registry import get_triage_engine
     from triage.tasks import retrain_models
-    from triage.training import model_train
+    from triage.training import HOLD_BACK_BELOW, model_train
 
     monkeypatch.setenv("SUPPORTDESK_EMBEDDINGS", "off")  # small TF-IDF models: a fast test
     settings.MODELS_DIR = tmp_path
@@ -177,8 +187,14 @@ def test_agents_corrections_change_the_next_model_version(agent, settings, tmp_p
 
     latest = ModelVersion.objects.filter(target="category").latest("created_at")
     assert latest.version != first.version
-    assert latest.example_count == first.example_count + 6
+    # About a fifth of corrections (chosen by their text) are held back to judge the version on.
+    texts = [f"Ribbon\nribbon and card please {n}" for n in range(6)]
+    held = [t for t in texts if example_text_hash(t) < HOLD_BACK_BELOW]
+    assert len(held) == 1
+    assert latest.example_count == first.example_count + 6 - len(held)
     assert latest.is_active, latest.metrics["promotion"]
+    assert latest.metrics["judged"]["corrections"] == len(held)
+    assert latest.metrics["judged"]["corrections_score"] == 1.0
     from triage.engine.types import TriageInput
 
     # The running engine picks the new version up and answers the way agents taught it.

@@ -221,6 +221,11 @@ def _vectors(model: TrainedModel, texts: Sequence[str]) -> np.ndarray:
 
 
 SupportExample = tuple[str, str, float | None]  # (text, emotion, intensity or None: unknown)
+# How much more an agent's correction (a support example without intensity) weighs than a
+# bundled example in the support reading. It is this desk's own traffic, read by the person who
+# answers it; at weight 1 a handful of corrections of the same kind of message did not move the
+# reading of those very messages (1,160 bundled rows outvote them).
+CORRECTION_WEIGHT = 8.0
 
 
 def attach_support_reading(
@@ -230,8 +235,10 @@ def attach_support_reading(
     *,
     seed: int = 0,
     gate_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    correction_weight: float = CORRECTION_WEIGHT,
 ) -> dict[str, float]:
-    """Fit `model.support` on support-desk messages whose embeddings are `vectors` (same order);
+    """Fit `model.support` on support-desk messages whose embeddings are `vectors` (same order),
+    agents' corrections (intensity None) weighing `correction_weight` times a bundled example;
     returns its out-of-fold accuracy, macro-F1 and intensity error, which are also added to
     `model.metrics` under `support_`. `gate_vectors` (embeddings of English support messages,
     and of some of the base model's own, English, training texts) teach the gate between the
@@ -241,6 +248,7 @@ def attach_support_reading(
         raise ValueError("the support reading needs the embedding model")
     targets = np.asarray([e for _, e, _ in examples])
     features = np.asarray(vectors, dtype=np.float32)
+    weights = np.asarray([correction_weight if i is None else 1.0 for _, _, i in examples])
     classifier = LogisticRegression(
         C=SUPPORT_C, class_weight="balanced", max_iter=3000, random_state=seed
     )
@@ -250,7 +258,12 @@ def attach_support_reading(
     if folds >= 2:
         split = StratifiedKFold(folds, shuffle=True, random_state=seed)
         scores = cross_val_predict(
-            classifier, features, targets, cv=split, method="decision_function"
+            classifier,
+            features,
+            targets,
+            cv=split,
+            method="decision_function",
+            params={"sample_weight": weights},
         )
         labels = np.unique(targets)
         truth = np.searchsorted(labels, targets)
@@ -260,7 +273,7 @@ def attach_support_reading(
         metrics["support_accuracy"] = float((predicted == targets).mean())
         metrics["support_macro_f1"] = float(f1_score(targets, predicted, average="macro"))
         metrics["support_ece"] = expected_calibration_error(probabilities, predicted == targets)
-    classifier.fit(features, targets)
+    classifier.fit(features, targets, sample_weight=weights)
     # How strongly an emotion is expressed, learnt where one is (neutral is 0 by definition).
     measured = np.asarray([i is not None and e != "neutral" for _, e, i in examples])
     regressor = None

@@ -177,6 +177,46 @@ class LocalTriageEngine:
         )
 
 
+def read_vectors_from(model: TrainedModel, cache: EmbeddingCache | None) -> TrainedModel:
+    """Let a loaded model take its sentence vectors from `cache` (texts embedded before are not
+    embedded again) instead of the process's embedder; a no-op without a cache."""
+    if cache is None:
+        return model
+    for pipeline in (model.pipeline, model.crosslingual):
+        features = pipeline.named_steps.get("features") if pipeline is not None else None
+        if getattr(features, "embedder_name", "") == cache.embedder.name:
+            features.vectors_from(cache.embed)
+    return model
+
+
+def read_as_labelled(
+    model: TrainedModel | None,
+    target: str,
+    examples: Sequence[Example],
+    *,
+    languages: Sequence[str],
+    out_of_scope_label: str,
+) -> float:
+    """Share of (text, label) examples that the engine, running `model` for `target` ("category"
+    or "emotion"), reads as labelled: what an agent would see on the ticket. A category example
+    labelled `out_of_scope_label` is read right when the engine calls it out of scope. 0.0 for
+    no examples."""
+    if not examples:
+        return 0.0
+    category, emotion = (model, None) if target == "category" else (None, model)
+    engine = LocalTriageEngine(category, emotion, languages=languages)
+    results = engine.analyse_many([TriageInput(text=text) for text, _ in examples])
+    right = 0
+    for result, (_, label) in zip(results, examples, strict=True):
+        if target == "emotion":
+            right += result.emotion == label
+        elif label == out_of_scope_label:
+            right += result.out_of_scope
+        else:
+            right += not result.out_of_scope and result.category == label
+    return right / len(examples)
+
+
 def load_active_model(
     models_dir: Path, target: str, *, version: str | None = None, key: bytes | None = None
 ) -> TrainedModel | None:

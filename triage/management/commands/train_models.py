@@ -177,7 +177,7 @@ def _metrics(version: ModelVersion) -> str:
     return ", ".join(
         f"{key} {value:.4f}" if isinstance(value, float) and value <= 1 else f"{key} {value}"
         for key, value in version.metrics.items()
-        if key not in ("labels", "promotion", "shipped")
+        if key not in ("labels", "promotion", "shipped", "judged", "holds_back_corrections")
     )
 
 
