@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('triage', '0014_emotion_intensity'),
+        ('triage', '0015_routing_decision_created'),
     ]
 
     operations = [
