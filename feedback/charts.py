@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 180, 36, 22, 8
+# About the width a chart gets on a desktop, so its 12 px labels are drawn near 12 px; on a
+# phone they shrink by a fifth, not by half.
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 420, 180, 38, 22, 8
+MAX_WEEK_LABELS = 7  # more would run into each other under the bars
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,10 @@ def _y(value: float, top: float) -> float:
 
 
 def _week_labels(weeks: list[date]) -> list[tuple[float, str]]:
-    every = max(1, len(weeks) // 8)
+    every = max(1, -(-len(weeks) // MAX_WEEK_LABELS))
     labels = []
     for i, week in enumerate(weeks):
-        if i % every == 0:
+        if (len(weeks) - 1 - i) % every == 0:  # counted back from this week, always labelled
             x, step = _slot(i, len(weeks))
             labels.append((x + step / 2, f"{week.day}/{week.month}"))
     return labels
@@ -62,25 +65,26 @@ def _week_labels(weeks: list[date]) -> list[tuple[float, str]]:
 
 def stacked_bars(
     weeks: list[date],
-    series: list[tuple[str, str, list[int]]],
+    series: list[tuple[str, str, str, list[int]]],
     *,
     label: str,
 ) -> Chart:
-    """Bars per week stacked from `series` [(measure, css class, values)]; `label` formats
-    one part's description with {value}, {name} and {week}."""
-    totals = [sum(values[i] for _, _, values in series) for i in range(len(weeks))]
+    """Bars per week stacked from `series` [(measure, css class, name, values)]; `label`
+    formats one part's description (its link's name and tooltip) with {value}, {name} and
+    {week}."""
+    totals = [sum(values[i] for *_, values in series) for i in range(len(weeks))]
     top = max(totals + [1])
     bars = []
     for i, week in enumerate(weeks):
         x, step = _slot(i, len(weeks))
         base = 0
-        for measure, css, values in series:
+        for measure, css, name, values in series:
             value = values[i]
             if value:
                 y0, y1 = _y(base, top), _y(base + value, top)
                 bars.append(
                     Bar(x + step * 0.15, y1, step * 0.7, y0 - y1, css,
-                        label.format(value=value, name=css, week=week.isoformat()),
+                        label.format(value=value, name=name, week=week.isoformat()),
                         week, measure)
                 )  # fmt: skip
             base += value

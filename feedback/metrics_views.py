@@ -37,7 +37,10 @@ def supervisor_view(view):
 
 
 def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, Filters, str]:
-    form = MetricsFilterForm(request.GET)
+    query = request.GET.copy()
+    # The period select shows the period the figures cover, also before anyone chose one.
+    query.setdefault("weeks", str(DEFAULT_WEEKS))
+    form = MetricsFilterForm(query)
     data = form.cleaned_data if form.is_valid() else {}
     filters = Filters(
         weeks=data.get("weeks") or DEFAULT_WEEKS,
@@ -59,23 +62,35 @@ def _link(name: str, filters: Filters, **extra) -> str:
 def _charts(report: Report) -> dict:
     weeks = [week for week, _figures in report.weeks]
     figures = [f for _week, f in report.weeks]
+    # Each bar's link name and tooltip: what it counts, which week, how many.
+    bar_label = _("{name}, week of {week}: {value}")
     volume = stacked_bars(
         weeks,
         [
-            ("automated", "bar-auto", [f.automated for f in figures]),
-            ("replied", "bar-human", [f.replied - f.automated for f in figures]),
-            ("tickets", "bar-open", [f.tickets - f.replied for f in figures]),
+            ("automated", "bar-auto", _("answered automatically"), [f.automated for f in figures]),
+            (
+                "replied",
+                "bar-human",
+                _("answered by a person"),
+                [f.replied - f.automated for f in figures],
+            ),
+            (
+                "tickets",
+                "bar-open",
+                _("not answered yet"),
+                [f.tickets - f.replied for f in figures],
+            ),
         ],
-        label="{value} · {week}",
+        label=bar_label,
     )
     drafts = stacked_bars(
         weeks,
         [
-            ("accepted", "bar-accepted", [f.accepted for f in figures]),
-            ("edited", "bar-edited", [f.edited for f in figures]),
-            ("rejected", "bar-rejected", [f.rejected for f in figures]),
+            ("accepted", "bar-accepted", _("sent as written"), [f.accepted for f in figures]),
+            ("edited", "bar-edited", _("edited"), [f.edited for f in figures]),
+            ("rejected", "bar-rejected", _("rejected"), [f.rejected for f in figures]),
         ],
-        label="{value} · {week}",
+        label=bar_label,
     )
     satisfaction = share_lines(
         weeks,

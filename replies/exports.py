@@ -5,6 +5,9 @@ answers, that message's triage labels and the draft the AI proposed.
 Both walks are ordered by decision time and read in chunks from server-side cursors, with every
 row they need joined in (a manual reply's message and draft come in one query per chunk), so an
 export of 100,000 tickets runs in constant memory and a fixed number of queries per chunk.
+What followed a decision (the customer's rating of the reply, follow-ups and a takeover counted
+against the draft) comes in as subqueries of the same rows, served by the unique rating-per-
+message and the feedback-per-draft indexes.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from feedback.models import FeedbackEvent
+from feedback.models import FeedbackEvent, Rating
 from replies.autosend import AUTO_SEND_USERNAME
 from replies.engine.export import Decision, DeskVoice, eval_row, finetune_row
 from replies.models import Draft
@@ -104,6 +108,27 @@ def _draft_events(filters: ExportFilters, drafts: QuerySet[Draft] | None) -> Que
             "actor", "ticket__customer", "ticket__category", triage, "draft__sent_message"
         )
         .defer("ticket__search_document", "ticket__search_vector")
+        .annotate(
+            **_rating_of(OuterRef("draft__sent_message")),
+            follow_ups=Coalesce(
+                Subquery(
+                    FeedbackEvent.objects.filter(
+                        kind=FeedbackEvent.Kind.FOLLOW_UP, draft=OuterRef("draft")
+                    )
+                    .order_by()
+                    .values("draft")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            taken_over=Exists(
+                FeedbackEvent.objects.filter(
+                    kind=FeedbackEvent.Kind.TAKEOVER, draft=OuterRef("draft")
+                )
+            ),
+        )
         .order_by("created_at", "pk")
     )
 
@@ -131,6 +156,11 @@ def _draft_decisions(events: QuerySet) -> Iterator[Decision]:
             sent=sent.body_text if sent is not None else (event.after or {}).get("text"),
             person=person,
             note=event.note if outcome == "escalated" else "",
+            edit_reason=event.reason,
+            rating=event.rating_score or "",
+            rating_comment=event.rating_comment or "",
+            follow_ups=event.follow_ups,
+            taken_over=event.taken_over,
         )
 
 
@@ -199,6 +229,7 @@ def _manual_replies(filters: ExportFilters, drafts: QuerySet[Draft] | None) -> Q
     return (
         replies.select_related("author_user", "ticket__customer", "ticket__category")
         .defer("ticket__search_document", "ticket__search_vector")
+        .annotate(**_rating_of(OuterRef("pk")))
         .order_by("created_at", "pk")
     )
 
@@ -222,6 +253,8 @@ def _manual_decisions(replies: QuerySet) -> Iterator[Decision]:
                 draft=drafts.get(reply.draft_id),
                 sent=reply.body_text,
                 person=reply.author_user,
+                rating=reply.rating_score or "",
+                rating_comment=reply.rating_comment or "",
             )
 
 
@@ -240,6 +273,11 @@ def _decision(
     sent: str | None,
     person,
     note: str = "",
+    edit_reason: str = "",
+    rating: str = "",
+    rating_comment: str = "",
+    follow_ups: int = 0,
+    taken_over: bool = False,
 ) -> Decision:
     customer = ticket.customer
     if triage is not None:
@@ -274,7 +312,21 @@ def _decision(
         draft_engine=f"{draft.engine}/{draft.engine_version}" if draft is not None else "",
         draft_confidence=draft.confidence if draft is not None else None,
         grounded=draft.grounded if draft is not None else None,
+        edit_reason=edit_reason,
+        rating=rating,
+        rating_comment=rating_comment,
+        follow_ups=follow_ups,
+        taken_over=taken_over,
     )
+
+
+def _rating_of(message: OuterRef) -> dict:
+    """Annotations: the customer's rating of the reply `message` and their comment."""
+    rating = Rating.objects.filter(message=message)
+    return {
+        "rating_score": Subquery(rating.values("score")[:1]),
+        "rating_comment": Subquery(rating.values("comment")[:1]),
+    }
 
 
 def _triage_of(message: Message) -> TriageResult | None:

@@ -49,6 +49,15 @@ class Decision:
     draft_engine: str = ""
     draft_confidence: float | None = None
     grounded: bool | None = None
+    # What came after: why the person changed the draft (an edit reason, "" when not given),
+    # the customer's rating of the reply sent ("" when none) and their comment, how often the
+    # customer wrote again after the ticket was solved with it, and whether a person took over
+    # after it went out automatically.
+    edit_reason: str = ""
+    rating: str = ""
+    rating_comment: str = ""
+    follow_ups: int = 0
+    taken_over: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,8 @@ def redactor_for(decision: Decision) -> Redactor:
 
 def eval_row(decision: Decision) -> dict:
     """One line of the evaluation set: the redacted input, the labels, the draft, the sent
-    reply, the outcome and how far the reply moved from the draft."""
+    reply, the outcome and how far the reply moved from the draft, and what followed: the
+    edit's reason, the customer's rating, follow-ups and a takeover."""
     redactor = redactor_for(decision)
     subject = redactor.redact(decision.subject)
     message = redactor.redact(decision.message)
@@ -104,6 +114,14 @@ def eval_row(decision: Decision) -> dict:
         # Measured on the texts as written: placeholders would hide a changed name or number.
         "edit_distance": edit_distance(decision.draft, decision.sent) if both else None,
         "note": redactor.redact(decision.note),
+        "edit_reason": decision.edit_reason,
+        "rating": (
+            {"score": decision.rating, "comment": redactor.redact(decision.rating_comment)}
+            if decision.rating
+            else None
+        ),
+        "follow_ups": decision.follow_ups,
+        "taken_over": decision.taken_over,
     }
 
 

@@ -9,6 +9,7 @@ group, so daphne, the worker and the worker's children all go with it.
 from __future__ import annotations
 
 import contextlib
+import email
 import json
 import os
 import secrets
@@ -22,6 +23,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email import policy
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -343,6 +345,24 @@ class Installation:
         )
         assert status == 201, f"POST /api/v1/tickets answered {status}: {data}"
         return data
+
+
+# -- mail --------------------------------------------------------------------------------------
+
+
+def mails_to(outbox: Path, address: str) -> list[email.message.EmailMessage]:
+    """The e-mails an installation's file backend wrote to `address`, oldest file first."""
+    if not outbox.exists():
+        return []
+    messages = []
+    for file in sorted(outbox.iterdir()):
+        # The file backend ends each message with a rule line; what follows the last rule is
+        # a message still being written.
+        for chunk in file.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[:-1]:
+            message = email.message_from_bytes(chunk, policy=policy.default)
+            if address in str(message["To"]):
+                messages.append(message)
+    return messages
 
 
 # -- in the browser ------------------------------------------------------------------------

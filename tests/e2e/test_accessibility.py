@@ -249,3 +249,25 @@ def test_preferences(live_desk: Installation, desk_page: Page) -> None:
     desk_page.get_by_role("button", name="Save").click()
     expect(desk_page.get_by_role("status")).to_contain_text("Europe/Lisbon")
     assert_accessible(desk_page, "The preferences page after saving")
+
+
+def test_metrics_and_the_tickets_behind_a_figure(
+    live_desk: Installation, chromium: Browser, desk_tickets: DeskTickets
+) -> None:
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        context = chromium.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            sign_in(page, live_desk, "supervisor", "/supervisor/")
+            page.goto(f"{live_desk.base_url}/metrics/")
+            page.get_by_role("button", name="Update now").click()
+            expect(page.locator(".metrics-head")).to_contain_text("Figures as of")
+            assert_accessible(page, f"The metrics page, {viewport['width']} px wide")
+
+            page.goto(f"{live_desk.base_url}/metrics/tickets/?measure=tickets")
+            expect(
+                page.locator(f'table.report a[href="/tickets/{desk_tickets.with_draft}/"]')
+            ).to_be_visible()
+            assert_accessible(page, f"The tickets behind a figure, {viewport['width']} px wide")
+        finally:
+            context.close()

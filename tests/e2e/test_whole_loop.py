@@ -8,11 +8,8 @@ escalation list live, and assigning it takes it off the list.
 
 from __future__ import annotations
 
-import email
 import re
 import uuid
-from email import policy
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,6 +19,7 @@ from tests.e2e.livedesk import (
     VIP_EMAIL,
     Installation,
     assert_not_reloaded,
+    mails_to,
     screenshot,
     sign_in,
 )
@@ -30,20 +28,6 @@ from tests.mailbox import before_footer
 pytestmark = pytest.mark.browser
 
 PIPELINE_TIMEOUT_MS = 60_000  # triage + routing + draft by the worker
-
-
-def mails_to(outbox: Path, address: str) -> list[email.message.EmailMessage]:
-    if not outbox.exists():
-        return []
-    messages = []
-    for file in sorted(outbox.iterdir()):
-        # The file backend ends each message with a rule line; what follows the last rule is
-        # a message still being written.
-        for chunk in file.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[:-1]:
-            message = email.message_from_bytes(chunk, policy=policy.default)
-            if address in str(message["To"]):
-                messages.append(message)
-    return messages
 
 
 def test_agent_edits_and_sends_a_live_ticket(live_desk: Installation, desk_page: Page) -> None:

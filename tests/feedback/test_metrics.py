@@ -126,8 +126,11 @@ def test_the_report_breaks_figures_down_by_week_and_dimension(desk, agent):
 
 def test_the_page_shows_the_figures_and_links_each_to_its_tickets(desk, supervisor_client):
     html = supervisor_client.get("/metrics/").content.decode()
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
 
     assert "Automation rate" in html
+    # Each bar of a chart is a link that says what it counts.
+    assert f'aria-label="sent as written, week of {monday.isoformat()}: 1"' in html
     assert "50 %" in html  # half the decided drafts were sent as written
     assert "measure=edited" in html
     listing = supervisor_client.get("/metrics/tickets/?weeks=12&measure=edited")
@@ -136,6 +139,14 @@ def test_the_page_shows_the_figures_and_links_each_to_its_tickets(desk, supervis
     assert desk["edited"].subject in body
     assert desk["approved"].subject not in body
     assert "tone" in body  # the edit's reason
+
+
+def test_the_period_select_names_the_period_shown(desk, supervisor_client):
+    html = supervisor_client.get("/metrics/").content.decode()
+    assert '<option value="12" selected>Last 12 weeks</option>' in html
+
+    html = supervisor_client.get("/metrics/?weeks=4").content.decode()
+    assert '<option value="4" selected>Last 4 weeks</option>' in html
 
 
 def test_a_chart_bar_opens_the_tickets_of_its_week(desk, supervisor_client):

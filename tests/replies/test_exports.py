@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import FeedbackEvent
+from feedback.services import follow_up_record, rating_comment_add, rating_record
 from replies.autosend import auto_send_user
 from replies.exports import ExportFilters, decisions_for_export, export_lines
 from replies.models import Draft
@@ -194,6 +195,45 @@ def test_the_queries_do_not_grow_with_the_decisions(agent):
         draft_send(draft_id=_draft(customer=customer).pk, actor=agent, text="Edited")
         reply_send_manual(ticket_id=_draft(customer=customer).ticket_id, actor=agent, text="Hi")
     assert queries() == few
+
+
+def test_what_followed_each_decision_is_exported_with_it(agent):
+    # An edit for its tone, rated good with a comment; the customer wrote again after the solve.
+    edited = _draft()
+    reply = draft_send(
+        draft_id=edited.pk, actor=agent, text="Hello, your parcel ships today.", reason="tone"
+    )
+    rating_record(message_id=reply.pk, score="good")
+    rating_comment_add(message_id=reply.pk, comment=f"Quick and kind, thanks! {NAME}")
+    again = MessageFactory(ticket=edited.ticket, body_text="It did not arrive.", reopened=True)
+    assert follow_up_record(message_id=again.pk) is not None
+    # An automatic reply a person took over.
+    auto = _draft()
+    sent = draft_send(draft_id=auto.pk, actor=auto_send_user(), automatic=True)
+    Message.objects.filter(pk=sent.pk).update(automatic=True)
+    reply_send_manual(ticket_id=auto.ticket_id, actor=agent, text="Let me look into this myself.")
+    # A reply written by hand, rated not good.
+    manual = reply_send_manual(ticket_id=_draft().ticket_id, actor=agent, text="Refunded.")
+    rating_record(message_id=manual.pk, score="bad")
+    # Sent as proposed, and nothing followed.
+    draft_send(draft_id=_draft().pk, actor=agent)
+
+    rows = {row["outcome"]: row for row in _export()}
+
+    assert sorted(rows) == ["accepted", "auto", "edited", "manual"]
+    followed = {
+        outcome: (row["edit_reason"], row["rating"], row["follow_ups"], row["taken_over"])
+        for outcome, row in rows.items()
+    }
+    assert followed == {
+        "edited": ("tone", {"score": "good", "comment": "Quick and kind, thanks! <NAME_1>"}, 1,
+                   False),
+        "auto": ("", None, 0, True),
+        "manual": ("", {"score": "bad", "comment": ""}, 0, False),
+        "accepted": ("", None, 0, False),
+    }  # fmt: skip
+    # The fine-tuning file is unchanged by what followed.
+    assert all(set(e) == {"messages"} for e in _export("finetune"))
 
 
 # -- the command --------------------------------------------------------------------------------
