@@ -7,7 +7,6 @@ geometric middle of the bucket holding it: within RATIO's half-width (±5 %) of 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 
 RATIO = 1.1
@@ -25,12 +24,14 @@ def bucket_middle(index: int) -> float:
     return RATIO ** (index - 1) * math.sqrt(RATIO)
 
 
-def merged(histograms: Iterable[Mapping[str, int]]) -> Counter[int]:
+def merged(histograms: Iterable[Mapping[str, int]]) -> dict[int, int]:
     """Add up histograms stored as {"bucket": count} (JSON keys are strings)."""
-    total: Counter[int] = Counter()
+    total: dict[int, int] = {}
+    get = total.get
     for histogram in histograms:
         for index, count in histogram.items():
-            total[int(index)] += count
+            key = int(index)
+            total[key] = get(key, 0) + count
     return total
 
 

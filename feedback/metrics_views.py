@@ -28,6 +28,7 @@ from feedback.reports import (
     metrics_report,
     metrics_tickets,
 )
+from supportdesk import words
 
 PAGE_SIZE = 50
 
@@ -107,14 +108,49 @@ def _charts(report: Report) -> dict:
     }
 
 
+# The tables' columns after the row's name: the figure a cell links to ("" for none) and how
+# its value reads.
+TABLE_CELLS = (
+    ("tickets", lambda f: str(f.tickets)),
+    ("automated", lambda f: words.share(f.automation_rate)),
+    ("accepted", lambda f: words.share(f.accepted_rate)),
+    ("edited", lambda f: words.share(f.edited_rate)),
+    ("rejected", lambda f: words.share(f.rejected_rate)),
+    ("", lambda f: "—" if f.edit_median is None else str(round(f.edit_median))),
+    ("csat_good", lambda f: words.share(f.csat)),
+    ("estimated_good", lambda f: words.share(f.csat_estimated)),
+    ("replied", lambda f: words.duration(f.first_response_median)),
+    ("sla_breached", lambda f: words.share(f.sla_attainment)),
+    ("triage_corrected", lambda f: words.share(f.category_accuracy)),
+    ("follow_ups", lambda f: str(f.follow_ups)),
+    ("takeovers", lambda f: str(f.takeovers)),
+    ("faq_gaps", lambda f: str(f.faq_gaps)),
+)
+
+
+def _cells(figures: Figures, link: str) -> list[tuple[str, str]]:
+    """One table row's cells: (address of the tickets behind it or "", the value as read).
+    Built here rather than in the template: a year by week is 750 cells."""
+    return [
+        (f"{link}&measure={measure}" if measure else "", text(figures))
+        for measure, text in TABLE_CELLS
+    ]
+
+
 @supervisor_view
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     form, filters, _measure = _filters(request)
-    report = metrics_report(filters)
     dimension = request.GET.get("by", "category")
     if dimension not in DIMENSIONS:
         dimension = "category"
+    report = metrics_report(filters, dimension=dimension)
+    base = f"{reverse('metrics-tickets')}?{urlencode(filters.as_params())}"
+    group_rows = [
+        (group.label, _cells(group.figures, f"{base}&{urlencode({dimension: group.key})}"))
+        for group in report.by[dimension]
+    ]
+    week_rows = [(week, _cells(f, f"{base}&week={week.isoformat()}")) for week, f in report.weeks]
     context = {
         "form": form,
         "filters": filters,
@@ -122,7 +158,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "charts": _charts(report),
         "dimensions": DIMENSIONS,
         "dimension": dimension,
-        "groups": report.by[dimension],
+        "group_rows": group_rows,
+        "week_rows": week_rows,
         "query": urlencode(filters.as_params()),
         "csv_url": _link("metrics-csv", filters),
     }

@@ -7,7 +7,7 @@ CSS classes use those. Pages show these words instead, so a translated desk says
 
 from __future__ import annotations
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 EMOTIONS = {
     "angry": pgettext_lazy("emotion", "angry"),
@@ -51,3 +51,24 @@ def word(kind: dict[str, str], code: str | None) -> str:
     if not code:
         return ""
     return str(kind.get(code, code))
+
+
+def share(value: float | None) -> str:
+    """A share as a whole percentage in the reader's language, "—" when there is none."""
+    if value is None:
+        return "—"
+    return gettext("%(percent)s %%") % {"percent": round(value * 100)}
+
+
+def duration(seconds: float | None) -> str:
+    """A span of time as people say it: "45 min", "3 h 20 min", "2 d 4 h"; "—" for none."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    days, hours = divmod(hours, 24)
+    return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}

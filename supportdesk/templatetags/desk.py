@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import gettext as _
 
 from supportdesk import words
 from supportdesk.confidence import confidence_word as _confidence_word
@@ -54,25 +53,12 @@ def route_word(action: str) -> str:
 
 @register.filter
 def share(value: float | None) -> str:
-    """A share as a whole percentage in the reader's language, "—" when there is none."""
-    if value is None:
-        return "—"
-    return _("%(percent)s %%") % {"percent": round(value * 100)}
+    return words.share(value)
 
 
 @register.filter
 def duration(seconds: float | None) -> str:
-    """A span of time as people say it: "45 min", "3 h 20 min", "2 d 4 h"; "—" for none."""
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return _("%(minutes)s min") % {"minutes": minutes}
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    days, hours = divmod(hours, 24)
-    return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    return words.duration(seconds)
 
 
 @register.filter
