@@ -5,7 +5,8 @@ Builds a throwaway installation with N tickets (default 100,000) spread over 52 
 languages, four channels, twelve categories and ten agents: about a fifth answered
 automatically (some taken over by a person), the rest answered by agents who sent drafts as
 written, edited them (with reasons and edit distances) or wrote their own; triage corrections,
-customer ratings, follow-ups after a solve, SLA breaches, and tickets still open. The figures
+customer ratings, satisfaction estimates for solved tickets, follow-ups after a solve, SLA
+breaches, and tickets still open. The figures
 are computed by `feedback.metrics.metrics_sweep`, as the worker does every minute (its speed is
 printed too), then the metrics page, its breakdowns, its click-through lists and its CSV are
 timed through Django's test client (the whole middleware, view, query and template stack).
@@ -73,7 +74,7 @@ def build(n: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from feedback.models import FeedbackEvent, Outcome, Rating
+    from feedback.models import FeedbackEvent, Outcome, Rating, SatisfactionEstimate
     from replies.models import Draft
     from supportdesk.models import Category, Customer, Message, Ticket
     from triage.models import TriageResult
@@ -200,7 +201,7 @@ def build(n: int) -> None:
                 ],
                 batch_size=batch,
             )
-            outcomes, events, ratings = [], [], []
+            outcomes, events, ratings, estimates = [], [], [], []
             for t, p, r, d in zip(tickets, plans, results, drafts, strict=True):
                 draft_verdict = {"auto": "overridden" if p["takeover"] else "accepted"}.get(
                     p["draft"], p["draft"]
@@ -231,8 +232,14 @@ def build(n: int) -> None:
                     events.append(FeedbackEvent(
                         kind="follow_up", ticket=t, draft=d, created_at=p["solved_at"],
                     ))  # fmt: skip
+                bad = 0.35 if p["draft"] in ("rejected",) or p["takeover"] else 0.12
+                if p["solved_at"] is not None:  # the estimate made when it was solved
+                    guess = rng.choices(["good", "okay", "bad"], [0.72 - bad, 0.28, bad])[0]
+                    estimates.append(SatisfactionEstimate(
+                        ticket=t, score=guess, probability=0.5, engine="local",
+                        created_at=p["solved_at"], updated_at=p["solved_at"],
+                    ))  # fmt: skip
                 if reply is not None and rng.random() < 0.2:
-                    bad = 0.35 if p["draft"] in ("rejected",) or p["takeover"] else 0.12
                     score = rng.choices(["good", "okay", "bad"], [0.7 - bad, 0.3, bad])[0]
                     ratings.append(Rating(
                         message=reply, ticket=t, draft=d, score=score,
@@ -241,6 +248,7 @@ def build(n: int) -> None:
             Outcome.objects.bulk_create(outcomes, batch_size=batch)
             FeedbackEvent.objects.bulk_create(events, batch_size=batch)
             Rating.objects.bulk_create(ratings, batch_size=batch)
+            SatisfactionEstimate.objects.bulk_create(estimates, batch_size=batch)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"built {n:,} tickets in {time.perf_counter() - started:.0f} s ({connection.vendor})")

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.formats import date_format
+
 # About the width a chart gets on a desktop, so its 12 px labels are drawn near 12 px; on a
 # phone they shrink by a fifth, not by half.
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 420, 180, 38, 22, 8
 MAX_WEEK_LABELS = 7  # more would run into each other under the bars
+LABEL_HALF_WIDTH = 22  # half of "Nov 30" at 12 px
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,9 @@ def _week_labels(weeks: list[date]) -> list[tuple[float, str]]:
     for i, week in enumerate(weeks):
         if (len(weeks) - 1 - i) % every == 0:  # counted back from this week, always labelled
             x, step = _slot(i, len(weeks))
-            labels.append((x + step / 2, f"{week.day}/{week.month}"))
+            # Kept inside the drawing: the current week's label sits at its right edge.
+            middle = min(x + step / 2, WIDTH - LABEL_HALF_WIDTH)
+            labels.append((middle, date_format(week, "MONTH_DAY_FORMAT")))
     return labels
 
 

@@ -1,8 +1,8 @@
 """Log-spaced histograms: how the metrics rollups keep medians they can add up.
 
 A value falls in bucket 0 when below 1, otherwise in bucket 1 + floor(log(v) / log(RATIO)).
-Histograms of weeks and groups add up bucket by bucket, and the median read back is the
-geometric middle of the bucket holding it: within RATIO's half-width (±5 %) of the true one."""
+Histograms of weeks and groups add up bucket by bucket, and the median read back lies in the
+bucket holding the true one (within 10 %), placed by interpolation inside it."""
 
 from __future__ import annotations
 
@@ -18,12 +18,6 @@ def bucket(value: float) -> int:
     return 1 + int(math.log(value) / math.log(RATIO))
 
 
-def bucket_middle(index: int) -> float:
-    if index == 0:
-        return 0.0
-    return RATIO ** (index - 1) * math.sqrt(RATIO)
-
-
 def merged(histograms: Iterable[Mapping[str, int]]) -> dict[int, int]:
     """Add up histograms stored as {"bucket": count} (JSON keys are strings)."""
     total: dict[int, int] = {}
@@ -36,12 +30,18 @@ def merged(histograms: Iterable[Mapping[str, int]]) -> dict[int, int]:
 
 
 def median(histogram: Mapping[int, int]) -> float | None:
+    """The median, placed inside its bucket by how far into the bucket's count half the values
+    fall (geometrically, as the buckets grow): grouped data's usual estimate."""
     count = sum(histogram.values())
     if not count:
         return None
-    seen = 0
+    half, seen = count / 2, 0
     for index in sorted(histogram):
-        seen += histogram[index]
-        if seen * 2 >= count:
-            return bucket_middle(index)
+        in_bucket = histogram[index]
+        if seen + in_bucket >= half:
+            if index == 0:
+                return 0.0
+            lower = RATIO ** (index - 1)
+            return lower * RATIO ** ((half - seen) / in_bucket)
+        seen += in_bucket
     return None  # pragma: no cover - the loop always reaches half

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -111,7 +112,7 @@ def _charts(report: Report) -> dict:
 # The tables' columns after the row's name: the figure a cell links to ("" for none) and how
 # its value reads.
 TABLE_CELLS = (
-    ("tickets", lambda f: str(f.tickets)),
+    ("tickets", lambda f: number_format(f.tickets, force_grouping=True)),
     ("automated", lambda f: words.share(f.automation_rate)),
     ("accepted", lambda f: words.share(f.accepted_rate)),
     ("edited", lambda f: words.share(f.edited_rate)),
@@ -122,9 +123,9 @@ TABLE_CELLS = (
     ("replied", lambda f: words.duration(f.first_response_median)),
     ("sla_breached", lambda f: words.share(f.sla_attainment)),
     ("triage_corrected", lambda f: words.share(f.category_accuracy)),
-    ("follow_ups", lambda f: str(f.follow_ups)),
-    ("takeovers", lambda f: str(f.takeovers)),
-    ("faq_gaps", lambda f: str(f.faq_gaps)),
+    ("follow_ups", lambda f: number_format(f.follow_ups, force_grouping=True)),
+    ("takeovers", lambda f: number_format(f.takeovers, force_grouping=True)),
+    ("faq_gaps", lambda f: number_format(f.faq_gaps, force_grouping=True)),
 )
 
 

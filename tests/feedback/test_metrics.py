@@ -218,3 +218,19 @@ def test_a_burst_of_changes_larger_than_one_sweep_is_worked_through(db):
 
     assert swept == [2, 2, 1, 0]
     assert TicketMetrics.objects.filter(ticket__in=tickets).count() == 5
+
+
+def test_medians_read_from_the_rollup_histograms_are_within_ten_percent():
+    import random
+
+    from feedback.histogram import bucket, median, merged
+
+    rng = random.Random(5)
+    for spread in (0.3, 1.0, 2.0):
+        values = [60 * rng.lognormvariate(4, spread) for _ in range(2001)]
+        weekly = [{}, {}, {}]
+        for i, value in enumerate(values):
+            week = weekly[i % 3]
+            week[str(bucket(value))] = week.get(str(bucket(value)), 0) + 1
+        exact = sorted(values)[1000]
+        assert median(merged(weekly)) == pytest.approx(exact, rel=0.1)
