@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 
 # About the width a chart gets on a desktop, so its 12 px labels are drawn near 12 px; on a
 # phone they shrink by a fifth, not by half.
@@ -46,6 +46,17 @@ class Chart:
     plot_bottom: float = HEIGHT - BOTTOM
 
 
+def nice_top(value: int) -> int:
+    """The value axis's top: a round number at or above `value` whose half is whole too."""
+    if value <= 10:
+        return max(2, value + value % 2)
+    magnitude = 10 ** (len(str(value)) - 2)  # steps of the two leading digits
+    for lead in (10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100):
+        if value <= lead * magnitude:
+            return lead * magnitude
+    return value  # pragma: no cover - 100 × magnitude is always above
+
+
 def _slot(i: int, count: int) -> tuple[float, float]:
     step = (WIDTH - LEFT - 4) / max(count, 1)
     return LEFT + i * step, step
@@ -78,7 +89,7 @@ def stacked_bars(
     formats one part's description (its link's name and tooltip) with {value}, {name} and
     {week}."""
     totals = [sum(values[i] for *_, values in series) for i in range(len(weeks))]
-    top = max(totals + [1])
+    top = nice_top(max(totals + [1]))
     bars = []
     for i, week in enumerate(weeks):
         x, step = _slot(i, len(weeks))
@@ -93,7 +104,9 @@ def stacked_bars(
                         week, measure)
                 )  # fmt: skip
             base += value
-    ticks = [(_y(v, top), str(v)) for v in sorted({0, top // 2, top})]
+    ticks = [
+        (_y(v, top), number_format(v, force_grouping=True)) for v in sorted({0, top // 2, top})
+    ]
     return Chart(bars=bars, lines={}, ticks=ticks, weeks=_week_labels(weeks))
 
 
