@@ -162,10 +162,13 @@ def outcome_settle(*, event: FeedbackEvent, automatic: bool = False) -> None:
             verdict=Verdict.OVERRIDDEN, **settled
         )
     if kind in _ACTED and not automatic:
+        # Escalating a draft says nothing for the route that brought it (it may have been the
+        # wrong one); approving or editing it accepts both.
+        accepted = (Outcome.Decision.TRIAGE,)
+        if kind != Kind.ESCALATED:
+            accepted += (Outcome.Decision.ROUTE,)
         Outcome.objects.filter(
-            ticket_id=event.ticket_id,
-            decision__in=(Outcome.Decision.TRIAGE, Outcome.Decision.ROUTE),
-            verdict=Verdict.PENDING,
+            ticket_id=event.ticket_id, decision__in=accepted, verdict=Verdict.PENDING
         ).update(verdict=Verdict.ACCEPTED, **settled)
     metrics_mark_stale(ticket_id=event.ticket_id)
 

@@ -99,6 +99,8 @@ def test_escalating_the_draft_rejects_it(drafted, agent):
     draft_escalate(draft_id=draft.pk, actor=agent, reason="Legal threat")
 
     assert _outcome(draft=draft).verdict == "rejected"
+    assert _outcome(ticket=draft.ticket, decision="triage").verdict == "accepted"
+    assert _outcome(ticket=draft.ticket, decision="route").verdict == "pending"
 
 
 def test_a_triage_correction_overrides_the_labels_even_after_they_were_accepted(drafted, agent):
