@@ -38,6 +38,8 @@ MIN_EDITS = 3
 EVIDENCE_SHOWN = 20
 # The newest edits read per window: enough for patterns, bounded at any volume.
 EDIT_SAMPLE = 2000
+# An added line this close to a removed one of the same edit rewords it rather than adds.
+REWORDED = 0.5
 # Two added passages are "the same text" at this Jaccard overlap of their tokens.
 SIMILAR_TEXT = 0.6
 # Shorter added passages ("Thanks!", a name) say nothing a macro could hold.
@@ -125,13 +127,26 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def added_passages(diff: str) -> list[str]:
-    """The added lines of a unified diff (``text_diff``), each on its own: an agent who adds
-    the same step everywhere often changes the line around it too (a sign-off, a greeting)."""
-    return [
-        line[1:].strip()
-        for line in diff.splitlines()
-        if line.startswith("+") and not line.startswith("+++") and line[1:].strip()
+    """The lines a unified diff (``text_diff``) adds, each on its own: an agent who adds the
+    same step everywhere often changes the line around it too (a sign-off, a greeting). A line
+    that rewrites one the draft had (most of its words are the removed line's) is a change of
+    wording, not text the agent added: it is left out."""
+    lines = diff.splitlines()
+    removed = [
+        tokens(line[1:])
+        for line in lines
+        if line.startswith("-") and not line.startswith("---") and line[1:].strip()
     ]
+    added = []
+    for line in lines:
+        text = line[1:].strip()
+        if not line.startswith("+") or line.startswith("+++") or not text:
+            continue
+        words = tokens(text)
+        if any(overlap(words, before) >= REWORDED for before in removed):
+            continue
+        added.append(text)
+    return added
 
 
 @dataclass

@@ -272,3 +272,11 @@ def test_the_page_reads_the_same_number_of_queries_whatever_the_number_of_events
 
     assert "Review the policy for Billing" in html and "Raise the auto-send" in html
     assert len(many) == len(few)
+
+
+def test_a_reworded_line_of_the_draft_is_not_text_agents_keep_adding(db):
+    reworded = DRAFT.replace("Open Settings and choose Address.", "Open Settings, then Address.")
+    for _ in range(3):
+        _edit(reason="other", after=reworded)
+
+    assert [s for s in edit_suggestions() if s.kind == MACRO] == []
