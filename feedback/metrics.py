@@ -269,6 +269,7 @@ def metrics_rollup_week(*, week: date) -> int:
                 week=week,
                 dimension=d,
                 key=k,
+                tickets=e["n"]["tickets"],
                 within=w,
                 within_key=wk,
                 figures={

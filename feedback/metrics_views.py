@@ -12,11 +12,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from feedback.charts import polyline, share_lines, stacked_bars
+from feedback.charts import Chart, polyline, share_lines, stacked_bars
 from feedback.forms import MetricsFilterForm
 from feedback.metrics import BATCH, metrics_sweep
 from feedback.reports import (
@@ -129,13 +131,33 @@ TABLE_CELLS = (
 )
 
 
-def _cells(figures: Figures, link: str) -> list[tuple[str, str]]:
-    """One table row's cells: (address of the tickets behind it or "", the value as read).
-    Built here rather than in the template: a year by week is 750 cells."""
-    return [
-        (f"{link}&measure={measure}" if measure else "", text(figures))
-        for measure, text in TABLE_CELLS
-    ]
+def _cells(figures: Figures, link: str) -> SafeString:
+    """One table row's cells, each linking to the tickets behind it. Rendered here rather
+    than by the template engine: a year by week is 750 cells."""
+    cells = []
+    for measure, text in TABLE_CELLS:
+        if measure:
+            cells.append(
+                format_html('<td><a href="{}&measure={}">{}</a></td>', link, measure, text(figures))
+            )
+        else:
+            cells.append(format_html("<td>{}</td>", text(figures)))
+    return mark_safe("".join(cells))  # every part escaped by format_html
+
+
+def bars_svg(chart: Chart, link: str) -> SafeString:
+    """A bar chart's bars as SVG, each a link to its week's tickets (rendered here: a year of
+    three stacked series is 150 links)."""
+    return format_html_join(
+        "",
+        '<a href="{}&week={}&measure={}" aria-label="{}"><rect x="{}" y="{}" '
+        'width="{}" height="{}" class="{}"><title>{}</title></rect></a>',
+        (
+            (link, bar.week.isoformat(), bar.measure, bar.label, f"{bar.x:.1f}", f"{bar.y:.1f}",
+             f"{bar.width:.1f}", f"{bar.height:.1f}", bar.css, bar.label)
+            for bar in chart.bars
+        ),
+    )  # fmt: skip
 
 
 @supervisor_view
@@ -152,11 +174,14 @@ def metrics(request: HttpRequest) -> HttpResponse:
         for group in report.by[dimension]
     ]
     week_rows = [(week, _cells(f, f"{base}&week={week.isoformat()}")) for week, f in report.weeks]
+    charts = _charts(report)
+    charts["volume_bars"] = bars_svg(charts["volume"], base)
+    charts["drafts_bars"] = bars_svg(charts["drafts"], base)
     context = {
         "form": form,
         "filters": filters,
         "report": report,
-        "charts": _charts(report),
+        "charts": charts,
         "dimensions": DIMENSIONS,
         "dimension": dimension,
         "group_rows": group_rows,

@@ -281,6 +281,7 @@ class MetricsRollup(models.Model):
     key = models.CharField(max_length=60, blank=True)
     within = models.CharField(max_length=10, blank=True)
     within_key = models.CharField(max_length=60, blank=True)
+    tickets = models.PositiveIntegerField(default=0)  # also in figures; summed by the database
     figures = models.JSONField(default=dict)
 
     class Meta:

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -317,12 +315,8 @@ def _from_rollups(filters: Filters, narrowed: str, dimension: str | None, now: d
         for week in weeks_shown
     ]
     # Every group's ticket count, summed in the database (no figures decoded).
-    counts = (
-        group_rows.order_by()
-        .values("dimension", "key")
-        .annotate(tickets=Sum(Cast(KeyTextTransform("tickets", "figures__n"), IntegerField())))
-    )
-    tickets = {(row["dimension"], row["key"]): row["tickets"] or 0 for row in counts}
+    counts = group_rows.order_by().values("dimension", "key").annotate(total=Sum("tickets"))
+    tickets = {(row["dimension"], row["key"]): row["total"] or 0 for row in counts}
     full: dict[tuple[str, str], list[dict]] = {}
     wanted = group_rows if dimension is None else group_rows.filter(dimension=dimension)
     medians = tuple(HISTOGRAMS) if dimension is None else TABLE_MEDIANS

@@ -92,6 +92,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(blank=True, max_length=60)),
                 ('within', models.CharField(blank=True, max_length=10)),
                 ('within_key', models.CharField(blank=True, max_length=60)),
+                ('tickets', models.PositiveIntegerField(default=0)),
                 ('figures', models.JSONField(default=dict)),
             ],
             options={
