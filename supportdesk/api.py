@@ -204,23 +204,42 @@ def tickets(request: HttpRequest) -> JsonResponse:
     return _ticket_create(request)
 
 
-def _ticket_list(request: HttpRequest) -> JsonResponse:
-    form, problem = _query_form(request, ApiTicketListForm)
+def _listing(
+    request: HttpRequest,
+    form_class: type[forms.Form],
+    fetch: Callable[[dict], ApiPage],
+    render: Callable,
+) -> JsonResponse:
+    """A cursor-paginated list: its query string checked by `form_class`, one page fetched
+    with the cleaned filters, each row rendered by `render`."""
+    form, problem = _query_form(request, form_class)
     if problem:
         return problem
-    filters = form.cleaned_data
     try:
-        page = ticket_list_for_api(
-            status=filters["status"],
-            channel=filters["channel"],
-            customer_email=filters["customer_email"],
-            updated_since=filters["updated_since"],
-            cursor=filters["cursor"],
-            page_size=filters["limit"] or API_PAGE_SIZE,
-        )
+        page = fetch(form.cleaned_data)
     except InvalidCursor:
         return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
-    return JsonResponse(_page_json(request, page, ticket_summary_json, _list_params(request)))
+    return JsonResponse(_page_json(request, page, render, _list_params(request)))
+
+
+def _page_size(filters: dict) -> int:
+    return filters["limit"] or API_PAGE_SIZE
+
+
+def _ticket_list(request: HttpRequest) -> JsonResponse:
+    return _listing(
+        request,
+        ApiTicketListForm,
+        lambda f: ticket_list_for_api(
+            status=f["status"],
+            channel=f["channel"],
+            customer_email=f["customer_email"],
+            updated_since=f["updated_since"],
+            cursor=f["cursor"],
+            page_size=_page_size(f),
+        ),
+        ticket_summary_json,
+    )
 
 
 def _ticket_create(request: HttpRequest) -> JsonResponse:
@@ -404,21 +423,18 @@ def _unknown_fields(data: dict, names: tuple[str, ...]) -> dict:
 @api_view
 @allow_methods("GET")
 def drafts(request: HttpRequest) -> JsonResponse:
-    form, problem = _query_form(request, ApiDraftListForm)
-    if problem:
-        return problem
-    filters = form.cleaned_data
-    try:
-        page = draft_list_for_api(
-            status=filters["status"],
-            ticket_id=filters["ticket"],
-            since=filters["since"],
-            cursor=filters["cursor"],
-            page_size=filters["limit"] or API_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
-    return JsonResponse(_page_json(request, page, draft_json, _list_params(request)))
+    return _listing(
+        request,
+        ApiDraftListForm,
+        lambda f: draft_list_for_api(
+            status=f["status"],
+            ticket_id=f["ticket"],
+            since=f["since"],
+            cursor=f["cursor"],
+            page_size=_page_size(f),
+        ),
+        draft_json,
+    )
 
 
 @api_view
@@ -536,21 +552,18 @@ def ticket_triage(request: HttpRequest, pk: int) -> JsonResponse:
 @api_view
 @allow_methods("GET")
 def feedback_events(request: HttpRequest) -> JsonResponse:
-    form, problem = _query_form(request, ApiFeedbackEventListForm)
-    if problem:
-        return problem
-    filters = form.cleaned_data
-    try:
-        page = feedback_event_list_for_api(
-            kind=filters["kind"],
-            ticket_id=filters["ticket"],
-            since=filters["since"],
-            cursor=filters["cursor"],
-            page_size=filters["limit"] or API_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        return error(400, "Invalid cursor: use the 'next' URL of a previous page.")
-    return JsonResponse(_page_json(request, page, feedback_event_json, _list_params(request)))
+    return _listing(
+        request,
+        ApiFeedbackEventListForm,
+        lambda f: feedback_event_list_for_api(
+            kind=f["kind"],
+            ticket_id=f["ticket"],
+            since=f["since"],
+            cursor=f["cursor"],
+            page_size=_page_size(f),
+        ),
+        feedback_event_json,
+    )
 
 
 def draft_json(d: Draft) -> dict:

@@ -430,13 +430,7 @@ def draft_list_for_api(
     qs = Draft.objects.select_related("decided_by", "in_reply_to", "sent_message")
     if status:
         qs = qs.filter(status=status)
-    if ticket_id is not None:
-        qs = qs.filter(ticket_id=ticket_id)
-    if since is not None:
-        qs = qs.filter(created_at__gte=since)
-    if cursor:
-        qs = _keyset(qs, cursor, op="<")
-    return _page(qs.order_by("-created_at", "-id"), page_size)
+    return _newest_first(qs, ticket_id=ticket_id, since=since, cursor=cursor, page_size=page_size)
 
 
 def draft_for_api(*, draft_id: int) -> Draft:
@@ -459,6 +453,14 @@ def feedback_event_list_for_api(
     qs = FeedbackEvent.objects.select_related("actor")
     if kind:
         qs = qs.filter(kind=kind)
+    return _newest_first(qs, ticket_id=ticket_id, since=since, cursor=cursor, page_size=page_size)
+
+
+def _newest_first(
+    qs, *, ticket_id: int | None, since: datetime | None, cursor: str, page_size: int
+) -> ApiPage:
+    """One page of rows of a ticket (or all), created since `since`, newest first by
+    (created_at, id) after `cursor`. Raises ``InvalidCursor``."""
     if ticket_id is not None:
         qs = qs.filter(ticket_id=ticket_id)
     if since is not None:
