@@ -6,12 +6,14 @@ Every page view is a constant number of grouped queries over the period's rows, 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from feedback.aggregates import Median
@@ -27,6 +29,8 @@ DIMENSIONS = {
     "agent": _("Agent"),
 }
 PERIODS = (4, 12, 26, 52)  # weeks
+# A computed report is kept this long at most (a newer state of the figures replaces it sooner).
+REPORT_CACHE_SECONDS = 600
 DEFAULT_WEEKS = 12
 
 # The tickets behind each clickable figure.
@@ -259,6 +263,23 @@ def metrics_report(
     is narrowed by at most one dimension; narrowed by two or more, from the tickets' own rows
     with six grouped queries (the filters keep those few)."""
     now = now or timezone.now()
+    # Every refresh of the figures replaces the rollups of the weeks it touched (new ids), so
+    # the highest rollup id names the figures' state: a report computed for it stays right
+    # until the sweep changes something.
+    state = MetricsRollup.objects.aggregate(state=Max("pk"))["state"]
+    parts = (
+        state, filters, dimension, filters.since(now).date(), translation.get_language(),
+        timezone.get_current_timezone_name(),
+    )  # fmt: skip
+    key = "metrics-report:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = _report(filters, dimension=dimension, now=now)
+        cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report
+
+
+def _report(filters: Filters, *, dimension: str | None, now: datetime) -> Report:
     narrowed = [name for name in DIMENSIONS if _filter_key(filters, name) is not None]
     if len(narrowed) <= 1 and filters.week is None:
         total, weeks, by = _from_rollups(filters, narrowed[0] if narrowed else "", dimension, now)

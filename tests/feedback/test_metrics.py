@@ -234,3 +234,18 @@ def test_medians_read_from_the_rollup_histograms_are_within_ten_percent():
             week[str(bucket(value))] = week.get(str(bucket(value)), 0) + 1
         exact = sorted(values)[1000]
         assert median(merged(weekly)) == pytest.approx(exact, rel=0.1)
+
+
+def test_a_report_is_computed_once_per_state_of_the_figures(desk, agent):
+    from replies.models import Draft
+
+    assert metrics_report(Filters()).total.accepted == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert metrics_report(Filters()).total.accepted == 1
+    assert len(queries) == 1  # the figures' state, then the stored report
+
+    draft = Draft.objects.get(ticket=desk["waiting"], status="proposed")
+    draft_send(draft_id=draft.pk, actor=agent)
+    metrics_sweep()
+
+    assert metrics_report(Filters()).total.accepted == 2
