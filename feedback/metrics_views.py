@@ -32,6 +32,7 @@ from feedback.reports import (
     metrics_tickets,
 )
 from supportdesk import words
+from supportdesk.models import Category
 
 PAGE_SIZE = 50
 
@@ -200,10 +201,13 @@ def metrics_ticket_list(request: HttpRequest) -> HttpResponse:
         raise Http404(_("There is no such figure."))
     rows = metrics_tickets(filters, measure=measure)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    slugs = {row.category for row in page if row.category}
+    category_names = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "name"))
     context = {
         "filters": filters,
         "measure": measure,
         "measure_label": MEASURES[measure][0],
+        "category_names": category_names,
         "page": page,
         "query": urlencode({**filters.as_params(), "measure": measure}),
         "back": _link("metrics", filters),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from feedback.models import FeedbackEvent
 from supportdesk import words
 from supportdesk.confidence import confidence_word as _confidence_word
 from supportdesk.reasons import reason_words
@@ -65,3 +66,9 @@ def duration(seconds: float | None) -> str:
 def get_item(mapping: dict, key: str):
     """`mapping[key]`, for keys a template holds in a variable."""
     return mapping.get(key)
+
+
+@register.filter
+def edit_reason_word(code: str) -> str:
+    """What the agent said was wrong with a draft ("tone" → "Tone"), in the reader's language."""
+    return str(dict(FeedbackEvent.EditReason.choices).get(code, code))

@@ -237,7 +237,7 @@ def test_ratings_edits_follow_ups_and_takeovers_reach_the_metrics_and_the_export
     expect(supervisor.get_by_role("heading", level=1)).to_have_text("Draft edited, then sent")
     assert _listed_tickets(supervisor) == [edited["id"]]
     row = supervisor.locator("table.report tbody tr").first
-    expect(row.locator(".chip")).to_have_text(["tone"])
+    expect(row.locator(".chip")).to_have_text(["Tone"])
     expect(row).to_contain_text("good")
 
     supervisor.goto(metrics_url)

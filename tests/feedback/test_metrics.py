@@ -138,7 +138,7 @@ def test_the_page_shows_the_figures_and_links_each_to_its_tickets(desk, supervis
     assert listing.status_code == 200
     assert desk["edited"].subject in body
     assert desk["approved"].subject not in body
-    assert "tone" in body  # the edit's reason
+    assert '<span class="chip">Tone</span>' in body  # the edit's reason, as the agent picked it
 
 
 def test_the_period_select_names_the_period_shown(desk, supervisor_client):
