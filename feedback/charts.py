@@ -11,8 +11,8 @@ from django.utils.formats import date_format, number_format
 # About the width a chart gets on a desktop, so its 12 px labels are drawn near 12 px; on a
 # phone they shrink by a fifth, not by half.
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 420, 180, 38, 22, 8
-MAX_WEEK_LABELS = 7  # more would run into each other under the bars
-LABEL_HALF_WIDTH = 22  # half of "Nov 30" at 12 px
+LABEL_GAP = 10  # the least room between two labels
+MAX_WEEK_LABELS = 6  # more would run into each other under the bars (CJK dates are wide)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Chart:
     bars: list[Bar]
     lines: dict[str, list[Point]]
     ticks: list[tuple[float, str]]  # (y, label) of the value axis
-    weeks: list[tuple[float, str]]  # (x, label) under the bars
+    weeks: list[tuple[float, str, str]]  # (x, label, text-anchor) under the bars
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -67,15 +67,25 @@ def _y(value: float, top: float) -> float:
     return HEIGHT - BOTTOM - (value / top) * usable if top else HEIGHT - BOTTOM
 
 
-def _week_labels(weeks: list[date]) -> list[tuple[float, str]]:
+def _label_width(label: str) -> float:
+    """About how wide a 12 px label is drawn: CJK characters are about twice a Latin one."""
+    return sum(12 if ord(c) >= 0x2E80 else 7 for c in label)
+
+
+def _week_labels(weeks: list[date]) -> list[tuple[float, str, str]]:
     every = max(1, -(-len(weeks) // MAX_WEEK_LABELS))
     labels = []
     for i, week in enumerate(weeks):
         if (len(weeks) - 1 - i) % every == 0:  # counted back from this week, always labelled
             x, step = _slot(i, len(weeks))
-            # Kept inside the drawing: the current week's label sits at its right edge.
-            middle = min(x + step / 2, WIDTH - LABEL_HALF_WIDTH)
-            labels.append((middle, date_format(week, "MONTH_DAY_FORMAT")))
+            labels.append((x + step / 2, date_format(week, "MONTH_DAY_FORMAT"), "middle"))
+    if labels:
+        # The current week's label ends at the drawing's edge, however long it is; an earlier
+        # one it would run into is left out.
+        _x, last, _anchor = labels.pop()
+        left = WIDTH - _label_width(last) - LABEL_GAP
+        labels = [(x, t, a) for x, t, a in labels if x + _label_width(t) / 2 < left]
+        labels.append((WIDTH, last, "end"))
     return labels
 
 
