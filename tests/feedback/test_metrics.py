@@ -249,3 +249,34 @@ def test_a_report_is_computed_once_per_state_of_the_figures(desk, agent):
     metrics_sweep()
 
     assert metrics_report(Filters()).total.accepted == 2
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant", "ja", "es"])
+@pytest.mark.parametrize("weeks", [4, 12, 26, 52])
+def test_week_labels_under_a_chart_never_run_into_each_other(language, weeks):
+    from datetime import date
+
+    from django.utils import translation
+
+    from feedback.charts import WIDTH, _label_width, stacked_bars
+
+    monday = date(2026, 11, 30)
+    days = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    with translation.override(language):
+        chart = stacked_bars(days, [("tickets", "bar", "tickets", [1] * weeks)], label="{value}")
+    spans = [
+        (x - _label_width(t), x) if anchor == "end" else
+        (x - _label_width(t) / 2, x + _label_width(t) / 2)
+        for x, t, anchor in chart.weeks
+    ]  # fmt: skip
+    assert spans[-1][1] <= WIDTH
+    assert all(left[1] < right[0] for left, right in zip(spans, spans[1:], strict=False))
+    assert chart.weeks[-1][1] == date_format_short(monday, language)
+
+
+def date_format_short(day, language):
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override(language):
+        return date_format(day, "MONTH_DAY_FORMAT")
