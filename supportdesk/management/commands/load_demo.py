@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge.models import Article
+from knowledge.services import article_create
 from replies.models import Macro
 from supportdesk.models import Category, Customer, Message
 from supportdesk.roles import ADMIN, AGENT, SUPERVISOR, ensure_roles
@@ -125,17 +126,19 @@ class Command(BaseCommand):
         created = 0
         # Sources first, so translations can link to them.
         for item in sorted(items, key=lambda i: i["translation_of"] is not None):
-            article, was_created = Article.objects.get_or_create(
-                title=item["title"],
-                language=item["language"],
-                defaults={
-                    "body": item["body"],
-                    "category": Category.objects.filter(slug=item["category"]).first(),
-                    "translation_of": by_key.get(item["translation_of"] or ""),
-                },
-            )
+            article = Article.objects.filter(
+                title=item["title"], language=item["language"]
+            ).first()
+            if article is None:
+                article = article_create(
+                    title=item["title"],
+                    body=item["body"],
+                    language=item["language"],
+                    category=Category.objects.filter(slug=item["category"]).first(),
+                    translation_of=by_key.get(item["translation_of"] or ""),
+                )
+                created += 1
             by_key[item["key"]] = article
-            created += was_created
         return created
 
     def _examples(self) -> int:
