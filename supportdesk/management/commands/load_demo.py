@@ -126,9 +126,7 @@ class Command(BaseCommand):
         created = 0
         # Sources first, so translations can link to them.
         for item in sorted(items, key=lambda i: i["translation_of"] is not None):
-            article = Article.objects.filter(
-                title=item["title"], language=item["language"]
-            ).first()
+            article = Article.objects.filter(title=item["title"], language=item["language"]).first()
             if article is None:
                 article = article_create(
                     title=item["title"],
