@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext
 
 from knowledge.models import Article, FAQSuggestion
 from knowledge.services import SuggestionNotPending, faq_suggestion_approve, faq_suggestion_reject
@@ -14,20 +15,31 @@ class ArticleAdmin(admin.ModelAdmin):
 
 @admin.register(FAQSuggestion)
 class FAQSuggestionAdmin(admin.ModelAdmin):
-    list_display = ["short_question", "language", "status", "source_ticket", "created_at"]
+    list_display = ["short_question", "language", "status", "gap_count", "last_gap_at"]
     list_filter = ["status", "language"]
     search_fields = ["question"]
     fields = [
         "question",
+        "title",
         "proposed_answer",
         "language",
+        "gap_count",
         "source_ticket",
         "status",
+        "reject_reason",
         "article",
         "reviewed_by",
         "reviewed_at",
     ]
-    readonly_fields = ["source_ticket", "status", "article", "reviewed_by", "reviewed_at"]
+    readonly_fields = [
+        "gap_count",
+        "source_ticket",
+        "status",
+        "reject_reason",
+        "article",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     actions = ["approve", "reject"]
 
     @admin.display(description="Question")
@@ -50,6 +62,10 @@ class FAQSuggestionAdmin(admin.ModelAdmin):
     def reject(self, request, queryset):
         for suggestion in queryset:
             try:
-                faq_suggestion_reject(suggestion_id=suggestion.pk, actor=request.user)
+                faq_suggestion_reject(
+                    suggestion_id=suggestion.pk,
+                    actor=request.user,
+                    reason=gettext("Rejected from the admin's list"),
+                )
             except SuggestionNotPending as exc:
                 self.message_user(request, str(exc), messages.WARNING)

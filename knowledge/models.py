@@ -112,7 +112,7 @@ class FAQSuggestion(models.Model):
     last_gap_at = models.DateTimeField(default=timezone.now)
     # The mean meaning vector of the cluster's questions, and the encoder it is from ("" for the
     # word-based fallback, whose clusters are matched on words instead).
-    centroid = models.JSONField(default=list, blank=True)
+    centroid = models.JSONField(default=dict, blank=True)
     vector_model = models.CharField(max_length=40, blank=True)
     # Existing articles this suggestion may duplicate or contradict: a list of
     # {"kind": "duplicate" | "contradiction", "article_id", "title", "detail"}.

@@ -70,6 +70,9 @@ class Passage:
     text: str
     language: str
     score: float
+    # The score is the answer model's calibrated probability that this article answers the
+    # question (word matching's score is not a probability).
+    calibrated: bool = False
 
 
 K1 = 1.5

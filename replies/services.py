@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,20 +20,21 @@ from feedback.services import (
     takeover_record,
     text_diff,
 )
-from knowledge.models import Article
+from knowledge.models import Article, KnowledgeGap
 from knowledge.retrieval import Passage, best_passages
 from knowledge.selectors import kb_index
-from knowledge.services import faq_suggestion_create
 from replies.drafting import ComposedDraft, draft_compose
 from replies.engine import profile_for
 from replies.engine.compose import UPSET
 from replies.engine.thanks import is_only_thanks
 from replies.engine.types import INSTRUCTIONS, DraftInput
+from replies.gaps import WEAK_ANSWER_CONFIDENCE, GapQuestion, gap_keep, gap_question
 from replies.models import Draft
 from replies.selectors import brand_voice, tone_profiles
 from supportdesk.language import is_supported, language_name
 from supportdesk.models import Customer, Message, Ticket
 from supportdesk.outbox.delivery import outbox_enqueue_on_commit, outbox_entry_fields
+from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import reply_check, ticket_status_change, ticket_touch
 from triage.answers import answer_predict, meaning_closeness
 from triage.escalations import escalation_raise
@@ -86,7 +87,56 @@ def draft_create(*, message_id: int) -> Draft:
         return existing
     message = Message.objects.select_related("ticket__customer").get(pk=message_id)
     composed, passages = _compose(message=message, instructions=())
-    return _draft_save(message=message, composed=composed, passages=passages)
+    gap = _gap_of(message=message, composed=composed, passages=passages)
+    return _draft_save(message=message, composed=composed, passages=passages, gap=gap)
+
+
+def draft_refresh(*, message_id: int) -> Draft | None:
+    """Draft the reply to `message_id` again from the knowledge base as it is now (an article
+    answering it was just published). Only while its draft is still proposed: a draft someone
+    sent, escalated or is replacing stays as it is. None when there was nothing to replace."""
+    message = Message.objects.select_related("ticket__customer").get(pk=message_id)
+    composed, passages = _compose(message=message, instructions=())
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
+        proposed = Draft.objects.filter(in_reply_to=message, status=Draft.Status.PROPOSED)
+        if not proposed.exists():
+            return None
+        proposed.update(status=Draft.Status.SUPERSEDED)
+        draft = _draft_row(ticket=ticket, message=message, composed=composed, passages=passages)
+        if composed.result.grounded and not (
+            composed.result.promise_flags or composed.needs_human_reason
+        ):
+            ticket.needs_human = False
+        ticket_touch(ticket, "needs_human")
+        return draft
+
+
+def _gap_of(*, message: Message, composed: ComposedDraft, passages: list) -> _Gap | None:
+    """Whether the draft shows a knowledge gap, with the question read (outside the
+    transaction that saves the draft)."""
+    result = composed.result
+    if composed.nothing_to_answer or composed.needs_human_reason:
+        return None
+    if not result.grounded:
+        reason, article_id, score = KnowledgeGap.Reason.NO_ANSWER, None, None
+    elif passages and passages[0].calibrated and passages[0].score < WEAK_ANSWER_CONFIDENCE:
+        reason = KnowledgeGap.Reason.WEAK_ANSWER
+        article_id, score = passages[0].article_id, passages[0].score
+    else:
+        return None
+    asked = gap_question(message, language=result.language)
+    if asked is None:
+        return None
+    return _Gap(asked=asked, reason=reason, article_id=article_id, score=score)
+
+
+@dataclass(frozen=True)
+class _Gap:
+    asked: GapQuestion
+    reason: str
+    article_id: int | None
+    score: float | None
 
 
 def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[ComposedDraft, list]:
@@ -149,7 +199,7 @@ def _passages_for(query: str, language: str) -> list[Passage]:
     if answer.article_id is None:
         return []
     return [
-        replace(passage, score=answer.confidence)
+        replace(passage, score=answer.confidence, calibrated=True)
         for passage in index.passages_of(
             answer.article_id, query, language=language, closeness=meaning_closeness
         )
@@ -157,7 +207,9 @@ def _passages_for(query: str, language: str) -> list[Passage]:
 
 
 @transaction.atomic
-def _draft_save(*, message: Message, composed: ComposedDraft, passages: list) -> Draft:
+def _draft_save(
+    *, message: Message, composed: ComposedDraft, passages: list, gap: _Gap | None
+) -> Draft:
     ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
     existing = Draft.objects.filter(in_reply_to=message).first()
     if existing is not None:
@@ -167,12 +219,15 @@ def _draft_save(*, message: Message, composed: ComposedDraft, passages: list) ->
     )
     draft = _draft_row(ticket=ticket, message=message, composed=composed, passages=passages)
     result = composed.result
-    if not result.grounded and not composed.nothing_to_answer:
-        faq_suggestion_create(
-            question=f"{ticket.subject}\n{message.body_text}"[:2000],
-            language=result.language,
-            source_ticket=ticket,
+    if gap is not None:
+        gap_keep(
+            message=message,
+            asked=gap.asked,
+            reason=gap.reason,
+            article_id=gap.article_id,
+            score=gap.score,
         )
+    if not result.grounded and not composed.nothing_to_answer:
         ticket.needs_human = True
     # An unbacked commitment, or a message a person must read, is never sent without a human.
     if result.promise_flags or composed.needs_human_reason:
@@ -315,7 +370,20 @@ def draft_send(
         automatic=automatic,
     )
     _answer_confirmed(draft)
+    if not automatic:
+        facts = edited and reason == FeedbackEvent.EditReason.WRONG_FACTS
+        _gap_reply_note(
+            message_id=draft.in_reply_to_id,
+            reason=KnowledgeGap.Reason.FACTS_REWRITTEN if facts else "",
+        )
     return outbound
+
+
+def _gap_reply_note(*, message_id: int, reason: str) -> None:
+    """Runs inside the caller's transaction: after commit, a person's reply to `message_id`
+    makes it a knowledge gap (`reason`), or adds to its gap's proposed answer (replies.gaps)."""
+    if reason or KnowledgeGap.objects.filter(message_id=message_id).exists():
+        enqueue_on_commit("replies.tasks.gap_from_agent", message_id, reason)
 
 
 def _answer_confirmed(draft: Draft) -> None:
@@ -363,9 +431,14 @@ def reply_send_manual(*, ticket_id: int, actor: AbstractBaseUser, text: str) -> 
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     reply_check(ticket=ticket, actor=actor)
     proposed = Draft.objects.filter(ticket=ticket, status=Draft.Status.PROPOSED)
-    outcome_drafts_rejected(draft_ids=list(proposed.values_list("pk", flat=True)), actor=actor)
+    set_aside = list(proposed.values_list("pk", "in_reply_to_id"))
+    outcome_drafts_rejected(draft_ids=[pk for pk, _ in set_aside], actor=actor)
     proposed.update(status=Draft.Status.SUPERSEDED)
-    return _outbound_queue(ticket=ticket, actor=actor, text=text)
+    outbound = _outbound_queue(ticket=ticket, actor=actor, text=text)
+    # The agent wrote the answer instead of the draft: the knowledge base did not have it.
+    for _, message_id in set_aside:
+        _gap_reply_note(message_id=message_id, reason=KnowledgeGap.Reason.AGENT_ANSWERED)
+    return outbound
 
 
 @transaction.atomic

@@ -24,6 +24,9 @@ TASKS = (
     "feedback.tasks.metrics_sweep",
     "feedback.tasks.satisfaction_estimate",
     "feedback.tasks.satisfaction_refit",
+    "knowledge.tasks.suggestion_refresh",
+    "replies.tasks.gap_from_agent",
+    "replies.tasks.suggestion_published",
 )
 
 

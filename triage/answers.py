@@ -19,6 +19,7 @@ import numpy as np
 from triage.engine.embed import E5Embedder, embeddings_enabled
 from triage.engine.emotion import reading_text
 from triage.engine.features import EmbedderUnavailable, shared
+from triage.engine.language_means import mean_for
 from triage.registry import get_answer_model
 
 
@@ -51,3 +52,20 @@ def meaning_closeness(question: str, texts: Sequence[str]) -> np.ndarray | None:
     except EmbedderUnavailable:
         return None
     return vectors[1:] @ vectors[0]
+
+
+def meaning_vector(text: str, language: str) -> tuple[np.ndarray | None, str]:
+    """(`text`'s meaning vector centred on its language's mean, the encoder's name), or
+    (None, "") when sentence embeddings are off or not installed. Texts asking one thing in two
+    languages are close in this space (triage/engine/language_means.py)."""
+    if not embeddings_enabled() or not text.strip():
+        return None, ""
+    try:
+        vector = shared.vectors(E5Embedder.name, [reading_text(text)])[0]
+    except EmbedderUnavailable:
+        return None, ""
+    mean = mean_for(E5Embedder.name, language)
+    if mean is not None:
+        vector = vector - mean
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm else vector), E5Embedder.name
