@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
-from knowledge.models import Article
+from knowledge.models import Article, FAQSuggestion, KnowledgeGap
 from knowledge.retrieval import ArticleDoc, KBIndex
 
 _lock = threading.Lock()
@@ -33,3 +36,75 @@ def kb_index() -> KBIndex:
             ]
             _cached = (key, KBIndex.build(docs))
         return _cached[1]
+
+
+def suggestions_for_review(*, status: str, order: str) -> QuerySet[FAQSuggestion]:
+    """Suggestions of one status for the review list: most asked first (then most recent),
+    or most recent first (`order` "recent")."""
+    rows = FAQSuggestion.objects.filter(status=status).defer("centroid")
+    if order == "recent":
+        return rows.order_by("-last_gap_at", "-pk")
+    return rows.order_by("-gap_count", "-last_gap_at", "-pk")
+
+
+@dataclass(frozen=True)
+class Trend:
+    this_week: int
+    last_week: int
+
+    @property
+    def rising(self) -> bool:
+        return self.this_week > self.last_week
+
+
+def suggestion_trends(ids: list[int]) -> dict[int, Trend]:
+    """Gaps of the last 7 days and of the 7 before, per suggestion: one query for a page."""
+    now = timezone.now()
+    week, fortnight = now - timedelta(days=7), now - timedelta(days=14)
+    rows = (
+        KnowledgeGap.objects.filter(suggestion_id__in=ids, created_at__gte=fortnight)
+        .values("suggestion_id")
+        .annotate(
+            this_week=Count("pk", filter=Q(created_at__gte=week)),
+            last_week=Count("pk", filter=Q(created_at__lt=week)),
+        )
+    )
+    found = {r["suggestion_id"]: Trend(r["this_week"], r["last_week"]) for r in rows}
+    return {pk: found.get(pk, Trend(0, 0)) for pk in ids}
+
+
+def suggestion_languages(suggestion: FAQSuggestion) -> list[tuple[str, int]]:
+    """(language, gaps) of the suggestion, most asked first."""
+    counts = (suggestion.centroid or {}).get("languages", {})
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def suggestion_gaps(suggestion: FAQSuggestion) -> QuerySet[KnowledgeGap]:
+    return (
+        KnowledgeGap.objects.filter(suggestion=suggestion)
+        .select_related("ticket", "article")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def merge_candidates(suggestion: FAQSuggestion) -> list[Article]:
+    """The published articles the suggestion is most likely an addition to: those it was
+    flagged against, then those its questions were weakly matched to (at most five)."""
+    ids = [flag["article_id"] for flag in suggestion.flags or []]
+    ids += list(
+        KnowledgeGap.objects.filter(suggestion=suggestion, article__isnull=False)
+        .values_list("article_id", flat=True)
+        .distinct()[:5]
+    )
+    ids = list(dict.fromkeys(ids))[:5]
+    found = {a.pk: a for a in Article.objects.filter(pk__in=ids, published=True)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def next_pending_suggestion(after: FAQSuggestion) -> FAQSuggestion | None:
+    """The pending suggestion to review after `after`, in the review list's default order."""
+    return (
+        suggestions_for_review(status=FAQSuggestion.Status.PENDING, order="asked")
+        .exclude(pk=after.pk)
+        .first()
+    )

@@ -56,12 +56,12 @@ def answer_from_reply(text: str) -> str:
     kept: list[str] = []
     for line in lines:
         stripped = line.strip()
-        if _CLOSING.match(stripped) or (kept and _HOPE.match(stripped)):
-            break  # the closing and everything after it: the name, the team, a disclaimer
         if not kept and (
             not stripped or _OPENING.match(stripped) or _THANKS_FOR_WRITING.match(stripped)
         ):
             continue
+        if _CLOSING.match(stripped) or (kept and _HOPE.match(stripped)):
+            break  # the closing and everything after it: the name, the team, a disclaimer
         kept.append(line)
     answer = "\n".join(kept).strip()
     answer = re.sub(r"\n{3,}", "\n\n", answer)

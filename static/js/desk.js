@@ -10,7 +10,7 @@ const deskText = (() => {
 // Keyboard shortcuts and the live-connection indicator. No framework; htmx does the rest.
 (() => {
   "use strict";
-  const rows = () => Array.from(document.querySelectorAll("#ticket-rows .row"));
+  const rows = () => Array.from(document.querySelectorAll("#ticket-rows .row, .keyboard-rows .row"));
   let selected = -1;
   let pendingG = false;
 
@@ -33,6 +33,11 @@ const deskText = (() => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target === editor) {
       event.preventDefault();
       document.getElementById("send-edited")?.click();
+      return;
+    }
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.closest("#faq-entry")) {
+      event.preventDefault();
+      document.getElementById("faq-publish")?.click();
       return;
     }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target === composer) {
