@@ -24,6 +24,7 @@ TASKS = (
     "feedback.tasks.metrics_sweep",
     "feedback.tasks.satisfaction_estimate",
     "feedback.tasks.satisfaction_refit",
+    "knowledge.tasks.translations_propose",
 )
 
 
