@@ -68,6 +68,7 @@ class TranslationCell:
 @dataclass(frozen=True)
 class ListRow:
     article: Article
+    language: str  # the article's language, by name
     state: str  # published | unpublished | proposed | to_translate
     # A source's translations, one per supported language but its own; () for a translation.
     cells: tuple[TranslationCell, ...]
@@ -110,6 +111,7 @@ def articles(request: HtmxHttpRequest) -> HttpResponse:
         "rows": [
             ListRow(
                 article=a,
+                language=language_label(a.language),
                 state=_article_state(a),
                 cells=() if a.translation_of_id else _cells(a),
             )

@@ -32,8 +32,12 @@ def article_create(
     author: AbstractBaseUser | None = None,
     change: str = ArticleVersion.Change.CREATED,
     note: str = "",
+    source_version: int | None = None,
 ) -> Article:
-    """Runs inside the caller's transaction. The article and its first version."""
+    """Runs inside the caller's transaction. The article and its first version. A translation
+    translates its source's current version unless `source_version` says otherwise."""
+    if translation_of is not None and source_version is None:
+        source_version = translation_of.version
     article = Article.objects.create(
         title=title[:250],
         body=body,
@@ -42,6 +46,7 @@ def article_create(
         translation_of=translation_of,
         published=published,
         version=1,
+        source_version=source_version,
     )
     ArticleVersion.objects.create(
         article=article,
