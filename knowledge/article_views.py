@@ -284,6 +284,7 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
                 lines=line_diff(old.body, new.body),
             )
     source = article.translation_of
+    translation_rows = [] if source is not None else _translation_rows(article, can_edit)
     context = {
         "article": article,
         "source": source,
@@ -295,7 +296,8 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
         "history": history,
         "diff": diff,
         "compare": compare,
-        "translation_rows": [] if source is not None else _translation_rows(article, can_edit),
+        "translation_rows": translation_rows,
+        "missing_count": sum(row.state == selectors.T_MISSING for row in translation_rows),
         "supported": article.language.lower()
         in {code.lower() for code in settings.SUPPORTED_LANGUAGES},
     }

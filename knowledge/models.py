@@ -54,6 +54,10 @@ class Article(models.Model):
             models.CheckConstraint(
                 condition=models.Q(published=False) | models.Q(review=""),
                 name="article_review_unpublished",
+                violation_error_message=_(
+                    "A translation awaiting review cannot be published: approve it on its "
+                    "source article's page."
+                ),
             ),
         ]
 

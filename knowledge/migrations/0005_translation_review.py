@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('published', False), ('review', ''), _connector='OR'), name='article_review_unpublished'),
+            constraint=models.CheckConstraint(condition=models.Q(('published', False), ('review', ''), _connector='OR'), name='article_review_unpublished', violation_error_message="A translation awaiting review cannot be published: approve it on its source article's page."),
         ),
         migrations.RunPython(_translations_current, migrations.RunPython.noop),
     ]

@@ -312,6 +312,7 @@ def test_an_admin_proposes_writes_and_approves_a_translation(
     url = reverse("knowledge-article", args=[refund.pk])
     html = page(desk_admin_client, refund)
     assert html.count("Propose translation into") == 3
+    assert "Propose the 3 missing translations" in html
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         desk_admin_client.post(
@@ -390,3 +391,29 @@ def test_a_translation_page_says_when_it_is_out_of_date(agent_client, refund, de
 
     assert "Out of date: this translates version 1 of the source" in html
     assert "translates version 1; the article is at version 2" in page(agent_client, refund)
+
+
+def test_proposing_every_missing_language_at_once(
+    desk_admin_client, refund, settings, django_capture_on_commit_callbacks
+):
+    settings.TASK_BACKEND = "sync"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        desk_admin_client.post(reverse("knowledge-translation-propose", args=[refund.pk]))
+
+    assert sorted(t.language for t in refund.translations.all()) == ["es", "ja", "zh-Hant"]
+    assert "Propose translation into" not in page(desk_admin_client, refund)
+
+
+def test_an_editor_brings_a_translation_up_to_date(desk_admin_client, refund, desk_admin):
+    es = ArticleFactory(title="Reembolsos", body="Tardan 14 días.", language="es",
+                        translation_of=refund)  # fmt: skip
+    article_update(article_id=refund.pk, author=desk_admin, body="Refunds take 10 days.")
+    assert "Out of date" in page(desk_admin_client, es)
+    assert "This translation now matches the current source" in page(desk_admin_client, es)
+
+    edit(desk_admin_client, es, body="Tardan 10 días.", up_to_date="on")
+
+    es.refresh_from_db()
+    assert (es.body, es.source_version, es.version) == ("Tardan 10 días.", 2, 2)
+    assert "Out of date" not in page(desk_admin_client, es)

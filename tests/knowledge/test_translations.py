@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from knowledge.engine import translate
 from knowledge.models import Article
@@ -144,6 +146,17 @@ def test_the_task_table_runs_the_proposals(source, no_llm, settings):
     enqueue("knowledge.tasks.translations_propose", source.pk, ["ja"])
 
     assert sorted(by_language(source)) == ["ja"]
+
+
+def test_a_translation_awaiting_review_cannot_be_published_by_hand(source, no_llm):
+    translations_propose(article_id=source.pk, languages=["ja"])
+    ja = by_language(source)["ja"]
+    ja.published = True
+
+    with pytest.raises(ValidationError, match="awaiting review cannot be published"):
+        ja.validate_constraints()  # as the admin's form does
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ja.save()
 
 
 # -- with the language model -------------------------------------------------------------------
