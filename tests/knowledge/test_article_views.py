@@ -417,3 +417,15 @@ def test_an_editor_brings_a_translation_up_to_date(desk_admin_client, refund, de
     es.refresh_from_db()
     assert (es.body, es.source_version, es.version) == ("Tardan 10 días.", 2, 2)
     assert "Out of date" not in page(desk_admin_client, es)
+
+
+def test_a_task_page_says_it_has_no_text_and_points_to_the_review(agent_client, refund):
+    translations_propose(article_id=refund.pk, languages=["ja"])
+    ja = refund.translations.get()
+
+    html = page(agent_client, ja)
+
+    assert "no version yet" in html and "No text yet." in html
+    assert "This translation is not published" in html
+    assert f'href="/knowledge/articles/{refund.pk}/#translation-ja"' in html
+    assert "Save as a new version" not in html
