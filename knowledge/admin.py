@@ -7,10 +7,15 @@ from knowledge.services import SuggestionNotPending, faq_suggestion_approve, faq
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "language", "category", "translation_of", "published", "updated_at"]
-    list_filter = ["published", "language", "category"]
+    list_display = [
+        "title", "language", "category", "translation_of", "published", "review", "updated_at"
+    ]  # fmt: skip
+    list_filter = ["published", "review", "language", "category"]
     search_fields = ["title", "body"]
     raw_id_fields = ["translation_of"]
+    # A translation's review happens on the article pages (knowledge/article_views.py), which
+    # keep its history; here it is only shown.
+    readonly_fields = ["review", "review_note", "source_version", "reviewed_by", "reviewed_at"]
 
 
 @admin.register(FAQSuggestion)

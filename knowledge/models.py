@@ -10,6 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Article(models.Model):
+    class Review(models.TextChoices):
+        """Where a translation stands. Only a reviewed article may be published: retrieval and
+        the answer model never read a proposal or a task (the `article_review_unpublished`
+        constraint holds it in the database too)."""
+
+        REVIEWED = "", _("Reviewed")
+        PROPOSED = "proposed", _("Proposal awaiting review")
+        TO_TRANSLATE = "to_translate", _("Waiting for a translator")
+
     title = models.CharField(max_length=250)
     body = models.TextField()
     language = models.CharField(max_length=35, db_index=True)
@@ -24,12 +33,33 @@ class Article(models.Model):
     # The number of the article's current version (ArticleVersion); every change of its title
     # or body is a new version.
     version = models.PositiveIntegerField(default=1)
+    review = models.CharField(max_length=15, choices=Review.choices, blank=True, default="")
+    # Why a translation is where it is ("Written by the language model", "LLM fallback:
+    # timeout", "Rejected by ada: …"); shown next to it.
+    review_note = models.CharField(max_length=250, blank=True)
+    # The source's version this translation translates: older than the source's current
+    # version means the translation is out of date. None for sources.
+    source_version = models.PositiveIntegerField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title"]
         indexes = [models.Index(fields=["published", "language"], name="article_published")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(published=False) | models.Q(review=""),
+                name="article_review_unpublished",
+                violation_error_message=_(
+                    "A translation awaiting review cannot be published: approve it on its "
+                    "source article's page."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"

@@ -22,8 +22,8 @@ import numpy as np
 from django.db import transaction
 
 from knowledge.engine.gaps import question_of, without_personal_data
+from knowledge.gaps import gap_record
 from knowledge.models import FAQSuggestion, KnowledgeGap
-from knowledge.services import gap_record
 from replies.models import Draft
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit

@@ -27,6 +27,7 @@ TASKS = (
     "knowledge.tasks.suggestion_refresh",
     "replies.tasks.gap_from_agent",
     "replies.tasks.suggestion_published",
+    "knowledge.tasks.translations_propose",
 )
 
 

@@ -1,0 +1,1 @@
+"""The knowledge room's engines: plain Python, dataclasses in and out, no ORM."""

@@ -46,9 +46,14 @@ class LLMAttempt(Generic[T]):
     injection: str = ""  # the passage that reads as instructions to the AI, when one does
 
 
-def llm_attempt(*, purpose: str, ticket: Ticket, text: str, call: ModelCall[T]) -> LLMAttempt[T]:
-    """Try `call` for the step `purpose` ("triage", "draft" or "satisfaction") on `ticket`,
-    whose customer text `text` is screened for instructions to the AI before anything is sent."""
+def llm_attempt(
+    *, purpose: str, ticket: Ticket | None, text: str, call: ModelCall[T]
+) -> LLMAttempt[T]:
+    """Try `call` for the step `purpose` ("triage", "draft", "satisfaction" or "translation")
+    on `ticket`, whose customer text `text` is screened for instructions to the AI before
+    anything is sent. Work that belongs to no ticket (translating a knowledge-base article)
+    passes `ticket=None`: only the daily budgets apply, its calls are on the books without a
+    ticket, and the redactor knows no customer, so it replaces only the patterns it finds."""
     runtime = llm_runtime()
     if not runtime.enabled_for(purpose):
         return LLMAttempt()
@@ -56,22 +61,26 @@ def llm_attempt(*, purpose: str, ticket: Ticket, text: str, call: ModelCall[T]) 
     if injection:
         return LLMAttempt(fallback=INJECTION_NOTE, injection=injection)
     config = runtime.config
-    refusal = llm_budget_exhausted(ticket_id=ticket.pk, runtime=runtime)
+    ticket_id = ticket.pk if ticket is not None else None
+    refusal = llm_budget_exhausted(ticket_id=ticket_id, runtime=runtime)
     if refusal:
         llm_budget_refusal_record(
-            ticket_id=ticket.pk, purpose=purpose, model=config.model_name, reason=refusal
+            ticket_id=ticket_id, purpose=purpose, model=config.model_name, reason=refusal
         )
         return LLMAttempt(fallback=f"LLM not used: {refusal}")
-    customer = ticket.customer
-    redactor = Redactor.for_customer(
-        name=customer.name, email=customer.email, kinds=runtime.redact_kinds
-    )
+    if ticket is not None:
+        customer = ticket.customer
+        redactor = Redactor.for_customer(
+            name=customer.name, email=customer.email, kinds=runtime.redact_kinds
+        )
+    else:
+        redactor = Redactor.for_customer(kinds=runtime.redact_kinds)
     try:
         answer = call(
             runtime.client(),
             redactor,
             lambda report: llm_call_record(
-                report=report, ticket_id=ticket.pk, provider=config.provider
+                report=report, ticket_id=ticket_id, provider=config.provider
             ),
         )
     except LLMError as exc:

@@ -40,13 +40,15 @@ class LLMRuntime:
         return self.config.enabled
 
     def enabled_for(self, purpose: str) -> bool:
-        """Whether the model answers this step ("triage", "draft" or "satisfaction"). Estimating
-        a solved ticket's satisfaction reads the customer's messages as triage does, so it goes
-        with the triage switch."""
+        """Whether the model answers this step ("triage", "draft", "satisfaction" or
+        "translation"). Estimating a solved ticket's satisfaction reads the customer's messages
+        as triage does, so it goes with the triage switch; translating a knowledge-base article
+        writes text customers read, as drafting does, so it goes with the drafts switch."""
         uses = {
             "triage": self.use_for_triage,
             "draft": self.use_for_drafts,
             "satisfaction": self.use_for_triage,
+            "translation": self.use_for_drafts,
         }[purpose]
         return self.enabled and uses
 

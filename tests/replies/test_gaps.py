@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.gaps import suggestion_refresh
 from knowledge.models import Article, ArticleVersion, FAQSuggestion, KnowledgeGap
-from knowledge.services import faq_suggestion_approve, faq_suggestion_merge, suggestion_refresh
+from knowledge.services import faq_suggestion_approve, faq_suggestion_merge
 from replies.models import Draft
 from replies.services import draft_create, draft_send, reply_send_manual
 from supportdesk.models import Message, Ticket
