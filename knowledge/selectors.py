@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from knowledge.models import Article, ArticleVersion, FAQSuggestion, KnowledgeGap
@@ -42,7 +43,12 @@ def kb_index() -> KBIndex:
 def suggestions_for_review(*, status: str, order: str) -> QuerySet[FAQSuggestion]:
     """Suggestions of one status for the review list: most asked first (then most recent),
     or most recent first (`order` "recent")."""
-    rows = FAQSuggestion.objects.filter(status=status).defer("centroid")
+    # The centroid's vectors are large: only its per-language counts are read.
+    rows = (
+        FAQSuggestion.objects.filter(status=status)
+        .defer("centroid")
+        .annotate(language_counts=KeyTransform("languages", "centroid"))
+    )
     if order == "recent":
         return rows.order_by("-last_gap_at", "-pk")
     return rows.order_by("-gap_count", "-last_gap_at", "-pk")
@@ -76,7 +82,10 @@ def suggestion_trends(ids: list[int]) -> dict[int, Trend]:
 
 def suggestion_languages(suggestion: FAQSuggestion) -> list[tuple[str, int]]:
     """(language, gaps) of the suggestion, most asked first."""
-    counts = (suggestion.centroid or {}).get("languages", {})
+    if hasattr(suggestion, "language_counts"):
+        counts = suggestion.language_counts or {}
+    else:
+        counts = (suggestion.centroid or {}).get("languages", {})
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
