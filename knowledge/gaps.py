@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from knowledge.engine import faq
+from knowledge.engine import faq, faq_llm
 from knowledge.engine.gaps import (
     WORDS,
     ClusterView,
@@ -23,6 +23,7 @@ from knowledge.engine.gaps import (
 )
 from knowledge.models import Article, FAQSuggestion, KnowledgeGap
 from knowledge.selectors import kb_index
+from supportdesk.llm.attempt import llm_attempt
 from supportdesk.models import Message
 from supportdesk.queue import enqueue_on_commit
 
@@ -151,6 +152,17 @@ def suggestion_refresh(*, suggestion_id: int) -> FAQSuggestion | None:
             proposed_answer=answer,
             answer_source=FAQSuggestion.AnswerSource.AGENTS if answer else "",
         )
+        written = _entry_by_model(
+            questions=[question, *(g.question for g in gaps if g.question != question)],
+            replies=[text for _, text in answers],
+            language=language,
+        )
+        if written is not None:
+            fields.update(
+                title=written.title,
+                proposed_answer=written.answer,
+                answer_source=FAQSuggestion.AnswerSource.LLM,
+            )
     answer = fields.get("proposed_answer", suggestion.proposed_answer)
     fields["flags"] = _flags(suggestion, gaps, question=question, answer=answer)
     with transaction.atomic():
@@ -231,3 +243,27 @@ def _flags(
 
 def _flag(kind: str, article: Article, detail: str) -> dict:
     return {"kind": kind, "article_id": article.pk, "title": article.title, "detail": detail}
+
+
+def _entry_by_model(
+    *, questions: list[str], replies: list[str], language: str
+) -> faq_llm.FaqEntry | None:
+    """The entry written by the language model when the installation uses one for drafts and
+    agents have replied; None otherwise, or when its answer was unusable (the extractive
+    answer stands). Runs outside any transaction: the call must not hold a row lock."""
+    if not replies:
+        return None
+
+    def ask(client, redactor, on_call):
+        engine = faq_llm.LLMFaqEngine(client)
+        return engine.write(
+            questions=questions,
+            replies=replies,
+            language=language,
+            redactor=redactor,
+            on_call=on_call,
+        )
+
+    text = "\n".join([*questions, *replies])
+    attempt = llm_attempt(purpose="faq", ticket=None, text=text, call=ask)
+    return attempt.answer

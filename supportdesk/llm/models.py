@@ -84,7 +84,9 @@ class LLMCall(models.Model):
     ticket = models.ForeignKey(
         "supportdesk.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    purpose = models.CharField(max_length=12)  # triage | draft | satisfaction | translation | test
+    purpose = models.CharField(
+        max_length=12
+    )  # triage | draft | satisfaction | translation | faq | test
     provider = models.CharField(max_length=20, blank=True)
     model = models.CharField(max_length=120, blank=True)
     tokens_in = models.PositiveIntegerField(default=0)

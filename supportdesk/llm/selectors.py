@@ -43,12 +43,14 @@ class LLMRuntime:
         """Whether the model answers this step ("triage", "draft", "satisfaction" or
         "translation"). Estimating a solved ticket's satisfaction reads the customer's messages
         as triage does, so it goes with the triage switch; translating a knowledge-base article
-        writes text customers read, as drafting does, so it goes with the drafts switch."""
+        writes text customers read, as drafting does, so it goes with the drafts switch, and so does
+        writing an FAQ entry from agents' replies ("faq")."""
         uses = {
             "triage": self.use_for_triage,
             "draft": self.use_for_drafts,
             "satisfaction": self.use_for_triage,
             "translation": self.use_for_drafts,
+            "faq": self.use_for_drafts,
         }[purpose]
         return self.enabled and uses
 

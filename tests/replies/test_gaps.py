@@ -12,6 +12,7 @@ from replies.models import Draft
 from replies.services import draft_create, draft_send, reply_send_manual
 from supportdesk.models import Message, Ticket
 from tests.factories import ArticleFactory, MessageFactory, TriageResultFactory
+from tests.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +263,65 @@ def test_a_proposed_answer_that_contradicts_an_article_is_flagged(kb, agent, com
     detail = next(f["detail"] for f in suggestion.flags if f["kind"] == "contradiction")
     assert "14" in detail and "30" in detail
     assert Article.objects.count() == 3
+
+
+@pytest.fixture
+def llm(settings):
+    """A real loopback server speaking the chat-completions API, with the desk pointed at it."""
+    from supportdesk.llm import selectors
+
+    with FakeOpenAI() as server:
+        settings.LLM_BASE_URL = server.base_url
+        settings.LLM_MODEL = "test-model"
+        settings.LLM_API_KEY = "sk-test"
+        yield server
+        for client in selectors._clients.values():
+            client.close()
+        selectors._clients.clear()
+
+
+def test_with_a_language_model_it_writes_the_entry_from_the_redacted_replies(
+    kb, agent, committed, llm
+):
+    llm.model = lambda request: {
+        "title": "Do you offer gift wrapping?",
+        "answer": "Yes. Tick Gift wrap at checkout: we wrap each item for $5 and add your card.",
+    }
+    message = _ask("Gift wrap", "Do you offer gift wrapping for birthday presents?")
+    draft_create(message_id=message.pk)
+    llm.requests.clear()
+
+    with committed():
+        reply_send_manual(
+            ticket_id=message.ticket_id,
+            actor=agent,
+            text="Hi Dana, yes! Tick Gift wrap at checkout, $5 per item. Order LM-204118 is "
+            "not shipped yet, so I added it for you.",
+        )
+
+    suggestion = FAQSuggestion.objects.get()
+    assert suggestion.answer_source == FAQSuggestion.AnswerSource.LLM
+    assert suggestion.title == "Do you offer gift wrapping?"
+    assert suggestion.proposed_answer.startswith("Yes. Tick Gift wrap at checkout")
+    [request] = [r for r in llm.requests if r.schema_name == "faq_entry"]
+    assert "Tick Gift wrap at checkout" in request.user_text
+    assert "Dana" not in request.text and "LM-204118" not in request.text
+
+
+def test_a_language_model_that_fails_leaves_the_agents_reply_as_the_answer(
+    kb, agent, committed, llm
+):
+    llm.model = lambda request: "this is not JSON"
+    message = _ask("Gift wrap", "Do you offer gift wrapping for birthday presents?")
+    draft_create(message_id=message.pk)
+
+    with committed():
+        reply_send_manual(
+            ticket_id=message.ticket_id,
+            actor=agent,
+            text="Yes: tick Gift wrap at checkout, $5 per item.",
+        )
+
+    suggestion = FAQSuggestion.objects.get()
+    assert suggestion.answer_source == FAQSuggestion.AnswerSource.AGENTS
+    assert suggestion.proposed_answer == "Yes: tick Gift wrap at checkout, $5 per item."
