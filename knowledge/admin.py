@@ -7,9 +7,11 @@ from knowledge.services import SuggestionNotPending, faq_suggestion_approve, faq
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "language", "category", "translation_of", "published", "updated_at"]
-    list_filter = ["published", "language", "category"]
+    list_filter = ["published", "language", "category", "external_source"]
     search_fields = ["title", "body"]
     raw_id_fields = ["translation_of"]
+    # Kept in step by `manage.py kb_sync` (knowledge/sync), never edited by hand.
+    readonly_fields = ["external_source", "external_id", "external_url", "external_updated_at"]
 
 
 @admin.register(FAQSuggestion)
