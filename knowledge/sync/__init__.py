@@ -63,13 +63,16 @@ _KEPT_TAGS = {
     "thead", "tr", "u", "ul",
 }  # fmt: skip
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+# A Confluence macro's parameters (a code block's language, a panel's colour) are not text.
+_MACRO_PARAMETER = re.compile(r"<ac:parameter\b[^>]*>.*?</ac:parameter>", re.DOTALL)
 
 
 def article_html_to_text(markup: str) -> str:
     """An article's HTML as plain text: paragraphs, headings and list items one a line, with no
     blank lines between them.
     Sanitised first (no script or style content survives); CDATA sections, in which Confluence
-    keeps code blocks, are kept as preformatted text."""
+    keeps code blocks, are kept as preformatted text; its macros' parameters are dropped."""
+    markup = _MACRO_PARAMETER.sub("", markup)
     markup = _CDATA.sub(lambda m: f"<pre>{html.escape(m.group(1))}</pre>", markup)
     clean = nh3.clean(
         markup, tags=_KEPT_TAGS, attributes={"a": {"href"}}, url_schemes={"http", "https"}

@@ -202,7 +202,12 @@ def _sync_one(
                 ) % {"source": label, "number": current.number}
             if not dry_run:
                 article_update(
-                    article_id=article.pk, title=title, body=body, change=SYNCED, note=note
+                    article_id=article.pk,
+                    author=None,
+                    title=title,
+                    body=body,
+                    change=SYNCED,
+                    note=note,
                 )
             outcome = UPDATED
         published = not item.archived
