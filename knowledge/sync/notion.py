@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from notion_client import Client
 from notion_client.client import RetryOptions
-from notion_client.errors import NotionClientError, RequestTimeoutError
+from notion_client.errors import NotionClientErrorBase, RequestTimeoutError
 
 from knowledge.sync import NOTION, ExternalArticle, SyncSourceError, desk_language
 from knowledge.sync.http import parse_time
@@ -152,10 +152,15 @@ class NotionSource:
     ) -> ExternalArticle:
         """The page's title, language and text become the article's: its blocks are replaced."""
         data_source = self.data_sources()[0]
-        for block in self._paginate(
-            lambda **kw: self.client.blocks.children.list(block_id=page_id, **kw)
-        ):
-            self._call(lambda b=block: self.client.blocks.delete(block_id=b["id"]))
+        # Every block is listed before the first is deleted: deleting shifts the list's pages.
+        old = [
+            block["id"]
+            for block in self._paginate(
+                lambda **kw: self.client.blocks.children.list(block_id=page_id, **kw)
+            )
+        ]
+        for block_id in old:
+            self._call(lambda b=block_id: self.client.blocks.delete(block_id=b))
         self._append(page_id, _paragraphs(body))
         page = self._call(
             lambda: self.client.pages.update(
@@ -211,7 +216,7 @@ class NotionSource:
             answer = call()
         except RequestTimeoutError:
             raise SyncSourceError(NOTION, "the API did not answer in time") from None
-        except NotionClientError as exc:
+        except NotionClientErrorBase as exc:
             status = getattr(exc, "status", None)
             raise SyncSourceError(
                 NOTION, f"HTTP {status} from the API: {exc}" if status else f"{exc}"
