@@ -285,6 +285,7 @@ def notion_export(
     ).values("article_id")
     faq_articles = Article.objects.filter(pk__in=approved)
     new = faq_articles.filter(external_source="", published=True, translation_of=None)
+    created_now = set()
     for article in new.order_by("pk"):
         if dry_run:
             report.created += 1
@@ -308,8 +309,10 @@ def notion_export(
             report.errors.append(f"“{article.title}”: {exc}")
             continue
         by_id[page.external_id] = page
+        created_now.add(article.pk)
         report.created += 1
-    for article in faq_articles.filter(external_source=NOTION).order_by("pk"):
+    linked = faq_articles.filter(external_source=NOTION).exclude(pk__in=created_now)
+    for article in linked.order_by("pk"):
         page = by_id.get(article.external_id)
         if page is None or page.archived:
             continue  # gone or archived in Notion: the import unpublishes it
