@@ -7,6 +7,7 @@ Confluence has no language per page: every page is in the desk's default languag
 from __future__ import annotations
 
 import httpx
+from django.utils.translation import gettext
 
 from knowledge.sync import CONFLUENCE, ExternalArticle, SyncSourceError, article_html_to_text
 from knowledge.sync.http import get_json, parse_time
@@ -37,7 +38,9 @@ def confluence_read(
                 next_url, params = (f"{url}{following}" if following else None), None
             except (KeyError, TypeError, AttributeError) as exc:
                 raise SyncSourceError(
-                    CONFLUENCE, f"a page of space {space} is not as expected ({exc})"
+                    CONFLUENCE,
+                    gettext("a page of space %(space)s is not as expected (%(error)s)")
+                    % {"space": space, "error": exc},
                 ) from None
     return pages
 

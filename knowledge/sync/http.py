@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext
 
 from knowledge.sync import SyncSourceError
 
@@ -16,20 +17,33 @@ def get_json(client: httpx.Client, url: str, *, source: str, params: dict | None
         response = client.get(url, params=params)
     except httpx.TimeoutException:
         raise SyncSourceError(
-            source, f"no answer from {_where(url)} within {client.timeout.read:g} seconds"
+            source,
+            gettext("no answer from %(url)s within %(seconds)g seconds")
+            % {"url": _where(url), "seconds": client.timeout.read},
         ) from None
     except httpx.HTTPError as exc:
-        raise SyncSourceError(source, f"could not reach {_where(url)}: {exc}") from exc
+        raise SyncSourceError(
+            source,
+            gettext("could not reach %(url)s: %(error)s") % {"url": _where(url), "error": exc},
+        ) from exc
     if response.status_code in (401, 403):
         raise SyncSourceError(
-            source, f"{_where(url)} refused the credentials (HTTP {response.status_code})"
+            source,
+            gettext("%(url)s refused the credentials (HTTP %(status)s)")
+            % {"url": _where(url), "status": response.status_code},
         )
     if response.status_code >= 400:
-        raise SyncSourceError(source, f"HTTP {response.status_code} from {_where(url)}")
+        raise SyncSourceError(
+            source,
+            gettext("HTTP %(status)s from %(url)s")
+            % {"status": response.status_code, "url": _where(url)},
+        )
     try:
         return response.json()
     except ValueError:
-        raise SyncSourceError(source, f"{_where(url)} did not answer with JSON") from None
+        raise SyncSourceError(
+            source, gettext("%(url)s did not answer with JSON") % {"url": _where(url)}
+        ) from None
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext
 from notion_client import Client
 from notion_client.client import RetryOptions
 from notion_client.errors import NotionClientErrorBase, RequestTimeoutError
@@ -75,7 +76,9 @@ class NotionSource:
             try:
                 ids = [source["id"] for source in database["data_sources"]]
             except (KeyError, TypeError):
-                raise SyncSourceError(NOTION, "the database lists no data sources") from None
+                raise SyncSourceError(
+                    NOTION, gettext("the database lists no data sources")
+                ) from None
             self._data_sources = [
                 self._call(lambda i=i: self.client.data_sources.retrieve(i)) for i in ids
             ]
@@ -98,7 +101,9 @@ class NotionSource:
             )
         except (KeyError, TypeError, StopIteration) as exc:
             raise SyncSourceError(
-                NOTION, f"page {page.get('id', '?')} is not as expected ({exc!r})"
+                NOTION,
+                gettext("page %(page)s is not as expected (%(error)r)")
+                % {"page": page.get("id", "?"), "error": exc},
             ) from None
 
     def _language(self, prop: dict | None) -> str:
@@ -206,7 +211,7 @@ class NotionSource:
                 yield from answer["results"]
                 cursor = answer.get("next_cursor")
             except (KeyError, TypeError):
-                raise SyncSourceError(NOTION, "a list answer has no results") from None
+                raise SyncSourceError(NOTION, gettext("a list answer has no results")) from None
             if not answer.get("has_more") or not cursor:
                 return
 
@@ -215,18 +220,26 @@ class NotionSource:
         try:
             answer = call()
         except RequestTimeoutError:
-            raise SyncSourceError(NOTION, "the API did not answer in time") from None
+            raise SyncSourceError(NOTION, gettext("the API did not answer in time")) from None
         except NotionClientErrorBase as exc:
             status = getattr(exc, "status", None)
             raise SyncSourceError(
-                NOTION, f"HTTP {status} from the API: {exc}" if status else f"{exc}"
+                NOTION,
+                gettext("HTTP %(status)s from the API: %(error)s")
+                % {"status": status, "error": exc}
+                if status
+                else str(exc),
             ) from None
         except httpx.HTTPError as exc:
-            raise SyncSourceError(NOTION, f"could not reach the API: {exc}") from None
+            raise SyncSourceError(
+                NOTION, gettext("could not reach the API: %(error)s") % {"error": exc}
+            ) from None
         except ValueError:
-            raise SyncSourceError(NOTION, "the API did not answer with JSON") from None
+            raise SyncSourceError(NOTION, gettext("the API did not answer with JSON")) from None
         if not isinstance(answer, dict):
-            raise SyncSourceError(NOTION, "the API answered with something other than an object")
+            raise SyncSourceError(
+                NOTION, gettext("the API answered with something other than an object")
+            )
         return answer
 
 

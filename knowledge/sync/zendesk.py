@@ -10,6 +10,7 @@ article in several locales is one local article per locale: its external id is
 from __future__ import annotations
 
 import httpx
+from django.utils.translation import gettext
 
 from knowledge.sync import (
     ZENDESK,
@@ -36,7 +37,9 @@ def zendesk_read(
         try:
             locales = [str(locale) for locale in listing["locales"]]
         except (KeyError, TypeError):
-            raise SyncSourceError(ZENDESK, "the locales answer has no list of locales") from None
+            raise SyncSourceError(
+                ZENDESK, gettext("the locales answer has no list of locales")
+            ) from None
         for locale in locales:
             language = desk_language(locale, supported=supported, default="")
             if not language:
@@ -50,7 +53,11 @@ def zendesk_read(
                     page_url, params = page.get("next_page"), None  # next_page keeps per_page
                 except (KeyError, TypeError, AttributeError) as exc:
                     raise SyncSourceError(
-                        ZENDESK, f"an articles page of locale {locale} is not as expected ({exc})"
+                        ZENDESK,
+                        gettext(
+                            "an articles page of locale %(locale)s is not as expected (%(error)s)"
+                        )
+                        % {"locale": locale, "error": exc},
                     ) from None
     return articles
 
