@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.models import Article, ArticleVersion
+from knowledge.selectors import kb_index
 from knowledge.services import article_update
 from knowledge.sync import article_html_to_text, desk_language
 from knowledge.sync.services import kb_sync_run
@@ -119,12 +120,16 @@ def test_a_draft_in_the_source_is_unpublished_and_published_again(fake_zendesk):
     refunds = Article.objects.get(external_id="103:en-us")
     assert (hidden.unpublished, hidden.unchanged) == (1, 4)
     assert not refunds.published
+    hits = kb_index().search("refund within 30 days", language="en")
+    assert refunds.pk not in [hit.article_id for hit in hits]
 
     fake_zendesk.articles[2]["draft"] = False
     shown = _zendesk()
 
     refunds.refresh_from_db()
     assert (shown.updated, shown.unpublished) == (1, 0)
+    hits = kb_index().search("refund within 30 days", language="en")
+    assert [hit.article_id for hit in hits][:1] == [refunds.pk]
     assert refunds.published
     assert refunds.version == 1  # publishing is not a new version of the text
 
