@@ -5,12 +5,14 @@ and failures that leave the articles as they were."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from knowledge.models import Article, ArticleVersion
 from knowledge.selectors import kb_index
 from knowledge.services import article_update
 from knowledge.sync import article_html_to_text, desk_language
 from knowledge.sync.services import kb_sync_run
+from tests.factories import ArticleFactory
 from tests.knowledge.kb_servers import Fault
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +341,44 @@ def test_article_html_keeps_paragraphs_and_list_items_as_lines_and_drops_scripts
     )
 
     assert text == "First line\none\ntwo\nLast & final"
+
+
+# -- the admin ---------------------------------------------------------------------------------
+
+
+def test_admin_shows_where_a_synced_article_comes_from_and_filters_by_source(
+    fake_zendesk, desk_admin_client
+):
+    _help_center(fake_zendesk)
+    _zendesk()
+    local = ArticleFactory(title="Gift cards")
+    synced = Article.objects.get(external_id="101:en-us")
+
+    page = desk_admin_client.get(reverse("admin:knowledge_article_change", args=[synced.pk]))
+    posted = desk_admin_client.post(
+        reverse("admin:knowledge_article_change", args=[synced.pk]),
+        {
+            "title": synced.title,
+            "body": synced.body,
+            "language": "en",
+            "published": "on",
+            "version": synced.version,
+            "created_at_0": "2026-12-01",
+            "created_at_1": "10:00:00",
+            "external_id": "tampered",
+        },
+    )
+    listed = desk_admin_client.get(
+        reverse("admin:knowledge_article_changelist"), {"external_source__exact": "zendesk"}
+    )
+
+    text = page.content.decode()
+    assert (
+        "Zendesk Help Center" in text and "https://acme.zendesk.com/hc/en-us/articles/101" in text
+    )
+    assert 'name="external_id"' not in text  # read-only
+    assert posted.status_code == 302
+    synced.refresh_from_db()
+    assert synced.external_id == "101:en-us"
+    assert "Reset your password" in listed.content.decode()
+    assert local.title not in listed.content.decode()
