@@ -55,6 +55,12 @@ class NotionSource:
         )
         self._data_sources: list[dict] | None = None
 
+    def __enter__(self) -> NotionSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
     # -- reading -------------------------------------------------------------------------------
 
     def read(self) -> list[ExternalArticle]:

@@ -118,11 +118,11 @@ def kb_sync_run(
     for source in sources:
         try:
             if source == NOTION:
-                notion = notion_source()
-                items = notion.read()
-                if export_notion:
-                    exported, items = notion_export(notion=notion, pages=items, dry_run=dry_run)
-                    reports.append(exported)
+                with notion_source() as notion:
+                    items = notion.read()
+                    if export_notion:
+                        exported, items = notion_export(notion=notion, pages=items, dry_run=dry_run)
+                        reports.append(exported)
             else:
                 items = _reader(source)()
         except SyncSourceError as exc:

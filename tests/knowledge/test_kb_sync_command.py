@@ -115,12 +115,18 @@ def test_unconfigured_source_exits_non_zero_from_the_shell():
             timeout=120,
         )
 
-    one, every = kb_sync("--source", "confluence"), kb_sync()
+    done = kb_sync("--source", "confluence")
 
-    assert one.returncode == every.returncode == 1
-    assert "confluence is not configured: set CONFLUENCE_URL" in one.stderr
-    assert "No knowledge-base source is configured" in every.stderr
-    assert "NOTION_TOKEN, NOTION_DATABASE_ID" in every.stderr
+    assert done.returncode == 1
+    assert "confluence is not configured: set CONFLUENCE_URL" in done.stderr
+
+
+def test_with_no_source_configured_the_command_names_the_settings(no_kb_sources):
+    with pytest.raises(CommandError) as refused:
+        _run()
+
+    assert "No knowledge-base source is configured" in str(refused.value)
+    assert "notion: NOTION_TOKEN, NOTION_DATABASE_ID" in str(refused.value)
 
 
 # -- on a clock --------------------------------------------------------------------------------
