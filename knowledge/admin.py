@@ -10,12 +10,16 @@ class ArticleAdmin(admin.ModelAdmin):
     list_display = [
         "title", "language", "category", "translation_of", "published", "review", "updated_at"
     ]  # fmt: skip
-    list_filter = ["published", "review", "language", "category"]
+    list_filter = ["published", "review", "language", "category", "external_source"]
     search_fields = ["title", "body"]
     raw_id_fields = ["translation_of"]
     # A translation's review happens on the article pages (knowledge/article_views.py), which
-    # keep its history; here it is only shown.
-    readonly_fields = ["review", "review_note", "source_version", "reviewed_by", "reviewed_at"]
+    # keep its history, and the external fields are kept in step by `manage.py kb_sync`
+    # (knowledge/sync): here they are only shown.
+    readonly_fields = [
+        "review", "review_note", "source_version", "reviewed_by", "reviewed_at",
+        "external_source", "external_id", "external_url", "external_updated_at",
+    ]  # fmt: skip
 
 
 @admin.register(FAQSuggestion)

@@ -19,6 +19,12 @@ class Article(models.Model):
         PROPOSED = "proposed", _("Proposal awaiting review")
         TO_TRANSLATE = "to_translate", _("Waiting for a translator")
 
+    class ExternalSource(models.TextChoices):
+        NONE = "", _("Written here")
+        NOTION = "notion", _("Notion")
+        CONFLUENCE = "confluence", _("Confluence")
+        ZENDESK = "zendesk", _("Zendesk Help Center")
+
     title = models.CharField(max_length=250)
     body = models.TextField()
     language = models.CharField(max_length=35, db_index=True)
@@ -46,6 +52,14 @@ class Article(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Where the article is kept in step with (knowledge/sync): the source, the article's id
+    # there, its address, and when the source last changed it as of the last sync.
+    external_source = models.CharField(
+        max_length=20, choices=ExternalSource.choices, blank=True, default=ExternalSource.NONE
+    )
+    external_id = models.CharField(max_length=100, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    external_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title"]
@@ -58,6 +72,11 @@ class Article(models.Model):
                     "A translation awaiting review cannot be published: approve it on its "
                     "source article's page."
                 ),
+            ),
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~models.Q(external_source=""),
+                name="article_external_unique",
             ),
         ]
 

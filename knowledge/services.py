@@ -5,6 +5,7 @@ their clustering into suggestions in knowledge/gaps.py."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -30,6 +31,10 @@ def article_create(
     change: str = ArticleVersion.Change.CREATED,
     note: str = "",
     source_version: int | None = None,
+    external_source: str = "",
+    external_id: str = "",
+    external_url: str = "",
+    external_updated_at: datetime | None = None,
 ) -> Article:
     """Runs inside the caller's transaction. The article and its first version. A translation
     translates its source's current version unless `source_version` says otherwise."""
@@ -44,6 +49,10 @@ def article_create(
         published=published,
         version=1,
         source_version=source_version,
+        external_source=external_source,
+        external_id=external_id,
+        external_url=external_url[:500],
+        external_updated_at=external_updated_at,
     )
     ArticleVersion.objects.create(
         article=article,
@@ -100,6 +109,30 @@ def article_update(
         note=note[:250],
         author=author,
     )
+    return article
+
+
+@transaction.atomic
+def article_link_external(
+    *,
+    article_id: int,
+    source: str,
+    external_id: str,
+    url: str,
+    updated_at: datetime | None,
+    published: bool | None = None,
+) -> Article:
+    """Record where the article is kept in step with (knowledge/sync), and publish or unpublish
+    it as its source does when `published` is given. Title and body change through
+    `article_update` only, so they always get a version."""
+    article = Article.objects.select_for_update().get(pk=article_id)
+    article.external_source, article.external_id = source, external_id
+    article.external_url, article.external_updated_at = url[:500], updated_at
+    fields = ["external_source", "external_id", "external_url", "external_updated_at"]
+    if published is not None:
+        article.published = published
+        fields.append("published")
+    article.save(update_fields=[*fields, "updated_at"])
     return article
 
 

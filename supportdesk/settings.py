@@ -324,6 +324,22 @@ ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
 ZENDESK_WEBHOOK_MAX_AGE = env.int("ZENDESK_WEBHOOK_MAX_AGE", default=300)  # seconds
 ZENDESK_TIMEOUT = env.float("ZENDESK_TIMEOUT", default=15)
 
+# --- Knowledge-base sync (knowledge/sync, `manage.py kb_sync`, docs/knowledge-sync.md) ------
+# Zendesk Help Center articles are read with the ZENDESK_* settings above. A source is synced
+# when its settings are all set.
+NOTION_TOKEN = env.str("NOTION_TOKEN", default="")
+NOTION_DATABASE_ID = env.str("NOTION_DATABASE_ID", default="")
+NOTION_BASE_URL = env.str("NOTION_BASE_URL", default="https://api.notion.com").rstrip("/")
+# CONFLUENCE_URL is the site's base including its context path (https://acme.atlassian.net/wiki).
+CONFLUENCE_URL = env.str("CONFLUENCE_URL", default="").rstrip("/")
+CONFLUENCE_USER = env.str("CONFLUENCE_USER", default="")
+CONFLUENCE_TOKEN = env.str("CONFLUENCE_TOKEN", default="")
+CONFLUENCE_SPACE = env.str("CONFLUENCE_SPACE", default="")
+# Minutes between periodic imports from every configured source; 0 turns them off.
+KB_SYNC_MINUTES = env.int("KB_SYNC_MINUTES", default=60)
+# Seconds to wait for one request to Notion or Confluence (Zendesk uses ZENDESK_TIMEOUT).
+KB_SYNC_TIMEOUT = env.float("KB_SYNC_TIMEOUT", default=30)
+
 # --- Inbound e-mail ---------------------------------------------------------------------
 # Largest raw message accepted over HTTP (raw MIME endpoint and provider webhooks).
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)

@@ -28,6 +28,7 @@ TASKS = (
     "replies.tasks.gap_from_agent",
     "replies.tasks.suggestion_published",
     "knowledge.tasks.translations_propose",
+    "knowledge.tasks.kb_sync",
 )
 
 
@@ -71,4 +72,26 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
             enabled=bool(settings.IMAP_URL or settings.IMAP_HOST),
             expires=True,  # polls held up behind a slow mailbox must not run back to back
         ),
+        PeriodicTask(
+            name="kb_sync",
+            task="knowledge.tasks.kb_sync",
+            minutes=max(settings.KB_SYNC_MINUTES, 1),
+            enabled=settings.KB_SYNC_MINUTES > 0 and _kb_sync_source_configured(),
+            expires=True,  # a slow source must not make imports pile up
+        ),
+    )
+
+
+def _kb_sync_source_configured() -> bool:
+    """Plain settings check (the knowledge room is above this module): the same rule as
+    knowledge.sync.services.configured_sources."""
+    return any(
+        (
+            settings.ZENDESK_URL and settings.ZENDESK_EMAIL and settings.ZENDESK_API_TOKEN,
+            settings.NOTION_TOKEN and settings.NOTION_DATABASE_ID,
+            settings.CONFLUENCE_URL
+            and settings.CONFLUENCE_SPACE
+            and settings.CONFLUENCE_USER
+            and settings.CONFLUENCE_TOKEN,
+        )
     )
