@@ -68,6 +68,12 @@ _CLOSING = re.compile(
     r"|謝謝|谢谢|多謝|よろしくお願いします)\b.{0,40}$",
     re.I,
 )
+# "Hola, ¿tienen envoltura de regalo?": a greeting on the question's own line.
+_LEADING_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hola|buenas|bonjour|coucou|hallo|olá|ola|oi|你好|您好)"
+    r"(?:\s+\w+)?\s*[,，!！]\s*",
+    re.I,
+)
 MAX_QUESTION_CHARS = 600
 
 
@@ -96,12 +102,13 @@ def question_of(subject: str, body: str) -> str:
     message is thanks only, or it looks like a probe rather than a customer's question."""
     if looks_like_probe(body) or looks_like_probe(f"{subject} {body}"):
         return ""
-    asked = [s for s in sentences(body) if asks_something(s)]
-    if subject.strip() and asks_something(subject) and not subject.lower().startswith("re:"):
-        asked.insert(0, subject.strip())
+    asked = [_LEADING_GREETING.sub("", s) for s in sentences(body) if asks_something(s)]
+    # The subject only when the body itself asks nothing ("Gift wrap?" over "Is it possible?").
+    if not asked and asks_something(subject) and not subject.lower().startswith("re:"):
+        asked = [subject.strip()]
     if not asked:
         return ""
-    return " ".join(dict.fromkeys(asked))[:MAX_QUESTION_CHARS]
+    return " ".join(dict.fromkeys(a for a in asked if a))[:MAX_QUESTION_CHARS]
 
 
 @dataclass(frozen=True)
