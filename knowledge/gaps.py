@@ -267,3 +267,29 @@ def _entry_by_model(
     text = "\n".join([*questions, *replies])
     attempt = llm_attempt(purpose="faq", ticket=None, text=text, call=ask)
     return attempt.answer
+
+
+def gap_withdraw(*, message_id: int) -> bool:
+    """Runs inside the caller's transaction. A person sent the draft that answered
+    `message_id` from a weakly matched article as written: the article did answer it, so its
+    weak-answer gap no longer counts (a suggestion left with none is removed while pending).
+    Other gaps stay. Whether a gap was withdrawn."""
+    gap = (
+        KnowledgeGap.objects.select_related("suggestion")
+        .filter(message_id=message_id, reason=KnowledgeGap.Reason.WEAK_ANSWER)
+        .first()
+    )
+    if gap is None:
+        return False
+    suggestion = FAQSuggestion.objects.select_for_update().get(pk=gap.suggestion_id)
+    gap.delete()
+    remaining = suggestion.gaps.count()
+    if not remaining and suggestion.status == FAQSuggestion.Status.PENDING:
+        suggestion.delete()
+        return True
+    languages = (suggestion.centroid or {}).get("languages", {})
+    if languages.get(gap.language, 0) > 0:
+        languages[gap.language] -= 1
+    suggestion.gap_count = remaining
+    suggestion.save(update_fields=["gap_count", "centroid"])
+    return True

@@ -20,6 +20,7 @@ from feedback.services import (
     takeover_record,
     text_diff,
 )
+from knowledge.gaps import gap_withdraw
 from knowledge.models import Article, KnowledgeGap
 from knowledge.retrieval import Passage, best_passages
 from knowledge.selectors import kb_index
@@ -370,6 +371,8 @@ def draft_send(
         automatic=automatic,
     )
     _answer_confirmed(draft)
+    if not automatic and not edited:
+        gap_withdraw(message_id=draft.in_reply_to_id)
     if not automatic:
         facts = edited and reason == FeedbackEvent.EditReason.WRONG_FACTS
         _gap_reply_note(

@@ -325,3 +325,29 @@ def test_a_language_model_that_fails_leaves_the_agents_reply_as_the_answer(
     suggestion = FAQSuggestion.objects.get()
     assert suggestion.answer_source == FAQSuggestion.AnswerSource.AGENTS
     assert suggestion.proposed_answer == "Yes: tick Gift wrap at checkout, $5 per item."
+
+
+def test_a_weak_match_is_offered_and_counted_until_an_agent_sends_it_as_written(
+    kb, agent, monkeypatch
+):
+    from triage.answers import AnswerPrediction
+
+    delivery = kb[1]
+    # The answer model (trained elsewhere) is unsure: the delivery article, at 0.62.
+    monkeypatch.setattr(
+        "replies.services.answer_predict",
+        lambda text: AnswerPrediction(article_id=delivery.pk, confidence=0.62),
+    )
+    message = _ask("Address", "Can I change the address on my order before it ships?")
+
+    draft = draft_create(message_id=message.pk)
+
+    assert draft.grounded and draft.citations[0]["article_id"] == delivery.pk
+    gap = KnowledgeGap.objects.get()
+    assert (gap.reason, gap.article_id, gap.score) == ("weak_answer", delivery.pk, 0.62)
+    assert FAQSuggestion.objects.get().gap_count == 1
+
+    draft_send(draft_id=draft.pk, actor=agent)
+
+    assert not KnowledgeGap.objects.exists()
+    assert not FAQSuggestion.objects.exists()
