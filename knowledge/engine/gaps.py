@@ -91,6 +91,24 @@ def looks_like_probe(text: str) -> bool:
     return links >= 3 and links * 3 >= len(words)
 
 
+# Unsolicited offers: what sellers of links, traffic and miracles write to every shop's support
+# address. Two of these, or one with a link, and the message is no customer's question.
+_SPAM = re.compile(
+    r"\b(?:seo|backlinks?|guest posts?|rank(?:ing)? (?:on|in) google|first page of google"
+    r"|web(?:site)? traffic|increase (?:your )?(?:sales|traffic)|marketing services"
+    r"|crypto(?:currency)?|bitcoin|forex|investment opportunit\w+|casino|viagra|cialis"
+    r"|loan offer|(?:100|1000)% (?:free|guaranteed)|click here|limited time offer"
+    r"|dear (?:sir|madam)/?(?:madam)?|we are a (?:leading|professional) (?:company|agency)"
+    r"|collaboration proposal|sponsored (?:post|content)|dropshipping supplier)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_spam(text: str) -> bool:
+    cues = len(_SPAM.findall(text))
+    return cues >= 2 or (cues >= 1 and bool(_URL.search(text)))
+
+
 def sentences(text: str) -> list[str]:
     parts = (p.strip() for p in _SENTENCE.split(text))
     return [p for p in parts if p and not _GREETING.match(p) and not _CLOSING.match(p)]
@@ -99,8 +117,10 @@ def sentences(text: str) -> list[str]:
 def question_of(subject: str, body: str) -> str:
     """What the customer asks, in their words: the sentences that ask something (the subject
     first when it does), greetings and closings left out. "" when nothing is asked, the
-    message is thanks only, or it looks like a probe rather than a customer's question."""
+    message is thanks only, or it looks like a probe or spam rather than a customer's question."""
     if looks_like_probe(body) or looks_like_probe(f"{subject} {body}"):
+        return ""
+    if looks_like_spam(f"{subject}\n{body}"):
         return ""
     asked = [_LEADING_GREETING.sub("", s) for s in sentences(body) if asks_something(s)]
     # The subject only when the body itself asks nothing ("Gift wrap?" over "Is it possible?").

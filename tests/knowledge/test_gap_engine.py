@@ -48,6 +48,8 @@ def test_the_question_is_what_the_customer_asks_without_greetings(subject, body,
         "<script>alert(1)</script> can you?",
         "test",
         "https://a.example https://b.example https://c.example",
+        "Want your shop on the first page of Google? Our SEO team gets you backlinks. Reply?",
+        "Dear Sir/Madam, can we send you a collaboration proposal? https://promo.example",
     ],
 )
 def test_nothing_is_asked_by_thanks_complaints_or_probes(body):
