@@ -54,16 +54,21 @@ def article_create(
         external_url=external_url[:500],
         external_updated_at=external_updated_at,
     )
-    ArticleVersion.objects.create(
+    _version_add(article, change=change, note=note, author=author)
+    return article
+
+
+def _version_add(article: Article, *, change: str, note: str, author) -> ArticleVersion:
+    """The article's current title and text, kept as its version `article.version`."""
+    return ArticleVersion.objects.create(
         article=article,
-        number=1,
+        number=article.version,
         title=article.title,
-        body=body,
+        body=article.body,
         change=change,
         note=note[:250],
         author=author,
     )
-    return article
 
 
 @transaction.atomic
@@ -100,15 +105,7 @@ def article_update(
         max(article.version, _last_version_number(article)) + 1
     )  # never reuse a number
     article.save(update_fields=["title", "body", "version", "updated_at"])
-    ArticleVersion.objects.create(
-        article=article,
-        number=article.version,
-        title=title,
-        body=body,
-        change=change,
-        note=note[:250],
-        author=author,
-    )
+    _version_add(article, change=change, note=note, author=author)
     return article
 
 

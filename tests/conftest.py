@@ -342,3 +342,20 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("live installations: timings")
         for line in timing_lines(INSTALLATIONS):
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def openai_server(settings, db):
+    """A real loopback server speaking the chat-completions API (tests/openai_server.py), with
+    the installation pointed at it; tests set its `model`."""
+    from supportdesk.llm import selectors
+    from tests.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        settings.LLM_BASE_URL = server.base_url
+        settings.LLM_MODEL = "test-model"
+        settings.LLM_API_KEY = "sk-test"
+        yield server
+        for client in selectors._clients.values():
+            client.close()
+        selectors._clients.clear()

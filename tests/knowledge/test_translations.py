@@ -25,7 +25,7 @@ from supportdesk.llm.client import LLMInvalidOutput
 from supportdesk.llm.models import LLMCall, LLMSettings
 from supportdesk.queue import enqueue
 from tests.factories import ArticleFactory
-from tests.openai_server import Behaviour, CapturedRequest, FakeOpenAI
+from tests.openai_server import Behaviour, CapturedRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -74,19 +74,10 @@ def no_llm(settings):
 
 
 @pytest.fixture
-def llm(settings, db):
-    """The loopback server, with the installation pointed at it."""
-    from supportdesk.llm import selectors
-
-    with FakeOpenAI() as server:
-        settings.LLM_BASE_URL = server.base_url
-        settings.LLM_MODEL = "test-model"
-        settings.LLM_API_KEY = "sk-test"
-        server.model = Translator()
-        yield server
-        for client in selectors._clients.values():
-            client.close()
-        selectors._clients.clear()
+def llm(openai_server):
+    """The loopback server, answering as a careful translator."""
+    openai_server.model = Translator()
+    return openai_server
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.openai_server import CapturedRequest, FakeOpenAI
+from tests.openai_server import CapturedRequest
 
 PASSAGE_RE = re.compile(
     r"^\[1\] .*?\n(?P<text>.+?)(?:\n\n\[2\] |\n\nOur previous|\n\nThe customer)", re.S | re.M
@@ -53,16 +53,7 @@ class HonestModel:
 
 
 @pytest.fixture
-def llm(settings, db):
-    """The fake server, with LLM_BASE_URL/LLM_MODEL pointing at it and an honest model."""
-    from supportdesk.llm import selectors
-
-    with FakeOpenAI() as server:
-        settings.LLM_BASE_URL = server.base_url
-        settings.LLM_MODEL = "test-model"
-        settings.LLM_API_KEY = "sk-test"
-        server.model = HonestModel()
-        yield server
-        for client in selectors._clients.values():
-            client.close()
-        selectors._clients.clear()
+def llm(openai_server):
+    """The loopback server with the installation pointed at it, answering as an honest model."""
+    openai_server.model = HonestModel()
+    return openai_server

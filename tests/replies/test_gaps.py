@@ -12,7 +12,6 @@ from replies.models import Draft
 from replies.services import draft_create, draft_send, reply_send_manual
 from supportdesk.models import Message, Ticket
 from tests.factories import ArticleFactory, MessageFactory, TriageResultFactory
-from tests.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.django_db
 
@@ -265,31 +264,16 @@ def test_a_proposed_answer_that_contradicts_an_article_is_flagged(kb, agent, com
     assert Article.objects.count() == 3
 
 
-@pytest.fixture
-def llm(settings):
-    """A real loopback server speaking the chat-completions API, with the desk pointed at it."""
-    from supportdesk.llm import selectors
-
-    with FakeOpenAI() as server:
-        settings.LLM_BASE_URL = server.base_url
-        settings.LLM_MODEL = "test-model"
-        settings.LLM_API_KEY = "sk-test"
-        yield server
-        for client in selectors._clients.values():
-            client.close()
-        selectors._clients.clear()
-
-
 def test_with_a_language_model_it_writes_the_entry_from_the_redacted_replies(
-    kb, agent, committed, llm
+    kb, agent, committed, openai_server
 ):
-    llm.model = lambda request: {
+    openai_server.model = lambda request: {
         "title": "Do you offer gift wrapping?",
         "answer": "Yes. Tick Gift wrap at checkout: we wrap each item for $5 and add your card.",
     }
     message = _ask("Gift wrap", "Do you offer gift wrapping for birthday presents?")
     draft_create(message_id=message.pk)
-    llm.requests.clear()
+    openai_server.requests.clear()
 
     with committed():
         reply_send_manual(
@@ -303,15 +287,15 @@ def test_with_a_language_model_it_writes_the_entry_from_the_redacted_replies(
     assert suggestion.answer_source == FAQSuggestion.AnswerSource.LLM
     assert suggestion.title == "Do you offer gift wrapping?"
     assert suggestion.proposed_answer.startswith("Yes. Tick Gift wrap at checkout")
-    [request] = [r for r in llm.requests if r.schema_name == "faq_entry"]
+    [request] = [r for r in openai_server.requests if r.schema_name == "faq_entry"]
     assert "Tick Gift wrap at checkout" in request.user_text
     assert "Dana" not in request.text and "LM-204118" not in request.text
 
 
 def test_a_language_model_that_fails_leaves_the_agents_reply_as_the_answer(
-    kb, agent, committed, llm
+    kb, agent, committed, openai_server
 ):
-    llm.model = lambda request: "this is not JSON"
+    openai_server.model = lambda request: "this is not JSON"
     message = _ask("Gift wrap", "Do you offer gift wrapping for birthday presents?")
     draft_create(message_id=message.pk)
 
