@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Article(models.Model):
@@ -88,7 +89,7 @@ class ArticleVersion(models.Model):
     """One state of an article's title and body, kept for its history, diff and revert."""
 
     class Change(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("an article's change", "Created")
         EDITED = "edited", _("Edited")
         REVERTED = "reverted", _("Reverted")
         MERGED = "merged", _("FAQ merged in")

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from knowledge.engine import faq
 from knowledge.models import Article, ArticleVersion, FAQSuggestion
@@ -205,7 +205,11 @@ def faq_suggestion_approve(
         language=language or suggestion.language or "en",
         category=category,
         author=actor,
-        note=gettext("From an FAQ suggestion asked %(count)s times")
+        note=ngettext(
+            "From an FAQ suggestion asked %(count)s time",
+            "From an FAQ suggestion asked %(count)s times",
+            suggestion.gap_count,
+        )
         % {"count": suggestion.gap_count},
     )
     _decided(suggestion, FAQSuggestion.Status.APPROVED, actor=actor, article=article)
