@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from supportdesk.llm.client import CallReport, LLMClient, LLMInvalidOutput
+from supportdesk.llm.client import CallReport, LLMInvalidOutput, ModelStep
 from supportdesk.llm.redact import Redactor
 
 SCORES = ("good", "okay", "bad")
@@ -407,15 +407,8 @@ SCHEMA = {
 }
 
 
-class LLMSatisfactionEngine:
-    name = "llm"
-
-    def __init__(self, client: LLMClient) -> None:
-        self.client = client
-
-    @property
-    def version(self) -> str:
-        return f"{self.client.config.model_name}/{PROMPT_VERSION}"
+class LLMSatisfactionEngine(ModelStep):
+    prompt_version = PROMPT_VERSION
 
     def analyse(
         self,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge.engine.translate import locale
-from supportdesk.llm.client import CallReport, LLMClient, LLMInvalidOutput
+from supportdesk.llm.client import CallReport, LLMInvalidOutput, ModelStep
 from supportdesk.llm.redact import Redactor
 
 PROMPT_VERSION = "faq-1"
@@ -45,15 +45,8 @@ class FaqEntry:
     engine_version: str
 
 
-class LLMFaqEngine:
-    name = "llm"
-
-    def __init__(self, client: LLMClient) -> None:
-        self.client = client
-
-    @property
-    def version(self) -> str:
-        return f"{self.client.config.model_name}/{PROMPT_VERSION}"
+class LLMFaqEngine(ModelStep):
+    prompt_version = PROMPT_VERSION
 
     def messages(
         self, questions: Sequence[str], replies: Sequence[str], language: str, redactor: Redactor

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from supportdesk.llm.client import CallReport, LLMClient, LLMInvalidOutput
+from supportdesk.llm.client import CallReport, LLMInvalidOutput, ModelStep
 from supportdesk.llm.redact import PLACEHOLDER_RE, Redactor
 
 PROMPT_VERSION = "t1"
@@ -188,15 +188,8 @@ def check_script(text: str, target: str) -> None:
         raise LLMInvalidOutput(f"The translation is not written in {name}")
 
 
-class LLMTranslationEngine:
-    name = "llm"
-
-    def __init__(self, client: LLMClient) -> None:
-        self.client = client
-
-    @property
-    def version(self) -> str:
-        return f"{self.client.config.model_name}/{PROMPT_VERSION}"
+class LLMTranslationEngine(ModelStep):
+    prompt_version = PROMPT_VERSION
 
     def messages(self, source: SourceArticle, title: str, body: str) -> list[dict[str, str]]:
         source_name, _tone = locale(source.language)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from replies.engine.compose import _clean_name, _fill, _plain
 from replies.engine.tone import ToneProfile, language_matches, profile_for
 from replies.engine.types import INSTRUCTIONS, Citation, DraftInput, DraftResult
-from supportdesk.llm.client import CallReport, LLMClient, LLMInvalidOutput
+from supportdesk.llm.client import CallReport, LLMInvalidOutput, ModelStep
 from supportdesk.llm.redact import PLACEHOLDER_RE, Redactor
 
 PROMPT_VERSION = "d1"
@@ -95,15 +95,8 @@ def draft_schema(passage_count: int) -> dict:
     }
 
 
-class LLMDraftEngine:
-    name = "llm"
-
-    def __init__(self, client: LLMClient) -> None:
-        self.client = client
-
-    @property
-    def version(self) -> str:
-        return f"{self.client.config.model_name}/{PROMPT_VERSION}"
+class LLMDraftEngine(ModelStep):
+    prompt_version = PROMPT_VERSION
 
     def draft(
         self,

@@ -316,3 +316,19 @@ def _parse(completion: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
 def _short(text: object, limit: int = 200) -> str:
     text = str(text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+class ModelStep:
+    """A pipeline step the language model answers (triage, a draft, a satisfaction estimate, a
+    translation, an FAQ entry): the shared client, and the version its results are stored with
+    (the model's name and the step's prompt version), so a changed prompt shows in the data."""
+
+    name = "llm"
+    prompt_version = ""
+
+    def __init__(self, client: LLMClient) -> None:
+        self.client = client
+
+    @property
+    def version(self) -> str:
+        return f"{self.client.config.model_name}/{self.prompt_version}"
