@@ -61,7 +61,9 @@ class Trend:
 
     @property
     def rising(self) -> bool:
-        return self.this_week > self.last_week
+        """Asked more this week than the week before, when it was asked then too (a question
+        new this week is not "rising" yet)."""
+        return self.this_week > self.last_week > 0
 
 
 def suggestion_trends(ids: list[int]) -> dict[int, Trend]:

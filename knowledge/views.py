@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from knowledge.engine import faq
 from knowledge.forms import MergeForm, RejectForm, SuggestionForm, language_label
 from knowledge.models import Article, FAQSuggestion
 from knowledge.selectors import (
@@ -59,6 +60,8 @@ def review(request: HttpRequest) -> HttpResponse:
             "suggestion": s,
             "trend": trends[s.pk],
             "languages": [(code, language_label(code), n) for code, n in suggestion_languages(s)],
+            # The customers' question under the title, when the title does not already say it.
+            "question": "" if s.title == faq.title_from_question(s.question) else s.question,
         }
         for s in page
     ]
