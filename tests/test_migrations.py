@@ -68,6 +68,12 @@ def _fill_as_the_previous_release(apps) -> dict[str, int]:
     )  # fmt: skip
     FeedbackEvent.objects.create(kind="draft_approved", actor=agent, ticket=triaged, draft=draft)
     ModelVersion.objects.create(target="emotion", version="v-old", is_active=True)
+    # The old FAQ suggestion: the whole message, the customer's name and order number in it.
+    apps.get_model("knowledge", "FAQSuggestion").objects.create(
+        question="Engraving\nHi, Kept Customer here (order LM-204118). Do you engrave glasses?",
+        language="en",
+        source_ticket=triaged,
+    )
     # A message the old pipeline lost (its task never ran): the sweeper must pick it up.
     lost = Ticket.objects.create(customer=customer, subject="Lost", channel="api")
     pending = Message.objects.create(ticket=lost, direction="in", body_text="Hello?")
@@ -151,7 +157,14 @@ def test_upgrading_from_the_previous_release_keeps_every_row(latest):
     assert [u.username for u in team.members.all()] == ["upgrade-agent"]
     policy = apps.get_model("triage", "SlaPolicy").objects.get(name="Office hours")
     assert policy.business_hours == ticket.sla_hours
-    assert apps.get_model("knowledge", "Article").objects.get().category == ticket.category
+    article = apps.get_model("knowledge", "Article").objects.get()
+    assert article.category == ticket.category
+    assert [(v.number, v.change, v.body) for v in article.versions.all()] == [
+        (1, "created", "Within 30 days.")
+    ]
+    suggestion = apps.get_model("knowledge", "FAQSuggestion").objects.get()
+    assert suggestion.question == "Do you engrave glasses?"
+    assert (suggestion.gap_count, suggestion.status) == (1, "pending")
     # Permissions granted on the moved models still hold, under the new app label.
     granted = apps.get_model("auth", "Group").objects.get(name="Taxonomy editors").permissions
     assert [(p.content_type.app_label, p.codename) for p in granted.all()] == [

@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from knowledge.engine.gaps import question_of, without_personal_data
+
 
 def _history(apps, schema_editor):
     """Every existing article gets its first version; every existing suggestion counts as the
@@ -19,9 +21,25 @@ def _history(apps, schema_editor):
         )
         for a in Article.objects.iterator()
     )
+    Customer = apps.get_model("supportdesk", "Customer")
     for suggestion in FAQSuggestion.objects.iterator():
+        # Suggestions raised before gaps kept the whole message: keep what it asks, without
+        # the customer's personal data, as gaps do.
+        question = suggestion.question
+        customer = (
+            Customer.objects.filter(tickets__pk=suggestion.source_ticket_id).first()
+            if suggestion.source_ticket_id
+            else None
+        )
+        subject, _, body = question.partition("\n")
+        asked = question_of(subject, body) or question_of("", question) or question
+        question = without_personal_data(
+            asked,
+            names=[customer.name] if customer and customer.name else [],
+            email=customer.email if customer else "",
+        )
         FAQSuggestion.objects.filter(pk=suggestion.pk).update(
-            gap_count=1, last_gap_at=suggestion.created_at
+            question=question, gap_count=1, last_gap_at=suggestion.created_at
         )
 
 
