@@ -254,7 +254,6 @@ def test_questions_the_kb_cannot_answer_become_an_article_that_answers_the_waiti
     expect(history).to_have_count(1)
     expect(history).to_contain_text("From an FAQ suggestion asked 3 times")
     expect(admin.locator(".article-body")).to_contain_text("Choose the size printed on the back")
-    translations = admin.locator("#translations article.translation")
     _reload_until(
         admin,
         admin.locator("#translation-es").get_by_text("Waiting for a translator").first,
@@ -265,7 +264,6 @@ def test_questions_the_kb_cannot_answer_become_an_article_that_answers_the_waiti
         expect(admin.locator(f"#translation-{language}")).to_contain_text(
             "Waiting for a translator"
         )
-    assert translations.count() >= 2
 
     # A second version, compared with the first, for the docs.
     edit = admin.get_by_role("region", name="Edit")
