@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -95,8 +96,7 @@ def gap_record(
     languages = centroid.setdefault("languages", {})
     languages[language] = languages.get(language, 0) + 1
     suggestion.centroid = centroid
-    # The article is written in the language most of the cluster's customers wrote in.
-    suggestion.language = Counter(languages).most_common(1)[0][0]
+    suggestion.language = _article_language(languages, current=suggestion.language)
     suggestion.last_gap_at = now
     suggestion.gap_count = F("gap_count") + 1
     suggestion.save(update_fields=["centroid", "language", "last_gap_at", "gap_count"])
@@ -113,6 +113,19 @@ def gap_record(
     if suggestion.status == FAQSuggestion.Status.PENDING:
         enqueue_on_commit("knowledge.tasks.suggestion_refresh", suggestion.pk)
     return gap
+
+
+def _article_language(languages: dict[str, int], *, current: str) -> str:
+    """The language most of the cluster's customers wrote in. On a tie, the desk's own
+    language, then the one the suggestion had: never whichever question the worker happened
+    to read first, which would title the entry in one language and answer it in another."""
+    most = max(languages.values())
+    tied = [code for code, count in languages.items() if count == most]
+    for preferred in (settings.LANGUAGE_CODE, current):
+        for code in tied:
+            if code.lower() == preferred.lower():
+                return code
+    return tied[0]
 
 
 # The newest gaps of a suggestion read for its question and proposed answer.

@@ -104,9 +104,21 @@ def _bag(text: str, language: str) -> dict[str, int]:
     return bag
 
 
+# "Hello, does the strap fit…": the greeting a customer opened their question with.
+_LEADING_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hola|buenas|bonjour|hallo|olá|ola|oi|你好|您好|こんにちは)"
+    r"(?:\s+there)?\s*[,，、!！]\s*",
+    re.I,
+)
+
+
 def title_from_question(question: str) -> str:
-    """A short title: the question's first sentence, cut at a word near the limit."""
+    """A short title: the question's first sentence without the greeting it opened with, cut
+    at a word near the limit."""
     first = (sentences(question) or [question.strip()])[0]
+    rest = _LEADING_GREETING.sub("", first, count=1)
+    if rest:
+        first = rest[0].upper() + rest[1:]
     if len(first) <= MAX_TITLE_CHARS:
         return first
     cut = first[:MAX_TITLE_CHARS].rsplit(" ", 1)[0]

@@ -19,6 +19,10 @@ def live_desk(tmp_path_factory, desk_models) -> Iterator[Installation]:
     try:
         desk.manage("migrate", "--noinput", step="migrate")
         desk.manage("migrate", "--noinput", "--database", "channels", step="migrate channels")
+        # load_demo stores the demo's shipped sentence vectors under MODELS_DIR: in the shared
+        # directory the models use, as in a real installation, so retraining a model later
+        # (e.g. after an FAQ is published) does not embed the demo's texts again.
+        desk.env["MODELS_DIR"] = str(desk_models.directory)
         desk.manage("load_demo", step="load_demo")
         desk_models.install(desk)
         desk.orm(

@@ -271,3 +271,51 @@ def test_metrics_and_the_tickets_behind_a_figure(
             assert_accessible(page, f"The tickets behind a figure, {viewport['width']} px wide")
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def faq_suggestion(live_desk: Installation) -> int:
+    """A pending FAQ suggestion: a question the demo knowledge base cannot answer."""
+    token = live_desk.api_token("agent")
+    ticket = live_desk.create_ticket(
+        token=token,
+        subject="Watch strap",
+        body="Hello, does the leather watch strap fit an Apple Watch 45mm? Thanks, Kim",
+        email=f"kim.{uuid.uuid4().hex[:8]}@example.com",
+        name="Kim Park",
+    )
+    return live_desk.wait_for(
+        lambda: live_desk.orm(
+            "from knowledge.models import KnowledgeGap\n"
+            f"gap = KnowledgeGap.objects.filter(ticket_id={ticket['id']}).first()\n"
+            "result = gap.suggestion_id if gap else None"
+        ),
+        PIPELINE_TIMEOUT_S,
+        "the worker to raise an FAQ suggestion",
+        every=1,
+    )
+
+
+def test_knowledge_review_suggestion_and_article_pages(
+    live_desk: Installation, chromium: Browser, faq_suggestion: int
+) -> None:
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        context = chromium.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            sign_in(page, live_desk, "admin", "/inbox/")
+            page.goto(f"{live_desk.base_url}/knowledge/")
+            expect(page.locator(f"#suggestion-{faq_suggestion}")).to_be_visible()
+            assert_accessible(page, f"The FAQ suggestions, {viewport['width']} px wide")
+
+            page.goto(f"{live_desk.base_url}/knowledge/suggestions/{faq_suggestion}/")
+            expect(page.get_by_label("Answer", exact=True)).to_be_visible()
+            open_every_disclosure(page)
+            assert_accessible(page, f"An FAQ suggestion, {viewport['width']} px wide")
+
+            page.goto(f"{live_desk.base_url}/knowledge/articles/")
+            page.locator("table.knowledge-articles tbody th a").first.click()
+            expect(page.locator("#history")).to_be_visible()
+            assert_accessible(page, f"An article's page, {viewport['width']} px wide")
+        finally:
+            context.close()

@@ -69,6 +69,23 @@ def test_one_question_asked_in_three_languages_is_one_suggestion_without_persona
     assert all(g.reason == KnowledgeGap.Reason.NO_ANSWER for g in KnowledgeGap.objects.all())
 
 
+def test_a_tie_between_languages_is_written_in_the_desks_language_titled_without_greeting(
+    kb, committed
+):
+    with committed():
+        draft_create(message_id=_ask("", WATCH[1][1], language="zh-Hant").pk)
+        draft_create(
+            message_id=_ask(
+                "Strap", "Hello, does the leather watch strap fit an Apple Watch 45mm?"
+            ).pk
+        )
+
+    suggestion = FAQSuggestion.objects.get()
+    assert suggestion.centroid["languages"] == {"zh-Hant": 1, "en": 1}
+    assert suggestion.language == "en"
+    assert suggestion.title == "Does the leather watch strap fit an Apple Watch 45mm?"
+
+
 def test_different_questions_make_different_suggestions(kb):
     draft_create(message_id=_ask("Watch strap", WATCH[0][1]).pk)
     draft_create(
