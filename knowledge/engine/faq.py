@@ -51,7 +51,8 @@ _HOPE = re.compile(
 
 def answer_from_reply(text: str) -> str:
     """An agent's reply as an FAQ answer: greeting, thanks for writing, sign-off and
-    signature left out (the lines after a closing are its signature)."""
+    signature left out (the lines after a closing are its signature), and the sentences about
+    the customer's own case."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     kept: list[str] = []
     for line in lines:
@@ -62,10 +63,24 @@ def answer_from_reply(text: str) -> str:
             continue
         if _CLOSING.match(stripped) or (kept and _HOPE.match(stripped)):
             break  # the closing and everything after it: the name, the team, a disclaimer
-        kept.append(line)
+        kept.append(_general(line))
     answer = "\n".join(kept).strip()
     answer = re.sub(r"\n{3,}", "\n\n", answer)
     return answer[:MAX_ANSWER_CHARS]
+
+
+# Sentences about one customer's own case: their name or their order was in it.
+_CASE_SPECIFIC = ("[name]", "[order number]")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def _general(line: str) -> str:
+    """The line without its sentences about the one customer ("[name], I checked your order
+    [order number]: …"): an FAQ answer speaks to everyone who asks."""
+    if not any(mark in line for mark in _CASE_SPECIFIC):
+        return line
+    parts = [p for p in _SENTENCE_END.split(line) if p.strip()]
+    return " ".join(p.strip() for p in parts if not any(mark in p for mark in _CASE_SPECIFIC))
 
 
 def most_typical(texts: Sequence[str], language: str = "") -> int:

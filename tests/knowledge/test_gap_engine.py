@@ -77,6 +77,18 @@ def test_an_agents_reply_loses_its_greeting_thanks_and_signature():
     )
 
 
+def test_sentences_about_the_customers_own_case_are_left_out():
+    reply = (
+        "[name], I checked your order [order number]: it has not shipped yet. "
+        "Gift wrap costs $5 and is chosen at checkout.\n注文 [order number] を確認しました。"
+        "ラッピングは 500 円です。"
+    )
+
+    assert answer_from_reply(reply) == (
+        "Gift wrap costs $5 and is chosen at checkout.\nラッピングは 500 円です。"
+    )
+
+
 def test_the_most_typical_reply_is_the_one_sharing_most_with_the_others():
     replies = [
         "See our website.",
