@@ -40,8 +40,8 @@ _ASKS = re.compile(
     r"|\b(?:please|pls|plz|could you|can you|can i|can we|would you|how (?:do|can|to|long|much)"
     r"|is it possible|i(?:'d| would) like|i want|i need|where (?:can|do)|do you|are you|is there"
     r"|bitte|kann ich|können sie|könnten sie|ich möchte|gibt es|wie kann"
-    r"|s'il vous pla[iî]t|je voudrais|est-ce|pouvez-vous|comment"
-    r"|por favor|quiero|quisiera|puedo|pueden|necesito|c[oó]mo"
+    r"|s'il vous pla[iî]t|je voudrais|j'aimerais|est-ce|pouvez-vous|comment"
+    r"|por favor|quiero|quisiera|me gustar[ií]a|puedo|pueden|necesito|c[oó]mo"
     r"|solicito|gostaria|quero|posso|podem|preciso)\b"
     r"|請|请|想要|想問|想问|能不能|可不可以|可以.{0,12}[嗎吗]|[嗎吗呢](?:[。！!\s]|$)"
     r"|ください|下さい|たいのですが|たいです|教えて|でしょうか|ませんか|ますか|できますか",

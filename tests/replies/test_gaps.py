@@ -88,6 +88,25 @@ def test_different_questions_make_different_suggestions(kb):
 
 
 @pytest.mark.parametrize(
+    "body, language",
+    [
+        (
+            "Soy diseñadora de interiores. Me gustaría saber si tienen precio de mayoreo para "
+            "profesionales.",
+            "es",
+        ),
+        ("Je tiens une boutique. J'aimerais savoir si vous faites des prix de gros.", "fr"),
+    ],
+    ids=["es", "fr"],
+)
+def test_a_request_without_a_question_mark_is_a_gap(kb, body, language):
+    draft_create(message_id=_ask("", body, language=language).pk)
+
+    gap = KnowledgeGap.objects.get()
+    assert "gros" in gap.question or "mayoreo" in gap.question
+
+
+@pytest.mark.parametrize(
     "body",
     [
         "Got it, the refund just showed up on my card. Thanks heaps Jess!",
