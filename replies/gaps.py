@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import transaction
 
-from knowledge.engine.gaps import question_of, without_personal_data
+from knowledge.engine.gaps import question_of, topic_of, without_personal_data
 from knowledge.gaps import gap_record
 from knowledge.models import FAQSuggestion, KnowledgeGap
 from replies.models import Draft
@@ -52,19 +52,24 @@ class GapQuestion:
 
 
 def gap_question(message: Message, *, language: str = "") -> GapQuestion | None:
-    """The question `message` asks, without personal data, with its meaning; None when it asks
+    """The question `message` asks, without personal data, with the meaning of the whole
+    message (the question's own words often leave out what it is about); None when it asks
     nothing a knowledge-base article could answer."""
     ticket = message.ticket
     first = not Message.objects.filter(
         ticket_id=ticket.pk, direction=Message.Direction.INBOUND, created_at__lt=message.created_at
     ).exists()
-    asked = question_of(ticket.subject if first else "", message.body_text)
+    subject = ticket.subject if first else ""
+    asked = question_of(subject, message.body_text)
     if not asked:
         return None
     customer = ticket.customer
     question = without_personal_data(asked, names=[customer.name], email=customer.email)
+    topic = without_personal_data(
+        topic_of(subject, message.body_text), names=[customer.name], email=customer.email
+    )
     language = language or _language_of(message)
-    vector, model = meaning_vector(question, language)
+    vector, model = meaning_vector(topic, language)
     return GapQuestion(question=question, language=language, vector=vector, vector_model=model)
 
 

@@ -104,6 +104,16 @@ def question_of(subject: str, body: str) -> str:
     return " ".join(dict.fromkeys(asked))[:MAX_QUESTION_CHARS]
 
 
+def topic_of(subject: str, body: str) -> str:
+    """What the message is about, to read its meaning from: the subject, then every sentence
+    but greetings and closings. The question alone often does not say it ("How do I do
+    that?" after "I want to close my account")."""
+    parts = sentences(body)
+    if subject.strip() and not subject.lower().startswith("re:"):
+        parts.insert(0, subject.strip())
+    return " ".join(dict.fromkeys(parts))[:MAX_QUESTION_CHARS]
+
+
 @dataclass(frozen=True)
 class ClusterView:
     """One candidate cluster: its id and per-language centroid sums (vectors) or word counts."""
