@@ -88,7 +88,8 @@ def test_different_questions_make_different_suggestions(kb):
 
 
 def test_a_question_is_clustered_by_what_the_whole_message_is_about(kb):
-    """ "How do I do that?" alone means nothing: the sentence before it says what is asked."""
+    """A question such as "how do I do that?" says nothing alone: the sentence before it says
+    what is asked."""
     draft_create(
         message_id=_ask(
             "Closing my account",
