@@ -9,8 +9,9 @@ never do. The question is kept without personal data, and its meaning vector (ce
 language) clusters it with the same question asked before, in any language.
 
 When an admin publishes the cluster's answer (or merges it into an article), the customers'
-own questions teach the answer model that article, and the cluster's tickets still waiting for
-an answer get a new draft from it.
+own questions teach the answer model that article, as do the answer examples that taught "no
+answer" to the same question (they would join the cluster as gaps); the cluster's tickets still
+waiting for an answer get a new draft from it.
 """
 
 from __future__ import annotations
