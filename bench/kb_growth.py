@@ -48,9 +48,10 @@ waiting tickets drafted again from a published answer):
     5     30      50.0% 15/30    59.1% 13/22  60.0% 9/15    25.0% 2/8   40 (1)      18    8      8
     total 432 s
 
-The share falls (61 % → 50 %; the questions the KB lacked, 78 % → 59 %), slowly and unevenly,
-and most of the fall comes from the waiting tickets being answered ("redrafted": 49 drafts
-grounded in a published answer) rather than from the next customer who asks. Why:
+The share falls (61 % → 50 %; the questions the KB lacked, 78 % → 59 %), slowly and unevenly
+(round 2 drew no question published yet). Publishing helps the waiting tickets most: 49 of them
+got a new draft grounded in the published answer; the next customer who asks a published
+question is answered at once 11 times of 31. Why not more:
 
 * clustering finds about a quarter of the pairs that ask the same question
   (bench/gap_clustering.py), so a question reaches "asked twice" late, and the admin's answer
