@@ -49,8 +49,8 @@ waiting tickets drafted again from a published answer):
     total 432 s
 
 The share falls (61 % → 50 %; the questions the KB lacked, 78 % → 59 %), slowly and unevenly
-(round 2 drew no question published yet). Publishing helps the waiting tickets most: 49 of them
-got a new draft grounded in the published answer; the next customer who asks a published
+(round 2 drew one question published yet). Publishing helps the waiting tickets most: they got
+49 new drafts grounded in the published answers; the next customer who asks a published
 question is answered at once 11 times of 31. Why not more:
 
 * clustering finds about a quarter of the pairs that ask the same question
