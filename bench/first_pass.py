@@ -82,9 +82,9 @@ def expected_calibration_error(confidences: list[float], correct: list[bool]) ->
     )
 
 
-def build(workdir: Path, fresh: bool) -> None:
-    if fresh and workdir.exists():
-        shutil.rmtree(workdir)
+def configure(workdir: Path) -> None:
+    """An installation in `workdir` with its tables: tasks run in this process, no language
+    model. Other benches start from here too."""
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ["VAR_DIR"] = str(workdir)
     os.environ["TASK_BACKEND"] = "sync"
@@ -97,6 +97,14 @@ def build(workdir: Path, fresh: bool) -> None:
     from django.core.management import call_command
 
     call_command("migrate_all", verbosity=0)
+
+
+def build(workdir: Path, fresh: bool) -> None:
+    if fresh and workdir.exists():
+        shutil.rmtree(workdir)
+    configure(workdir)
+    from django.core.management import call_command
+
     call_command("load_demo", verbosity=0)
     call_command("train_models", "--if-missing", verbosity=0)
 

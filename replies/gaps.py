@@ -9,8 +9,9 @@ never do. The question is kept without personal data, and its meaning vector (ce
 language) clusters it with the same question asked before, in any language.
 
 When an admin publishes the cluster's answer (or merges it into an article), the customers'
-own questions teach the answer model that article, and the cluster's tickets still waiting for
-an answer get a new draft from it.
+own questions teach the answer model that article, as do the answer examples that taught "no
+answer" to the same question (they would join the cluster as gaps); the cluster's tickets still
+waiting for an answer get a new draft from it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
-from knowledge.engine.gaps import question_of, without_personal_data
+from knowledge.engine.gaps import (
+    WORDS,
+    ClusterView,
+    best_cluster,
+    question_of,
+    topic_of,
+    without_personal_data,
+)
 from knowledge.gaps import gap_record
 from knowledge.models import FAQSuggestion, KnowledgeGap
 from replies.models import Draft
+from supportdesk.language import detect_language
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 from triage.answers import meaning_vector
@@ -56,19 +66,24 @@ class GapQuestion:
 
 
 def gap_question(message: Message, *, language: str = "") -> GapQuestion | None:
-    """The question `message` asks, without personal data, with its meaning; None when it asks
+    """The question `message` asks, without personal data, with the meaning of the whole
+    message (the question's own words often leave out what it is about); None when it asks
     nothing a knowledge-base article could answer."""
     ticket = message.ticket
     first = not Message.objects.filter(
         ticket_id=ticket.pk, direction=Message.Direction.INBOUND, created_at__lt=message.created_at
     ).exists()
-    asked = question_of(ticket.subject if first else "", message.body_text)
+    subject = ticket.subject if first else ""
+    asked = question_of(subject, message.body_text)
     if not asked:
         return None
     customer = ticket.customer
     question = without_personal_data(asked, names=[customer.name], email=customer.email)
+    topic = without_personal_data(
+        topic_of(subject, message.body_text), names=[customer.name], email=customer.email
+    )
     language = language or _language_of(message)
-    vector, model = meaning_vector(question, language)
+    vector, model = meaning_vector(topic, language)
     return GapQuestion(question=question, language=language, vector=vector, vector_model=model)
 
 
@@ -116,6 +131,40 @@ def gap_from_agent(*, message_id: int, reason: str = "") -> KnowledgeGap | None:
         return gap_keep(message=message, asked=asked, reason=reason)
 
 
+def _no_answer_examples_asking(suggestion: FAQSuggestion) -> list[int]:
+    """The answer examples labelled "no answer" that would have joined `suggestion`'s cluster
+    as gaps: they ask the question its article now answers."""
+    cluster = ClusterView(
+        id=suggestion.pk,
+        vector_model=suggestion.vector_model,
+        centroids=suggestion.centroid.get("vectors", {}),
+        words=suggestion.centroid.get("words", {}),
+    )
+    examples = LabelledExample.objects.filter(
+        target=LabelledExample.Target.ANSWER, label=OUT_OF_SCOPE_LABEL
+    ).values_list("pk", "text")
+    languages = list(settings.SUPPORTED_LANGUAGES) or ["en"]
+    asking = []
+    for pk, text in examples:
+        topic = topic_of("", text)
+        if not topic:
+            continue
+        language, _ = detect_language(topic, candidates=languages)
+        vector, model = (
+            meaning_vector(topic, language) if suggestion.vector_model != WORDS else (None, "")
+        )
+        match = best_cluster(
+            language=language,
+            vector=vector,
+            vector_model=model if vector is not None else WORDS,
+            question=topic,
+            clusters=[cluster],
+        )
+        if match is not None:
+            asking.append(pk)
+    return asking
+
+
 # Tickets whose latest customer message is in the cluster and still has only a proposed draft:
 # a person has not answered it yet, so a new draft from the new article helps.
 WAITING = (Ticket.Status.NEW, Ticket.Status.OPEN)
@@ -145,6 +194,12 @@ def suggestion_published(*, suggestion_id: int) -> list[int]:
             target=LabelledExample.Target.ANSWER,
             rows=rows,
             source=LabelledExample.Source.REALISTIC,
+        )
+        # Examples that taught "the KB has no answer" to this very question are wrong now:
+        # left as they are, they outweigh the cluster's few questions and the model keeps
+        # answering "no answer" to the next customer who asks it.
+        LabelledExample.objects.filter(pk__in=_no_answer_examples_asking(suggestion)).update(
+            label=label
         )
         has_no_answer = LabelledExample.objects.filter(
             target=LabelledExample.Target.ANSWER, label=OUT_OF_SCOPE_LABEL

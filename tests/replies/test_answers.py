@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.models import FAQSuggestion
+from knowledge.services import faq_suggestion_approve
 from replies.services import draft_create, draft_send
 from tests.factories import ArticleFactory, CustomerFactory, MessageFactory, TriageResultFactory
 from triage import registry
@@ -138,3 +139,34 @@ def test_no_answer_model_is_trained_without_labelled_answer_examples(demo_kb, se
     settings.MODELS_DIR = tmp_path / "models"
 
     assert answer_model_refresh() is None
+
+
+def test_publishing_an_faq_answers_the_next_customer_who_asks_it(
+    answer_model, desk_admin, django_capture_on_commit_callbacks
+):
+    """The answer examples said the KB has no answer to gift wrapping; once an admin publishes
+    one, they teach the new article instead, and the next customer asking gets it."""
+    for body in ("Bieten Sie Geschenkverpackung an?", "Bieten Sie auch Geschenkverpackung an?"):
+        draft_create(message_id=_ask(body).pk)
+    suggestion = FAQSuggestion.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        article = faq_suggestion_approve(
+            suggestion_id=suggestion.pk,
+            actor=desk_admin,
+            title="Geschenkverpackung",
+            answer="Wir verpacken jede Bestellung für 5 € als Geschenk, mit einer Karte.",
+            language="de",
+        )
+
+    registry._answer_cached = None
+    draft = draft_create(message_id=_ask("Bieten Sie eine Geschenkverpackung an?").pk)
+    assert draft.grounded
+    assert [c["article_id"] for c in draft.citations] == [article.pk]
+    assert LabelledExample.objects.get(text="Bieten Sie eine Geschenkverpackung an?").label == (
+        answer_label(article)
+    )
+    # Questions it does not answer still have no answer.
+    assert LabelledExample.objects.get(text="Gibt es das Sofa auch in Grün?").label == (
+        OUT_OF_SCOPE_LABEL
+    )

@@ -104,6 +104,59 @@ def test_different_questions_make_different_suggestions(kb):
     assert FAQSuggestion.objects.count() == 3
 
 
+def test_a_question_is_clustered_by_what_the_whole_message_is_about(kb):
+    """A question such as "how do I do that?" says nothing alone: the sentence before it says
+    what is asked."""
+    draft_create(
+        message_id=_ask(
+            "Closing my account",
+            "I'm moving abroad and won't shop with you any more, so I want to close my account "
+            "and have my personal data deleted. Could you tell me how to do that?",
+        ).pk
+    )
+    draft_create(
+        message_id=_ask(
+            "退会について",
+            "海外に引っ越すことになり、今後は利用できなくなりそうなので、アカウントを退会して個人"
+            "情報も削除したいと思います。手続き方法を教えていただけますか。",
+            language="ja",
+            name="佐藤 由美",
+        ).pk
+    )
+    draft_create(
+        message_id=_ask(
+            "Lamp broke",
+            "The desk lamp I bought in March stopped working. Could you tell me how to get it "
+            "repaired?",
+        ).pk
+    )
+
+    assert FAQSuggestion.objects.count() == 2
+    deletion = FAQSuggestion.objects.get(gap_count=2)
+    assert set(deletion.centroid["languages"]) == {"en", "ja"}
+    # What an admin reads is still the question the customer asked.
+    assert "手続き方法を教えていただけますか" in KnowledgeGap.objects.get(language="ja").question
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        (
+            "Soy diseñadora de interiores. Me gustaría saber si tienen precio de mayoreo para "
+            "profesionales.",
+            "es",
+        ),
+        ("Je tiens une boutique. J'aimerais savoir si vous faites des prix de gros.", "fr"),
+    ],
+    ids=["es", "fr"],
+)
+def test_a_request_without_a_question_mark_is_a_gap(kb, body, language):
+    draft_create(message_id=_ask("", body, language=language).pk)
+
+    gap = KnowledgeGap.objects.get()
+    assert "gros" in gap.question or "mayoreo" in gap.question
+
+
 @pytest.mark.parametrize(
     "body",
     [
