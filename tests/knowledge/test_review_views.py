@@ -202,3 +202,16 @@ def test_customer_text_is_escaped(desk_admin_client):
 
     assert "<img src=x" not in page.content.decode()
     assert "&lt;img src=x" in page.content.decode()
+
+
+def test_the_next_page_keeps_the_tab_and_order_the_admin_chose(desk_admin_client, monkeypatch):
+    monkeypatch.setattr("knowledge.views.PAGE_SIZE", 2)
+    for i in range(3):
+        FAQSuggestionFactory(
+            question=f"Rejected question {i}", status=FAQSuggestion.Status.REJECTED
+        )
+    page = desk_admin_client.get(
+        reverse("knowledge-review"), {"status": "rejected", "order": "recent"}
+    ).content.decode()
+    assert 'href="?status=rejected&amp;order=recent&amp;page=2" rel="next"' in page
+    assert "Page 1 of 2" in page
