@@ -402,6 +402,30 @@ const deskText = (() => {
   });
 })();
 
+// A live update replaces an inbox row with a fresh copy. Keep what the agent did to the old one:
+// its bulk checkbox, the keyboard selection and the focus, so "x" then Assign still acts on every
+// ticket the agent picked even if one of them changed in between.
+(() => {
+  "use strict";
+  let refocus = null;
+  document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!target || !target.matches || !target.matches("#ticket-rows .row")) return;
+    const fresh = event.detail.fragment && event.detail.fragment.querySelector(`#${target.id}`);
+    if (!fresh) return;
+    const picked = target.querySelector("input.pick");
+    const pick = fresh.querySelector("input.pick");
+    if (picked && pick && picked.checked) pick.setAttribute("checked", "");
+    if (target.classList.contains("selected")) fresh.classList.add("selected");
+    if (document.activeElement === target) refocus = target.id;
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", () => {
+    if (!refocus) return;
+    document.getElementById(refocus)?.focus({ preventScroll: true });
+    refocus = null;
+  });
+})();
+
 // How many inbox rows are selected for a bulk action.
 document.addEventListener("change", (event) => {
   if (!event.target.matches || !event.target.matches("#ticket-rows input.pick")) return;
