@@ -247,6 +247,20 @@ def test_bulk_assign_by_keyboard_and_a_tag_that_filters(
     desk_page.keyboard.press("j")
     desk_page.keyboard.press("x")
     expect(desk_page.locator("#bulk-count")).to_have_text("2 selected")
+    # A live update replaces one picked row (the pipeline or a colleague changed the ticket):
+    # the agent's pick survives it.
+    first = f"#ticket-{made[0]['id']}"
+    desk_page.eval_on_selector(first, "row => { row.dataset.stale = 'yes'; }")
+    live_desk.orm(
+        "from supportdesk import realtime\n"
+        "realtime.send_now(realtime.DeskEvent(event=realtime.TICKET_UPDATED,"
+        f" ticket_id={made[0]['id']}))\n"
+        "result = True"
+    )
+    expect(desk_page.locator(f"{first}:not([data-stale])")).to_have_count(
+        1, timeout=LIVE_TIMEOUT_MS
+    )
+    expect(desk_page.locator(f"{first} input.pick")).to_be_checked()
     desk_page.locator("#bulk-assignee").select_option(label="agent")
     desk_page.get_by_role("button", name="Assign", exact=True).click()
     expect(desk_page.locator(".bulk-message")).to_contain_text("2 tickets assigned.")
