@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from feedback.estimates import satisfaction_estimate as satisfaction_estimate_service
+from feedback.estimates import satisfaction_model_fit
 from feedback.metrics import metrics_sweep as metrics_sweep_service
-from feedback.services import satisfaction_estimate as satisfaction_estimate_service
-from feedback.services import satisfaction_model_fit
 
 logger = logging.getLogger(__name__)
 

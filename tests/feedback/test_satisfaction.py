@@ -22,14 +22,14 @@ from feedback.engine.satisfaction import (
     estimate,
     fit,
 )
-from feedback.models import Rating, SatisfactionEstimate, SatisfactionModel
-from feedback.selectors import satisfaction_agreement
-from feedback.services import (
-    rating_record,
+from feedback.estimates import (
     satisfaction_estimate,
     satisfaction_estimate_store,
     satisfaction_model_fit,
 )
+from feedback.models import Rating, SatisfactionEstimate, SatisfactionModel
+from feedback.selectors import satisfaction_agreement
+from feedback.services import rating_record
 from supportdesk.llm.models import LLMCall, LLMSettings
 from supportdesk.models import Message, Ticket
 from supportdesk.services import ticket_message_add, ticket_solve
