@@ -4,7 +4,10 @@ from django.urls import include, path, re_path
 
 from feedback import metrics_views
 from feedback import views as feedback_views
-from supportdesk import api, openapi
+from supportdesk import openapi
+from supportdesk.api import common as api_common
+from supportdesk.api import loop as api_loop
+from supportdesk.api import tickets as api_tickets
 from supportdesk.inbox import reply_views, suggestion_views, triage_views, views
 from supportdesk.intake import inbound
 from supportdesk.intake import views as intake_views
@@ -60,22 +63,24 @@ urlpatterns = [
     path("metrics/update/", metrics_views.metrics_update, name="metrics-update"),
     path("rate/<str:token>/", feedback_views.rating, name="rating"),
     path("rate/<str:token>/comment/", feedback_views.rating_comment, name="rating-comment"),
-    path("api/v1/tickets", api.tickets, name="api-tickets"),
-    path("api/v1/tickets/<int:pk>", api.ticket, name="api-ticket"),
-    path("api/v1/tickets/<int:pk>/messages", api.ticket_messages, name="api-ticket-messages"),
-    path("api/v1/tickets/<int:pk>/triage", api.ticket_triage, name="api-ticket-triage"),
-    path("api/v1/drafts", api.drafts, name="api-drafts"),
-    path("api/v1/drafts/<int:pk>", api.draft, name="api-draft"),
-    path("api/v1/drafts/<int:pk>/approve", api.draft_approve, name="api-draft-approve"),
-    path("api/v1/drafts/<int:pk>/send", api.draft_edit_send, name="api-draft-send"),
-    path("api/v1/feedback-events", api.feedback_events, name="api-feedback-events"),
+    path("api/v1/tickets", api_tickets.tickets, name="api-tickets"),
+    path("api/v1/tickets/<int:pk>", api_tickets.ticket, name="api-ticket"),
+    path(
+        "api/v1/tickets/<int:pk>/messages", api_tickets.ticket_messages, name="api-ticket-messages"
+    ),
+    path("api/v1/tickets/<int:pk>/triage", api_loop.ticket_triage, name="api-ticket-triage"),
+    path("api/v1/drafts", api_loop.drafts, name="api-drafts"),
+    path("api/v1/drafts/<int:pk>", api_loop.draft, name="api-draft"),
+    path("api/v1/drafts/<int:pk>/approve", api_loop.draft_approve, name="api-draft-approve"),
+    path("api/v1/drafts/<int:pk>/send", api_loop.draft_edit_send, name="api-draft-send"),
+    path("api/v1/feedback-events", api_loop.feedback_events, name="api-feedback-events"),
     path("api/v1/openapi.json", openapi.schema_view, name="api-openapi"),
     path("api/v1/inbound/email", inbound.raw_email, name="inbound-email"),
     *[
         path(f"inbound/{provider}/", inbound.provider_webhook(provider), name=f"inbound-{provider}")
         for provider in inbound.PROVIDERS
     ],
-    re_path(r"^api/v1/(?P<path>[\s\S]*)$", api.not_found, name="api-not-found"),
+    re_path(r"^api/v1/(?P<path>[\s\S]*)$", api_common.not_found, name="api-not-found"),
     path("integrations/zendesk/webhook", intake_views.zendesk_webhook, name="zendesk-webhook"),
     path("admin/", admin.site.urls),
 ]
