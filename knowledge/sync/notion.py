@@ -158,6 +158,10 @@ class NotionSource:
         self._append(page["id"], blocks[BLOCKS_LIMIT:])
         return self._written(page, title, body, language)
 
+    def trash_page(self, page_id: str) -> None:
+        """Move a page to Notion's trash (it can be restored from there for 30 days)."""
+        self._call(lambda: self.client.pages.update(page_id=page_id, in_trash=True))
+
     def replace_page(
         self, *, page_id: str, title: str, body: str, language: str
     ) -> ExternalArticle:

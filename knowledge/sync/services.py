@@ -306,7 +306,9 @@ def notion_export(
                 updated_at=page.updated_at,
             )
         except DatabaseError as exc:
-            report.errors.append(f"“{article.title}”: {exc}")
+            # Unlinked, the page would come back at the next import as a second article: take
+            # it out of Notion again, or say which page to delete by hand.
+            report.errors.append(_unlinked_page(notion, article=article, page=page, error=exc))
             continue
         by_id[page.external_id] = page
         created_now.add(article.pk)
@@ -342,3 +344,22 @@ def notion_export(
             by_id[page.external_id] = page
         report.updated += 1
     return report, list(by_id.values())
+
+
+def _unlinked_page(
+    notion: NotionSource, *, article: Article, page: ExternalArticle, error: Exception
+) -> str:
+    try:
+        notion.trash_page(page.external_id)
+    except SyncSourceError as trash_error:
+        return (
+            f"“{article.title}”: exported, but the link to its Notion page could not be saved "
+            f"({error}), and the page could not be moved to the trash ({trash_error}). Delete "
+            f"{page.url or page.external_id} in Notion, or the next import adds it as a second "
+            "article."
+        )
+    return (
+        f"“{article.title}”: the link to its new Notion page could not be saved ({error}); the "
+        "page was moved to Notion's trash and the next export creates it again."
+    )
+

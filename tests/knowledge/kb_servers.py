@@ -398,6 +398,8 @@ class FakeNotion(LoopbackAPI):
             if page is None:
                 return 404, missing
             props = body.get("properties", {})
+            if body.get("in_trash") or body.get("archived"):
+                page["in_trash"] = page["archived"] = True
             if "Name" in props:
                 page["properties"]["Name"]["title"] = rich(
                     "".join(p["text"]["content"] for p in props["Name"]["title"])

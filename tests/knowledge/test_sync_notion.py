@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import DatabaseError
 
 from knowledge.models import Article, ArticleVersion
 from knowledge.services import article_update, faq_suggestion_approve
@@ -256,6 +257,40 @@ def test_an_edit_in_notion_after_the_export_comes_back_as_a_synced_version(fake_
     faq.refresh_from_db()
     assert faq.body == "Yes, every month."
     assert faq.versions.first().change == ArticleVersion.Change.SYNCED
+
+
+@pytest.mark.parametrize("trash_fails", [False, True])
+def test_a_page_whose_link_cannot_be_saved_never_comes_back_as_a_second_article(
+    fake_notion, agent, monkeypatch, trash_fails
+):
+    faq = _approved_faq(agent)
+
+    def lost(**kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr("knowledge.sync.services.article_link_external", lost)
+    if trash_fails:
+        fake_notion.faults.extend(Fault(path="/v1/pages/", status=503) for _ in range(5))
+    export, notion = _notion(export_notion=True)
+    (page_id,) = fake_notion.pages
+    assert export.created == 0
+    assert "connection lost" in export.errors[0]
+    if trash_fails:
+        # Nothing could undo it: the admin is told exactly which page to delete.
+        assert fake_notion.pages[page_id]["url"] in export.errors[0]
+        assert not fake_notion.pages[page_id]["in_trash"]
+        return
+    assert fake_notion.pages[page_id]["in_trash"]
+    assert "trash" in export.errors[0]
+
+    monkeypatch.undo()
+    export, notion = _notion(export_notion=True)
+    assert (export.created, export.errors) == (1, [])
+    live = [p for p in fake_notion.pages.values() if not p["in_trash"]]
+    assert len(live) == 1
+    assert list(Article.objects.values_list("pk", flat=True)) == [faq.pk]
+    faq.refresh_from_db()
+    assert faq.external_id == live[0]["id"]
 
 
 def test_export_dry_run_creates_no_page(fake_notion, agent):
