@@ -2,7 +2,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 
 from knowledge.models import Article, FAQSuggestion
-from knowledge.services import SuggestionNotPending, faq_suggestion_approve, faq_suggestion_reject
+from knowledge.services import (
+    SuggestionNotPending,
+    articles_delete,
+    faq_suggestion_approve,
+    faq_suggestion_reject,
+)
 
 
 @admin.register(Article)
@@ -20,6 +25,12 @@ class ArticleAdmin(admin.ModelAdmin):
         "review", "review_note", "source_version", "reviewed_by", "reviewed_at",
         "external_source", "external_id", "external_url", "external_updated_at",
     ]  # fmt: skip
+
+    def delete_model(self, request, obj: Article) -> None:
+        articles_delete(article_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        articles_delete(article_ids=list(queryset.values_list("pk", flat=True)))
 
 
 @admin.register(FAQSuggestion)

@@ -133,6 +133,18 @@ def article_link_external(
     return article
 
 
+@transaction.atomic
+def articles_delete(*, article_ids: list[int]) -> int:
+    """Delete articles with the translation work still waiting on them: an unreviewed
+    translation (a proposal or a task for a translator) has nothing left to translate. Approved
+    translations stay published as articles of their own. Returns the articles deleted."""
+    waiting = Article.objects.filter(translation_of__in=article_ids).exclude(review="")
+    deleted = waiting.delete()[1].get(Article._meta.label, 0)
+    return deleted + Article.objects.filter(pk__in=article_ids).delete()[1].get(
+        Article._meta.label, 0
+    )
+
+
 def _last_version_number(article: Article) -> int:
     last = article.versions.order_by("-number").values_list("number", flat=True).first()
     return last or 0

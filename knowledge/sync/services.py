@@ -362,4 +362,3 @@ def _unlinked_page(
         f"“{article.title}”: the link to its new Notion page could not be saved ({error}); the "
         "page was moved to Notion's trash and the next export creates it again."
     )
-

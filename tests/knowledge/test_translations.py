@@ -336,3 +336,22 @@ def test_protect_replaces_what_must_not_change_and_restores_it():
 def test_an_answer_in_the_wrong_script_is_unusable(text, target):
     with pytest.raises(LLMInvalidOutput):
         translate.check_script(text, target)
+
+
+def test_deleting_an_article_in_the_admin_takes_its_waiting_translations_but_keeps_approved_ones(
+    admin_client,
+):
+    source = ArticleFactory(title="Returns", language="en")
+    waiting = ArticleFactory(
+        title="Devoluciones", language="es", translation_of=source, published=False
+    )
+    Article.objects.filter(pk=waiting.pk).update(review=Article.Review.TO_TRANSLATE)
+    approved = ArticleFactory(title="返品", language="ja", translation_of=source, published=True)
+
+    response = admin_client.post(f"/admin/knowledge/article/{source.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Article.objects.filter(pk__in=[source.pk, waiting.pk]).exists()
+    approved.refresh_from_db()
+    assert approved.published
+    assert approved.translation_of is None
