@@ -30,6 +30,8 @@ class ExternalArticle:
     url: str
     updated_at: datetime | None
     archived: bool = False  # a draft, archived or trashed page: not shown to customers
+    # The external id of the article this one translates, when the source says so.
+    translation_of: str = ""
 
 
 class SyncSourceError(Exception):

@@ -10,7 +10,7 @@ docs/knowledge-sync.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -157,7 +157,34 @@ def article_sync(*, source: str, items: list[ExternalArticle], dry_run: bool = F
                 report.count(_unpublish_gone(article_id, dry_run=dry_run))
             except DatabaseError as exc:
                 report.errors.append(f"{source} {external_id}: {exc}")
+    if not dry_run:
+        try:
+            _link_translations(source, by_id.values())
+        except DatabaseError as exc:
+            report.errors.append(f"{source}: {exc}")
     return report
+
+
+def _link_translations(source: str, items: Iterable[ExternalArticle]) -> None:
+    """Articles the source calls translations of another are linked to it here, so the article
+    pages show them as its translations. The source keeps them in step: they are published as
+    it publishes them, never marked out of date here."""
+    wanted = {i.external_id: i.translation_of for i in items if i.translation_of}
+    if not wanted:
+        return
+    ids = dict(
+        Article.objects.filter(
+            external_source=source, external_id__in=[*wanted, *wanted.values()]
+        ).values_list("external_id", "pk")
+    )
+    with transaction.atomic():
+        for external_id, of in wanted.items():
+            article_id, source_id = ids.get(external_id), ids.get(of)
+            if article_id is None or source_id is None or article_id == source_id:
+                continue
+            Article.objects.filter(pk=article_id).exclude(translation_of_id=source_id).update(
+                translation_of_id=source_id, source_version=None
+            )
 
 
 def _normal(item: ExternalArticle) -> tuple[str, str]:

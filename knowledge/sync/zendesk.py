@@ -4,7 +4,9 @@
 to a desk language (zh-tw → zh-Hant, en-us → en, pt-br → pt, ja → ja ...) is read with
 `GET {url}/api/v2/help_center/{locale}/articles.json`, following `next_page`. One Zendesk
 article in several locales is one local article per locale: its external id is
-"{article id}:{locale}". A draft is "archived": not published here.
+"{article id}:{locale}", and one in another locale than the article's `source_locale` is
+linked here as a translation of the source-locale one. A draft is "archived": not published
+here.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def zendesk_read(
 
 def _article(data: dict, language: str) -> ExternalArticle:
     locale = str(data.get("locale") or "")
+    source_locale = str(data.get("source_locale") or "")
     return ExternalArticle(
         external_id=f"{data['id']}:{locale}",
         title=str(data["title"] or ""),
@@ -72,4 +75,7 @@ def _article(data: dict, language: str) -> ExternalArticle:
         url=str(data.get("html_url") or ""),
         updated_at=parse_time(data.get("updated_at")),
         archived=bool(data.get("draft")),
+        translation_of=(
+            f"{data['id']}:{source_locale}" if source_locale and source_locale != locale else ""
+        ),
     )

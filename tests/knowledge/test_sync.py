@@ -63,6 +63,9 @@ def test_first_zendesk_import_creates_articles_with_a_synced_first_version(fake_
         "zh-Hant": "重設密碼",
     }
     assert not Article.objects.filter(external_id="104:en-us").exists()  # a draft
+    # The Japanese and Chinese pages are the English article's translations here too.
+    assert set(reset.translations.values_list("language", flat=True)) == {"ja", "zh-Hant"}
+    assert not Article.objects.get(external_id="102:en-us").translations.exists()
     # Three English articles are two pages: the reader followed next_page.
     english_pages = fake_zendesk.calls("GET", "/en-us/articles.json")
     assert len(english_pages) == 2 and english_pages[1].query["page"] == ["2"]
