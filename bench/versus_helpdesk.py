@@ -327,6 +327,11 @@ def compare(n: int, args: argparse.Namespace, workdir: Path, peer_python: Path) 
         ).stdout.strip().splitlines()[-1]
     )  # fmt: skip
     print(f"seeded or reused both databases in {time.perf_counter() - started:.0f} s", flush=True)
+    if "ticket_specs" not in (ROOT / "bench" / "inbox_speed.py").read_text(encoding="utf-8"):
+        print(
+            "note: bench/inbox_speed.py's build() seeds SupportDesk with texts of its own, not from"
+            " ticket_specs(): the two systems hold similar, not identical, tickets"
+        )
     pairs = list(zip(ours_ids, peer_ids, strict=False))
 
     ours_port, peer_port = free_port(), free_port()
