@@ -41,10 +41,12 @@ run: setup
 	@$(BIN)/python manage.py serve --port $(PORT)
 
 # Start the machine services the test suite uses (PostgreSQL, Redis) if they are not running;
-# install Dovecot, which the IMAP polling tests start themselves on loopback.
+# install Dovecot, which the IMAP polling tests start themselves on loopback, and nginx, which the
+# production-recipe test (tests/scale/test_production_recipe.py) starts in front of the desk.
 services:
 	@command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot || (apt-get update -qq && apt-get install -y -qq dovecot-imapd)
 	@command -v msgfmt >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gettext)
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx)
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start" >&2; exit 1
