@@ -1,4 +1,4 @@
-"""The production recipe (deploy/, docs/production.md) stays true to the code it runs."""
+"""The production recipe (docs/deploy/, docs/production.md) stays true to the code it runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[1]
-DEPLOY = ROOT / "deploy"
+DEPLOY = ROOT / "docs" / "deploy"
 
 
 def _settings_variables() -> list[str]:

@@ -1,9 +1,9 @@
-"""The production recipe as written: deploy/Procfile's processes (two web servers, two Celery
-workers, beat, the sweeper) behind deploy/nginx.conf (TLS, static files, WebSockets), on
+"""The production recipe as written: docs/deploy/Procfile's processes (two web servers, two Celery
+workers, beat, the sweeper) behind docs/deploy/nginx.conf (TLS, static files, WebSockets), on
 PostgreSQL and Redis, with a public deployment's settings.
 
 The Procfile's command lines run as honcho runs them (through the shell, PORT numbered from a
-base: 100 apart per kind, one apart per instance). nginx runs deploy/nginx.conf with only its
+base: 100 apart per kind, one apart per instance). nginx runs docs/deploy/nginx.conf with only its
 ports, certificate and static folder replaced by the test's.
 """
 
@@ -46,7 +46,7 @@ DRAFT_TIMEOUT = 90  # seconds for a worker to triage, route and draft one ticket
 
 
 def procfile() -> dict[str, str]:
-    lines = (ROOT / "deploy" / "Procfile").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "docs" / "deploy" / "Procfile").read_text(encoding="utf-8").splitlines()
     kinds = [re.match(r"^([a-z]+):\s*(.+)$", line) for line in lines]
     return {m.group(1): m.group(2) for m in kinds if m}
 
@@ -208,7 +208,7 @@ def _nginx_conf(
          "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    site = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    site = (ROOT / "docs" / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     replacements = {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
@@ -219,7 +219,7 @@ def _nginx_conf(
         "/var/lib/supportdesk/static/": f"{static}/",
     }
     for old, new in replacements.items():
-        assert old in site, f"deploy/nginx.conf no longer says {old!r}"
+        assert old in site, f"docs/deploy/nginx.conf no longer says {old!r}"
         site = site.replace(old, new)
     site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
     (folder / "supportdesk.conf").write_text(site, encoding="utf-8")
