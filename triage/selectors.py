@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -168,14 +168,35 @@ def open_ticket_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
 
 def assignable_agents() -> QuerySet:
     """Active people who work the inbox, by username."""
-    roles = [AGENT, SUPERVISOR, ADMIN]
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(groups__name__in=roles) | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
+    return get_user_model().objects.filter(works_the_inbox()).order_by("username")
+
+
+def works_the_inbox() -> Q:
+    """A filter on users: active, and in a desk role (or superusers). A correlated EXISTS, not
+    a join, so it needs no DISTINCT and combines with other conditions and a LIMIT."""
+    User = get_user_model()
+    in_a_role = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name__in=[AGENT, SUPERVISOR, ADMIN]
     )
+    return Q(is_active=True) & (Q(Exists(in_a_role)) | Q(is_superuser=True))
+
+
+# The assign control lists this many people at most; a search finds the others.
+ASSIGNEE_MATCHES = 20
+
+
+def assignable_matching(*, query: str, limit: int = ASSIGNEE_MATCHES) -> list:
+    """People who work the inbox whose username, name or address contains `query`."""
+    query = query.strip()[:150]
+    found = get_user_model().objects.filter(works_the_inbox())
+    if query:
+        found = found.filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(email__icontains=query)
+        )
+    return list(found.order_by("username")[:limit])
 
 
 def sla_policies() -> list[Policy]:
