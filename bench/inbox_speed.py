@@ -422,6 +422,7 @@ def measure(repeat: int, n: int) -> dict[str, tuple[float, float, int]]:
         "supervisor: ticket page (escalated)": lambda: f"/tickets/{rng.choice(escalated)}/",
         "supervisor: escalations": lambda: "/supervisor/",
         "supervisor: routing rules report": lambda: "/supervisor/rules/",
+        "supervisor: threshold suggestions": lambda: "/suggestions/",
         "supervisor: metrics, 12 weeks": lambda: "/metrics/",
         "supervisor: metrics by agent, 52 weeks": lambda: "/metrics/?weeks=52&by=agent",
         "supervisor: tickets behind, edited": lambda: "/metrics/tickets/?measure=edited",

@@ -130,3 +130,70 @@ def test_the_inbox_makes_as_many_queries_with_more_tickets_and_people(client, ro
         busy_ticket(messages=3, viewers=2, tags=3)
     after = queries_for(client, "/inbox/")
     assert len(after) == len(before) <= 12, "\n".join(after)
+
+
+def routed_history(count: int) -> None:
+    """Routed tickets, some overruled, escalated (open and acknowledged), edited and rated."""
+    from django.utils import timezone
+
+    from feedback.metrics import metrics_sweep
+    from feedback.models import FeedbackEvent
+    from triage.models import RoutingRule
+
+    rules = [RoutingRule.objects.get_or_create(name=f"Rule {i}")[0] for i in range(2)]
+    for i in range(count):
+        decision = RoutingDecisionFactory(rule=rules[i % 2])
+        ticket = decision.ticket
+        if i % 3 == 0:
+            FeedbackEvent.objects.create(kind="rerouted", ticket=ticket, routing=decision)
+        if i % 4 == 0:
+            EscalationFactory(ticket=ticket, acknowledged_at=None if i % 8 else timezone.now())
+        draft = DraftFactory(ticket=ticket, in_reply_to=decision.triage.message)
+        FeedbackEvent.objects.create(
+            kind="draft_edited", ticket=ticket, draft=draft, reason="tone", diff="+ Sorry"
+        )
+    metrics_sweep()
+
+
+SUPERVISOR_PAGES = [
+    "/supervisor/",
+    "/supervisor/rules/",
+    "/suggestions/",
+    "/metrics/",
+    "/metrics/?weeks=52&by=agent",
+    "/metrics/tickets/?measure=edited",
+]
+
+
+def test_the_supervisor_and_metrics_pages_make_as_many_queries_with_more_history(
+    client, roles
+) -> None:
+    client.force_login(UserFactory(username="the-supervisor", role="supervisor"))
+    routed_history(3)
+    before = {url: queries_for(client, url) for url in SUPERVISOR_PAGES}
+    routed_history(30)
+    more_of_everything(10)
+    for url in SUPERVISOR_PAGES:
+        after = queries_for(client, url)
+        assert len(after) == len(before[url]) <= 12, (url, "\n".join(after))
+
+
+def test_the_rules_report_counts_overrides_of_the_window_only(supervisor_client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from feedback.models import FeedbackEvent
+    from triage.models import RoutingRule
+
+    rule = RoutingRule.objects.create(name="Refunds to a person")
+    recent = RoutingDecisionFactory(rule=rule)
+    old = RoutingDecisionFactory(rule=rule, created_at=timezone.now() - timedelta(days=90))
+    FeedbackEvent.objects.create(kind="rerouted", ticket=recent.ticket, routing=recent)
+    FeedbackEvent.objects.create(kind="reassigned", ticket=old.ticket, routing=old)
+
+    page = supervisor_client.get("/supervisor/rules/").content.decode()
+    row = page.split("Refunds to a person")[-1].split("</tr>")[0]
+    # One decision in the window, overruled once; the older decision and its override are out.
+    assert "<td>1</td><td>1</td><td>100%</td>" in row
+    assert "rerouted 1" in row and "reassigned" not in row
