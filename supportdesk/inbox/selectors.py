@@ -21,6 +21,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
@@ -273,30 +274,16 @@ def ticket_detail(*, ticket_id: int, count_desk_escalations: bool = False) -> Ti
     """Everything the ticket page shows about the ticket, in a fixed number of queries however
     long the conversation, however many tickets the customer or the desk has. With
     `count_desk_escalations`, also the desk's open escalations (a supervisor's badge)."""
-    same_customer = Ticket.objects.filter(pk=ticket_id).values("customer_id")[:1]
-    # The ticket and its customer's newest other tickets in one read; the customer's ticket
-    # count rides along (the (customer, created_at) index answers it).
-    others_ids = (
-        Ticket.objects.filter(customer_id=Subquery(same_customer))
-        .exclude(pk=ticket_id)
-        .order_by("-created_at", "-pk")
-        .values("pk")[:CUSTOMER_TICKETS]
-    )
+    same_customer = Ticket.objects.filter(pk=ticket_id).order_by().values("customer_id")[:1]
+    # The ticket and its customer's newest other tickets in one read, with how many tickets
+    # the customer has: the (customer, created_at) index reads that customer's tickets only.
     rows = (
-        Ticket.objects.filter(Q(pk=ticket_id) | Q(pk__in=Subquery(others_ids)))
+        Ticket.objects.filter(customer_id=Subquery(same_customer))
         .select_related(
             "customer", "category", "assignee", "sla_hours", "merged_into", "satisfaction_estimate"
         )
-        .annotate(
-            customer_ticket_total=Subquery(
-                Ticket.objects.filter(customer_id=OuterRef("customer_id"))
-                .order_by()
-                .values("customer_id")
-                .annotate(total=Count("pk"))
-                .values("total")[:1]
-            )
-        )
-        .order_by("-created_at", "-pk")
+        .annotate(customer_ticket_total=Window(Count("pk")))
+        .order_by(Case(When(pk=ticket_id, then=Value(0)), default=Value(1)), "-created_at", "-pk")
     )
     if count_desk_escalations:
         rows = rows.annotate(
@@ -308,7 +295,7 @@ def ticket_detail(*, ticket_id: int, count_desk_escalations: bool = False) -> Ti
                 .values("total")[:1]
             )
         )
-    rows = list(rows)
+    rows = list(rows[: CUSTOMER_TICKETS + 1])
     ticket = next((row for row in rows if row.pk == ticket_id), None)
     if ticket is None:
         raise Ticket.DoesNotExist(ticket_id)
