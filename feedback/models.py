@@ -74,6 +74,13 @@ class FeedbackEvent(models.Model):
             # Reports by kind, and the REST API's list (all kinds or one; keyset pagination).
             models.Index(fields=["kind", "created_at", "id"], name="feedback_kind_list"),
             models.Index(fields=["created_at", "id"], name="feedback_api_list"),
+            # The rules report: people overruling routing decisions within a window, read
+            # from the index alone (the kind and the decision ride along).
+            models.Index(
+                fields=["created_at", "kind", "routing"],
+                condition=Q(routing__isnull=False),
+                name="feedback_routing_window",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

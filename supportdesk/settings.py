@@ -448,7 +448,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # attempts) or with `manage.py axes_reset_username NAME`.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading a person's permissions in one query (supportdesk/roles.py).
+    "supportdesk.roles.OneQueryPermissionsBackend",
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

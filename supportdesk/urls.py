@@ -32,6 +32,7 @@ urlpatterns = [
     path("tickets/<int:pk>/retry/", views.ticket_retry_ai, name="ticket-retry"),
     path("tickets/<int:pk>/status/", views.ticket_status, name="ticket-status"),
     path("tickets/<int:pk>/assign/", triage_views.reassign, name="ticket-assign"),
+    path("tickets/<int:pk>/assignees/", views.ticket_assignees, name="ticket-assignees"),
     path("tickets/<int:pk>/tags/", triage_views.tag_add, name="ticket-tag-add"),
     path(
         "tickets/<int:pk>/tags/<int:tag_id>/remove/",

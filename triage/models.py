@@ -321,6 +321,8 @@ class RoutingDecision(models.Model):
             models.Index(fields=["ticket", "-created_at"], name="routing_ticket"),
             # Reports and suggestions read the decisions of a recent window, newest first.
             models.Index(fields=["-created_at"], name="routing_created"),
+            # The rules report counts a window's decisions per rule from the index alone.
+            models.Index(fields=["created_at", "rule"], name="routing_window_rule"),
         ]
 
     def __str__(self) -> str:

@@ -30,7 +30,7 @@ from supportdesk.inbox.views import ticket_context
 from supportdesk.models import Category, Ticket
 from supportdesk.preferences import time_zone_of
 from supportdesk.services import presence_join, presence_leave
-from triage.selectors import ESCALATION_PAGE, escalations_open, escalations_open_count
+from triage.selectors import escalations_open_count, escalations_open_page
 from triage.services import agent_session_close, agent_session_open
 
 FORBIDDEN = 4403
@@ -245,7 +245,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
     def _render_escalations(self) -> str:
         return render_to_string(
             "supportdesk/supervisor.html#escalation-list",
-            {"escalations": list(escalations_open()[:ESCALATION_PAGE]), "oob": True},
+            {"escalations": escalations_open_page(), "oob": True},
         )
 
     def _render_row(self, event_type: str, ticket_id: int) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -42,4 +44,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.has_perm("supportdesk.supervise"):
         return context
-    return {**context, "escalation_count": escalations_open_count(), "can_supervise": True}
+    # Counted when the page shows the badge, once: a page that read the count already (the
+    # ticket page does, with the ticket) puts its own in the context, and this one is not run.
+    count = functools.cache(escalations_open_count)
+    return {**context, "escalation_count": count, "can_supervise": True}

@@ -6,9 +6,24 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -18,8 +33,8 @@ from feedback.selectors import triage_agreement
 from replies.models import Draft
 from supportdesk.models import Message, Note, Presence, Ticket
 from supportdesk.search import query_tokens, ticket_number, tsquery
-from triage.models import Escalation, RoutingDecision, TriageResult
-from triage.selectors import active_model_versions
+from triage.models import AgentSession, Escalation, RoutingDecision, TriageResult
+from triage.selectors import ONLINE_WINDOW, active_model_versions, works_the_inbox
 
 PAGE_SIZE = 25
 THREAD_LIMIT = 50
@@ -212,6 +227,8 @@ class TicketDetail:
     # The same customer's other tickets, newest first (at most CUSTOMER_TICKETS), and how many.
     customer_tickets: list[Ticket] = field(default_factory=list)
     customer_ticket_count: int = 0
+    # Open escalations on the whole desk (the supervisor's badge), when asked for.
+    desk_open_escalations: int | None = None
 
     @property
     def timeline(self) -> list[Message | Note]:
@@ -253,14 +270,37 @@ class TicketDetail:
         )
 
 
-def ticket_detail(*, ticket_id: int) -> TicketDetail:
-    ticket = (
-        Ticket.objects.select_related(
+def ticket_detail(*, ticket_id: int, count_desk_escalations: bool = False) -> TicketDetail:
+    """Everything the ticket page shows about the ticket, in a fixed number of queries however
+    long the conversation, however many tickets the customer or the desk has. With
+    `count_desk_escalations`, also the desk's open escalations (a supervisor's badge)."""
+    same_customer = Ticket.objects.filter(pk=ticket_id).order_by().values("customer_id")[:1]
+    # The ticket and its customer's newest other tickets in one read, with how many tickets
+    # the customer has: the (customer, created_at) index reads that customer's tickets only.
+    rows = (
+        Ticket.objects.filter(customer_id=Subquery(same_customer))
+        .select_related(
             "customer", "category", "assignee", "sla_hours", "merged_into", "satisfaction_estimate"
         )
-        .prefetch_related("tags")
-        .get(pk=ticket_id)
+        .annotate(customer_ticket_total=Window(Count("pk")))
+        .order_by(Case(When(pk=ticket_id, then=Value(0)), default=Value(1)), "-created_at", "-pk")
     )
+    if count_desk_escalations:
+        rows = rows.annotate(
+            desk_open_escalations=Subquery(
+                Escalation.objects.filter(acknowledged_at__isnull=True)
+                .order_by()
+                .values("acknowledged_at")
+                .annotate(total=Count("pk"))
+                .values("total")[:1]
+            )
+        )
+    rows = list(rows[: CUSTOMER_TICKETS + 1])
+    ticket = next((row for row in rows if row.pk == ticket_id), None)
+    if ticket is None:
+        raise Ticket.DoesNotExist(ticket_id)
+    others = [row for row in rows if row.pk != ticket_id]
+    prefetch_related_objects([ticket], "tags")
     thread = list(
         Message.objects.filter(ticket=ticket)
         .select_related("author_user", "rating")  # the customer's rating of a reply
@@ -280,8 +320,7 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
         notes_qs = notes_qs.filter(created_at__gte=thread[0].created_at)
     notes = list(notes_qs.order_by("-created_at", "-pk")[:THREAD_LIMIT])
     notes.reverse()
-    triage = TriageResult.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
-    routing = RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+    triage, routing = _latest_triage_and_routing(ticket)
     draft = (
         Draft.objects.filter(ticket=ticket)
         .exclude(status=Draft.Status.SUPERSEDED)
@@ -294,19 +333,43 @@ def ticket_detail(*, ticket_id: int) -> TicketDetail:
             "-created_at"
         )[:5]
     )
-    others = list(
-        Ticket.objects.filter(customer_id=ticket.customer_id)
-        .exclude(pk=ticket.pk)
-        .only("pk", "subject", "status", "created_at", "merged_into_id")
-        .order_by("-created_at", "-pk")[: CUSTOMER_TICKETS + 1]
-    )
-    count = len(others)
-    if count > CUSTOMER_TICKETS:
-        count = Ticket.objects.filter(customer_id=ticket.customer_id).count() - 1
-        others = others[:CUSTOMER_TICKETS]
+    count = (ticket.customer_ticket_total or 1) - 1
+    desk_open = (ticket.desk_open_escalations or 0) if count_desk_escalations else None
     return TicketDetail(
-        ticket, thread, earlier, triage, routing, draft, escalations, notes, others, count
+        ticket,
+        thread,
+        earlier,
+        triage,
+        routing,
+        draft,
+        escalations,
+        notes,
+        others,
+        count,
+        desk_open,
     )
+
+
+def _latest_triage_and_routing(
+    ticket: Ticket,
+) -> tuple[TriageResult | None, RoutingDecision | None]:
+    """The ticket's latest triage result and routing decision. Triage and routing are written
+    in one transaction (triage.services.triage_apply), so the latest decision names the latest
+    result: one query, and a second only when a newer result has no decision (yet)."""
+    newer_triage = TriageResult.objects.filter(
+        ticket_id=ticket.pk, created_at__gt=OuterRef("triage__created_at")
+    )
+    routing = (
+        RoutingDecision.objects.filter(ticket=ticket)
+        .select_related("triage")
+        .annotate(newer_triage=Exists(newer_triage))
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if routing is not None and not routing.newer_triage:
+        return routing.triage, routing
+    triage = TriageResult.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+    return triage, routing
 
 
 # A sign of typing counts this long; pages repeat it every 20 s while their agent types.
@@ -331,6 +394,58 @@ def ticket_viewers(*, ticket_id: int, exclude_user_id: int | None = None) -> lis
         typing = editing_at is not None and editing_at >= typing_since
         editing[name] = editing.get(name, False) or typing
     return sorted(Viewer(name, typing) for name, typing in editing.items())
+
+
+@dataclass(frozen=True)
+class TicketPeople:
+    viewers: list[Viewer]  # who else has the ticket open, as ticket_viewers gives them
+    assignees: list  # whom the assign control offers (users), by username
+
+
+# The assign control offers the assignee, the viewer and at most this many others on shift.
+ON_SHIFT_SHOWN = 20
+
+
+def ticket_people(*, ticket: Ticket, user: AbstractBaseUser) -> TicketPeople:
+    """The people the ticket page names, in one query bounded however many users there are:
+    who else is viewing the ticket (and typing), and whom the assign control offers: the
+    current assignee, the viewer, then people who work the inbox and have the desk open (on
+    shift), up to ON_SHIFT_SHOWN. Anyone else is found by the control's search."""
+    now = timezone.now()
+    viewing = Presence.objects.filter(
+        ticket_id=ticket.pk, user_id=OuterRef("pk"), connected_at__gte=now - timedelta(hours=12)
+    )
+    typing_since = now - timedelta(seconds=PRESENCE_EDITING_SECONDS)
+    on_shift = AgentSession.objects.filter(
+        user_id=OuterRef("pk"), connected_at__gte=now - ONLINE_WINDOW
+    )
+    works = works_the_inbox()
+    User = get_user_model()
+    rows = list(
+        User.objects.annotate(
+            viewing=Exists(viewing),
+            editing=Exists(viewing.filter(editing_at__gte=typing_since)),
+            assignable=ExpressionWrapper(works, output_field=BooleanField()),
+            rank=Case(
+                When(pk=ticket.assignee_id, then=Value(0)),
+                When(pk=user.pk, then=Value(1)),
+                When(Exists(viewing), then=Value(2)),
+                default=Value(3),
+            ),
+        )
+        .filter(
+            Q(Exists(viewing))
+            | (works & (Q(pk=ticket.assignee_id) | Q(pk=user.pk) | Q(Exists(on_shift))))
+        )
+        .order_by("rank", "username")[: 2 + 50 + ON_SHIFT_SHOWN]
+    )
+    viewers = sorted(
+        Viewer(person.get_username(), person.editing)
+        for person in rows
+        if person.viewing and person.pk != user.pk
+    )[:50]
+    offered = [person for person in rows if person.assignable][: 2 + ON_SHIFT_SHOWN]
+    return TicketPeople(viewers, sorted(offered, key=lambda person: person.get_username()))
 
 
 # -- REST API lists ------------------------------------------------------------------------

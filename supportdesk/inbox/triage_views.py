@@ -23,8 +23,7 @@ from supportdesk.services import ticket_tag_add, ticket_tag_remove
 from triage.escalations import escalation_acknowledge
 from triage.models import Escalation
 from triage.selectors import (
-    ESCALATION_PAGE,
-    escalations_open,
+    escalations_open_page,
     routing_rules_listing,
     rule_override_report,
 )
@@ -169,7 +168,7 @@ def deescalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @supervisor_view
 @vary_on_headers("HX-Request")
 def supervisor(request: HtmxHttpRequest) -> HttpResponse:
-    context = {"escalations": list(escalations_open()[:ESCALATION_PAGE])}
+    context = {"escalations": escalations_open_page()}
     template = "supportdesk/supervisor.html"
     return render(request, f"{template}#escalation-list" if request.htmx else template, context)
 
@@ -202,7 +201,7 @@ def escalations_bulk(request: HtmxHttpRequest) -> HttpResponse:
         status, message = 400, str(exc)
     if not request.htmx:
         return htmx_redirect(request, "/supervisor/")
-    context = {"escalations": list(escalations_open()[:ESCALATION_PAGE]), "bulk_message": message}
+    context = {"escalations": escalations_open_page(), "bulk_message": message}
     response = render(
         request, "supportdesk/supervisor.html#escalation-list", context, status=status
     )
@@ -218,5 +217,5 @@ def acknowledge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     if not request.htmx:
         return htmx_redirect(request, "/supervisor/")
-    context = {"escalations": list(escalations_open()[:ESCALATION_PAGE])}
+    context = {"escalations": escalations_open_page()}
     return render(request, "supportdesk/supervisor.html#escalation-list", context)

@@ -31,7 +31,7 @@ from supportdesk.inbox.selectors import (
     model_quality,
     ticket_detail,
     ticket_list_for_inbox,
-    ticket_viewers,
+    ticket_people,
 )
 from supportdesk.models import Category, MessageAttachment, SavedView, Ticket
 from supportdesk.preferences import (
@@ -40,7 +40,12 @@ from supportdesk.preferences import (
     session_preferences,
     time_zones,
 )
-from triage.selectors import ASSIGNABLE_LIMIT, assignable_agents
+from triage.selectors import (
+    ASSIGNABLE_LIMIT,
+    ASSIGNEE_MATCHES,
+    assignable_agents,
+    assignable_matching,
+)
 from triage.services import tickets_bulk
 
 logger = logging.getLogger(__name__)
@@ -174,11 +179,14 @@ def _saved_views_response(request: HtmxHttpRequest, *, error: str = "") -> HttpR
 @agent_view
 @vary_on_headers("HX-Request")
 def ticket_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    supervises = request.user.has_perm("supportdesk.supervise")
     try:
-        detail = ticket_detail(ticket_id=pk)
+        detail = ticket_detail(ticket_id=pk, count_desk_escalations=supervises)
     except Ticket.DoesNotExist:
         raise Http404("No such ticket") from None
     context = ticket_context(detail, user=request.user)
+    if supervises:
+        context["escalation_count"] = detail.desk_open_escalations  # read with the ticket
     return render(request, "supportdesk/ticket.html", context)
 
 
@@ -195,17 +203,43 @@ def ticket_context(detail, *, user) -> dict[str, object]:
         },
         categories=_categories(),
     )
+    people = ticket_people(ticket=ticket, user=user)
     return {
         "detail": detail,
         "ticket": ticket,
         "draft": detail.draft,
         "correction_form": correction,
-        "viewers": ticket_viewers(ticket_id=ticket.pk, exclude_user_id=user.pk),
-        "assignees": assignable_agents()[:ASSIGNABLE_LIMIT],
+        "viewers": people.viewers,
+        "assignees": people.assignees,
         "can_supervise": user.has_perm("supportdesk.supervise"),
         "reply_refusal": services.reply_refusal(ticket=ticket, actor=user),
         "edit_reasons": FeedbackEvent.EditReason.choices,
     }
+
+
+@agent_view
+@require_GET
+def ticket_assignees(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The assign control's choices for a search: people who work the inbox matching `q` (at
+    most ASSIGNEE_MATCHES), the current assignee kept selected."""
+    ticket = get_object_or_404(Ticket.objects.select_related("assignee"), pk=pk)
+    query = request.GET.get("q", "")
+    matches = assignable_matching(query=query)
+    assignees = matches
+    if ticket.assignee is not None and all(p.pk != ticket.assignee_id for p in matches):
+        assignees = [ticket.assignee, *matches]
+    return render(
+        request,
+        "supportdesk/ticket.html#assignee-select",
+        {
+            "ticket": ticket,
+            "assignees": assignees,
+            "assignee_matches": len(matches),
+            "assignee_query": query.strip(),
+            "assignee_limit": ASSIGNEE_MATCHES,
+            "oob_matches": True,
+        },
+    )
 
 
 @agent_view
