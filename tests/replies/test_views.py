@@ -29,6 +29,8 @@ def test_editor_shows_each_source_with_the_passage_it_quotes(agent_client, draft
     assert f'<details id="citation-1"><summary>[1] {article.title}</summary>' in page
     assert '<blockquote class="passage" lang="en">To reset a forgotten password:<br>' in page
     assert f"Confidence: {drafted.confidence_level}</label>" in page
+    # Agents read the cited article on the desk's own article page, not in the admin.
+    assert f'<a href="/knowledge/articles/{article.pk}/">Open article</a>' in page
     for label in ("Shorter", "More formal", "Add steps"):
         assert f'value="{label.lower().split()[-1]}">{label}</button>' in page
 
