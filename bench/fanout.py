@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -73,6 +74,9 @@ def main() -> None:
     parser.add_argument("--clients", default="50,200,500")
     parser.add_argument("--tickets", type=int, default=20)
     parser.add_argument("--rate", type=float, default=2.0, help="tickets per second")
+    parser.add_argument(
+        "--ramp", type=float, default=0, help="sockets opened per second; 0: all at once"
+    )
     parser.add_argument("--root", default=str(ROOT))
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/")
@@ -85,7 +89,11 @@ def main() -> None:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
     layers = ["sqlite", "redis"] if args.layer == "both" else [args.layer]
-    print(f"code: {args.root}  cores: {os.cpu_count()}  load: {os.getloadavg()[0]:.2f}")
+    print(
+        f"code: {args.root}  cores: {os.cpu_count()}  load: {os.getloadavg()[0]:.2f}  "
+        f"tickets: {args.tickets} at {args.rate}/s  "
+        f"connects: {f'{args.ramp:g}/s' if args.ramp else 'all at once'}"
+    )
     for layer in layers:
         run_layer(layer, counts, args)
 
@@ -126,9 +134,9 @@ def run_layer(layer: str, counts: list[int], args: argparse.Namespace) -> None:
     setup = json.loads(next(line[2:] for line in out.splitlines() if line.startswith("@@")))
     port = free_port()
     log = (var_dir / "server.log").open("wb")
+    # As `manage.py serve` runs it: daphne with the same options, no background worker.
     server = subprocess.Popen(
-        [PYTHON, "-m", "supportdesk.server", "-b", "127.0.0.1", "-p", str(port),
-         "supportdesk.asgi:application"],
+        [*manage, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
         cwd=args.root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
@@ -158,29 +166,42 @@ class Result:
     connected: int = 0
     latencies: list[float] = field(default_factory=list)
     missing: int = 0
+    refusals: Counter = field(default_factory=Counter)
 
     def __str__(self) -> str:
+        refused = "".join(f"\n         refused {n}x {why}" for why, n in self.refusals.items())
         if not self.latencies:
-            return f"N={self.clients:4}  connected {self.connected}/{self.clients}  no rows arrived"
+            return (
+                f"N={self.clients:4}  connected {self.connected}/{self.clients}  no rows arrived"
+                + refused
+            )
         q = statistics.quantiles(self.latencies, n=100, method="inclusive")
         return (
             f"N={self.clients:4}  connected {self.connected:4}/{self.clients:<4}  "
             f"rows {len(self.latencies):6}  missing {self.missing:5}  "
             f"p50 {statistics.median(self.latencies) * 1000:7.0f} ms  "
             f"p95 {q[94] * 1000:7.0f} ms  max {max(self.latencies) * 1000:7.0f} ms"
-        )
+        ) + refused
 
 
 async def measure(port: int, setup: dict, n: int, args: argparse.Namespace) -> Result:
     result = Result(clients=n)
     received: dict[int, dict[int, float]] = {}  # socket index -> ticket id -> arrival (epoch)
-    sockets = await asyncio.gather(
-        *(open_socket(port, setup["sessions"][i]) for i in range(n)), return_exceptions=True
-    )
+
+    async def opened(i: int):
+        if args.ramp:
+            await asyncio.sleep(i / args.ramp)
+        return await open_socket(port, setup["sessions"][i])
+
+    sockets = await asyncio.gather(*(opened(i) for i in range(n)), return_exceptions=True)
     live = [(i, s) for i, s in enumerate(sockets) if not isinstance(s, BaseException)]
     result.connected = len(live)
+    result.refusals = Counter(
+        f"{type(s).__name__}: {s}"[:80] for s in sockets if isinstance(s, BaseException)
+    )
     readers = [asyncio.create_task(read_rows(sock, received.setdefault(i, {}))) for i, sock in live]
-    await asyncio.sleep(2.0)  # let every consumer finish connecting (group joins, presence)
+    # Let every consumer finish connecting (marking its agent online writes to the database).
+    await asyncio.sleep(2.0 + n / 100)
     created: dict[int, float] = {}
     loop = asyncio.get_running_loop()
     for k in range(args.tickets):
@@ -198,7 +219,7 @@ async def measure(port: int, setup: dict, n: int, args: argparse.Namespace) -> R
     await asyncio.gather(*readers, return_exceptions=True)
     for _, sock in live:
         sock[1].close()
-    await asyncio.sleep(3.0)  # the server runs each socket's disconnect handler
+    await asyncio.sleep(3.0 + n / 50)  # the server runs each socket's disconnect handler
     for i, _ in live:
         for ticket_id, at in created.items():
             arrival = received[i].get(ticket_id)

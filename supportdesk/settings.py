@@ -100,6 +100,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'supportdesk.sqlite3'}"),
 }
+# Keep connections open between requests and socket events (checked before reuse). Without it
+# every database call of a desk socket opens and closes a PostgreSQL connection: a few hundred
+# sockets connecting at once spend most of their time logging in to the database.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: the web process and the worker write concurrently.
     DATABASES["default"]["OPTIONS"] = {
