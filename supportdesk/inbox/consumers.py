@@ -4,6 +4,7 @@ partials the HTTP views render. Writes go through hx-post → view → service."
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 import zoneinfo
@@ -41,6 +42,8 @@ from supportdesk.preferences import time_zone_of
 from supportdesk.services import presence_join, presence_leave
 from triage.selectors import ESCALATION_PAGE, escalations_open, escalations_open_count
 from triage.services import agent_session_close, agent_session_open
+
+logger = logging.getLogger(__name__)
 
 ROW_EVENTS = (realtime.TICKET_CREATED, realtime.TICKET_UPDATED)
 FORBIDDEN = 4403
@@ -128,6 +131,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
             # Row events waiting to be sent, ticket id -> id of the latest event about it.
             self.rows_created: dict[int, str] = {}
             self.rows_updated: dict[int, str] = {}
+            self.rows_latest = ""  # the id of the row event that arrived last
             self.rows_flush: asyncio.Task | None = None
             groups.append(realtime.INBOX_GROUP)
         for group in groups:
@@ -192,6 +196,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
             self.rows_created[ticket_id] = event_id
         else:
             self.rows_updated[ticket_id] = event_id
+        self.rows_latest = event_id
         if self.rows_flush is None or self.rows_flush.done():
             # A new row goes out at once; updates wait a moment for the rest of their burst.
             delay = 0 if event_type == realtime.TICKET_CREATED else self.COALESCE_SECONDS
@@ -199,29 +204,34 @@ class DeskConsumer(AsyncWebsocketConsumer):
 
     async def _flush_rows(self, delay: float) -> None:
         await asyncio.sleep(delay)
-        while (self.rows_created or self.rows_updated) and not self.ended:
-            created, self.rows_created = self.rows_created, {}
-            updated, self.rows_updated = self.rows_updated, {}
-            # The reads below start after the newest of these events arrived: one check of the
-            # session, for that event, covers them all.
-            latest = [*created.values(), *updated.values()][-1]
-            refused = await self._recheck(latest)
-            if refused is not None:
-                await self._end(refused)
-                return
-            parts = [
-                await self._row_fragment(realtime.TICKET_CREATED, ticket_id, event_id)
-                for ticket_id, event_id in created.items()
-            ]
-            # An update after the creation in the same flush still goes out: the page has the
-            # row only once the created fragment is swapped in.
-            parts += [
-                await self._row_fragment(realtime.TICKET_UPDATED, ticket_id, event_id)
-                for ticket_id, event_id in updated.items()
-            ]
-            html = "".join(p for p in parts if p)
-            if html and not self.ended:
-                await self.send(text_data=html)
+        try:
+            while (self.rows_created or self.rows_updated) and not self.ended:
+                await self._send_rows()
+        except Exception:  # the next event tries again; the socket stays open
+            logger.exception("live inbox rows for %s failed", self.channel_name)
+
+    async def _send_rows(self) -> None:
+        created, self.rows_created = self.rows_created, {}
+        updated, self.rows_updated = self.rows_updated, {}
+        # The session is read for the event that arrived last, so after all of these were
+        # sent: a session that ended before any of them is noticed here.
+        refused = await self._recheck(self.rows_latest)
+        if refused is not None:
+            await self._end(refused)
+            return
+        parts = [
+            await self._row_fragment(realtime.TICKET_CREATED, ticket_id, event_id)
+            for ticket_id, event_id in created.items()
+        ]
+        # An update after the creation in the same flush still goes out: the page has the row
+        # only once the created fragment is swapped in.
+        parts += [
+            await self._row_fragment(realtime.TICKET_UPDATED, ticket_id, event_id)
+            for ticket_id, event_id in updated.items()
+        ]
+        html = "".join(p for p in parts if p)
+        if html and not self.ended:
+            await self.send(text_data=html)
 
     async def _row_fragment(self, event_type: str, ticket_id: int, event_id: str) -> str:
         work = fanout.event_work()
