@@ -167,6 +167,16 @@ class DeskConsumer(AsyncWebsocketConsumer):
         if getattr(self, "session_open", False):
             await database_sync_to_async(agent_session_close)(channel_name=self.channel_name)
 
+    async def dispatch(self, message: dict) -> None:
+        if message["type"] == "desk.event":
+            # Channels closes stale database connections before every handler: a hop to the
+            # one database thread for every socket at every event, which queues them all behind
+            # each other. This handler reads only through database_sync_to_async, which closes
+            # them around each read itself.
+            await self.desk_event(message)
+            return
+        await super().dispatch(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Clients send nothing that changes state here."""
 
