@@ -282,7 +282,9 @@ class DeskConsumer(AsyncWebsocketConsumer):
         )
 
     async def _render_shared(self, event_type: str, ticket_id: int | None, event_id: str) -> str:
-        """What `_render` sends, with the parts every socket of a kind shares read once."""
+        """What this socket's page shows of an event other than an inbox row: the escalation
+        badge and list, read and rendered once per language (and time zone) for the process;
+        the open ticket, per socket."""
         parts: list[str] = []
         if event_type == realtime.ESCALATIONS_CHANGED and self.can_supervise:
             work, language = fanout.event_work(), self.language
