@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import socket
 import statistics
 import struct
@@ -78,6 +79,7 @@ def main() -> None:
         "--ramp", type=float, default=0, help="sockets opened per second; 0: all at once"
     )
     parser.add_argument("--root", default=str(ROOT))
+    parser.add_argument("--keep", action="store_true", help="keep the installation's files")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--database-name", default="supportdesk_fanout_bench")
@@ -158,6 +160,8 @@ def run_layer(layer: str, counts: list[int], args: argparse.Namespace) -> None:
     ]
     if errors:
         print(f"       server log: {len(errors)} error lines, e.g. {errors[-1][:200]}")
+    if not args.keep:
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 @dataclass
