@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass
+import uuid
+from dataclasses import asdict, dataclass, field
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -59,6 +60,9 @@ class DeskEvent:
     session_digest: str | None = None
     # Consumers dispatch on "type": every event lands in their desk_event handler.
     type: str = "desk.event"
+    # Names this one event: the sockets of a process that receive it read and render what it
+    # changed once, together (supportdesk/inbox/fanout.py), not once each.
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
     def __post_init__(self) -> None:
         if self.event not in EVENT_TYPES:

@@ -100,6 +100,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'supportdesk.sqlite3'}"),
 }
+# Keep connections open between requests and socket events (checked before reuse). Without it
+# every database call of a desk socket opens and closes a PostgreSQL connection: a few hundred
+# sockets connecting at once spend most of their time logging in to the database.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: the web process and the worker write concurrently.
     DATABASES["default"]["OPTIONS"] = {
@@ -115,12 +120,20 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "supportdesk.layers.pooled_redis.PooledRedisChannelLayer",
             "CONFIG": {
                 # channels-redis waits on 5 s blocking reads; redis-py 8's default 5 s socket
                 # timeout would cut idle sockets mid-wait.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": env.str("CHANNELS_PREFIX", default="sd"),
+                # Redis connections per process (and event loop). One is held by the process's
+                # blocking read; every other command (a socket joining or leaving its groups, a
+                # broadcast) borrows one for a round trip and, when all are busy, waits up to
+                # pool_timeout seconds for one instead of failing. 100 lets a few hundred
+                # sockets connect at once without queueing long; keep (web processes + worker
+                # processes) × pool_size under Redis's maxclients (10,000 by default).
+                "pool_size": env.int("CHANNELS_POOL_SIZE", default=100),
+                "pool_timeout": 20,
             },
         }
     }
@@ -143,7 +156,7 @@ else:
     ]
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_lite.layers.core.SQLiteChannelLayer",
+            "BACKEND": "supportdesk.layers.batched_sqlite.BatchedSQLiteChannelLayer",
             "CONFIG": {"database": "channels", "polling_interval": 0.05},
         }
     }

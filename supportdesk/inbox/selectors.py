@@ -214,6 +214,42 @@ def ticket_for_inbox_row(
     return _with_row_data(_filtered(user=user, filters=filters)).filter(pk=ticket_id).first()
 
 
+def inbox_row(*, ticket_id: int) -> Ticket | None:
+    """The ticket with everything its inbox row shows, whoever looks at it (one query for the
+    ticket, one for its tags); None once it no longer exists. The live inbox reads it once per
+    event and decides with `inbox_row_matches` which open inboxes show it."""
+    return _with_row_data(Ticket.objects.filter(pk=ticket_id)).first()
+
+
+def inbox_row_matches(ticket: Ticket, *, filters: InboxFilters, user_id: int) -> bool | None:
+    """Whether the inbox `filters` select shows `ticket` (as `inbox_row` read it), for the
+    user `user_id`: `_filtered`'s conditions, decided without a query. None when that
+    depends on the search words too: ask `inbox_row_matches_search`."""
+    if filters.status == "active":
+        if ticket.status == Ticket.Status.SOLVED:
+            return False
+    elif filters.status != "all" and ticket.status != filters.status:
+        return False
+    if filters.urgency in URGENCY_BY_NAME and ticket.urgency != URGENCY_BY_NAME[filters.urgency]:
+        return False
+    if filters.category and (ticket.category is None or ticket.category.slug != filters.category):
+        return False
+    if filters.emotion and ticket.emotion != filters.emotion:
+        return False
+    if filters.mine and ticket.assignee_id != user_id:
+        return False
+    if filters.escalated and not ticket.is_escalated:
+        return False
+    if filters.tag and filters.tag not in {tag.name for tag in ticket.tags.all()}:
+        return False
+    return None if filters.q else True
+
+
+def inbox_row_matches_search(*, ticket_id: int, q: str) -> bool:
+    """Whether the inbox search `q` finds the ticket (one query)."""
+    return _searched(Ticket.objects.filter(pk=ticket_id), q).exists()
+
+
 @dataclass(frozen=True)
 class TicketDetail:
     ticket: Ticket

@@ -11,11 +11,14 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
+from django.db.backends.utils import CursorWrapper
 from django.test import Client
 from django.utils import timezone
 
 from replies.services import draft_send
+from supportdesk import realtime
 from supportdesk.asgi import application
+from supportdesk.inbox import consumers
 from supportdesk.inbox.consumers import DeskConsumer
 from supportdesk.models import Presence, Ticket
 from supportdesk.services import ticket_create, ticket_solve
@@ -483,3 +486,216 @@ def test_a_socket_whose_user_may_no_longer_work_the_inbox_is_closed(
         return closed
 
     assert async_to_sync(scenario)() == (code, [])
+
+
+# -- many open inboxes: the work per event does not grow with them -----------------------------
+
+
+def _send(event: str, ticket_id: int) -> None:
+    """Broadcast as a service does once its transaction committed."""
+    realtime.send_now(realtime.DeskEvent(event=event, ticket_id=ticket_id))
+
+
+class _Spy:
+    """Counts the SQL every thread runs and the row fragments rendered, while `on`."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.on = False
+        self.sql: list[str] = []
+        self.rows_rendered = 0
+        real_execute = CursorWrapper.execute
+        real_render = consumers.render_to_string
+
+        def execute(cursor, sql, params=None):
+            if self.on:
+                self.sql.append(sql)
+            return real_execute(cursor, sql, params)
+
+        def render(template_name, context=None, *args, **kwargs):
+            if self.on and template_name.endswith("#ticket-row"):
+                self.rows_rendered += 1
+            return real_render(template_name, context, *args, **kwargs)
+
+        monkeypatch.setattr(CursorWrapper, "execute", execute)
+        monkeypatch.setattr(consumers, "render_to_string", render)
+
+    def reads_of(self, table: str) -> int:
+        return sum(1 for sql in self.sql if sql.startswith("SELECT") and f'"{table}"' in sql)
+
+
+async def _open_all(paths_and_clients) -> list[WebsocketCommunicator]:
+    sockets = [_socket(path, client) for path, client in paths_and_clients]
+    for socket in sockets:
+        assert (await socket.connect())[0]
+    return sockets
+
+
+async def _settled(sockets: list[WebsocketCommunicator]) -> None:
+    """Once every socket answered an event, each has finished connecting (a consumer handles
+    its messages one after another; connecting marks its agent online, with queries)."""
+    warm_up = await database_sync_to_async(TicketFactory)()
+    await database_sync_to_async(_send)(realtime.TICKET_CREATED, warm_up.pk)
+    for socket in sockets:
+        await _until(socket, f'id="ticket-{warm_up.pk}"')
+
+
+async def _hang_up_all(sockets) -> None:
+    for socket in sockets:
+        await _hang_up(socket)
+
+
+def _reads_for_one_new_row(n: int, clients: list[Client], monkeypatch) -> dict:
+    ticket = TicketFactory(subject="Where is my parcel?")
+    spy = _Spy(monkeypatch)
+
+    async def scenario():
+        sockets = await _open_all(
+            [("/ws/desk/?view=inbox", clients[i % len(clients)]) for i in range(n)]
+        )
+        await _settled(sockets)
+        spy.on = True
+        await database_sync_to_async(_send)(realtime.TICKET_CREATED, ticket.pk)
+        frames = [await _until(socket, f'<article id="ticket-{ticket.pk}"') for socket in sockets]
+        spy.on = False
+        await _hang_up_all(sockets)
+        return frames
+
+    frames = async_to_sync(scenario)()
+
+    assert len(frames) == n
+    assert all(
+        "afterbegin:#ticket-rows" in f[-1] and "Where is my parcel?" in f[-1] for f in frames
+    )
+    return {
+        "queries": len(spy.sql),
+        "ticket reads": spy.reads_of("supportdesk_ticket"),
+        "session reads": spy.reads_of("django_session"),
+        "renders": spy.rows_rendered,
+    }
+
+
+def test_a_new_row_costs_the_same_reads_and_renders_for_twenty_open_inboxes_as_for_two(
+    agent_client, other_agent_client, monkeypatch
+):
+    clients = [agent_client, other_agent_client]
+
+    few = _reads_for_one_new_row(2, clients, monkeypatch)
+    many = _reads_for_one_new_row(20, clients, monkeypatch)
+
+    # One read of the ticket (and one of its tags), one of the open sessions, one render.
+    assert many == few
+    assert many["ticket reads"] == 1
+    assert many["session reads"] == 1
+    assert many["renders"] == 1
+
+
+def test_one_event_brings_each_inbox_what_its_own_filters_show(
+    agent_client, other_agent_client, agent, other_agent, categories
+):
+    ticket = TicketFactory(
+        subject="Refund for order 77",
+        category=categories["refund"],
+        assignee=agent,
+        urgency=Ticket.Urgency.HIGH,
+    )
+    inboxes = {
+        "everything": ("/ws/desk/?view=inbox", agent_client),
+        "refunds": ("/ws/desk/?view=inbox&category=refund", other_agent_client),
+        "deliveries": ("/ws/desk/?view=inbox&category=delivery", agent_client),
+        "alice's own": ("/ws/desk/?view=inbox&mine=1", agent_client),
+        "bob's own": ("/ws/desk/?view=inbox&mine=1", other_agent_client),
+        "low urgency": ("/ws/desk/?view=inbox&urgency=low", agent_client),
+        "searched by its number": (f"/ws/desk/?view=inbox&q=%23{ticket.pk}", other_agent_client),
+        "searched by another": (f"/ws/desk/?view=inbox&q=%23{ticket.pk + 1}", other_agent_client),
+        "in Spanish": ("/ws/desk/?view=inbox&lang=es", other_agent_client),
+    }
+
+    async def scenario():
+        sockets = await _open_all(inboxes.values())
+        await database_sync_to_async(_send)(realtime.TICKET_UPDATED, ticket.pk)
+        frames = [await _until(socket, f'id="ticket-{ticket.pk}"') for socket in sockets]
+        await _hang_up_all(sockets)
+        return dict(zip(inboxes, (f[-1] for f in frames), strict=True))
+
+    frames = async_to_sync(scenario)()
+
+    delete = f'<div id="ticket-{ticket.pk}" hx-swap-oob="delete"></div>'
+    shown = {name for name, frame in frames.items() if frame != delete}
+    assert shown == {"everything", "refunds", "alice's own", "searched by its number", "in Spanish"}
+    assert 'hx-swap-oob="true"' in frames["alice's own"]
+    assert "→ alice" in frames["refunds"]
+    assert "Refund for order 77" in frames["everything"]
+    # The same row, in each page's own language.
+    assert '<span class="urgency-pill" title="Urgency">high</span>' in frames["everything"]
+    assert '<span class="urgency-pill" title="Urgencia">alta</span>' in frames["in Spanish"]
+
+
+def test_a_burst_of_updates_to_one_ticket_reaches_an_inbox_as_one_row(agent_client, monkeypatch):
+    ticket = TicketFactory(subject="Where is my parcel?")
+    spy = _Spy(monkeypatch)
+
+    async def scenario():
+        socket = _socket("/ws/desk/?view=inbox", agent_client)
+        assert (await socket.connect())[0]
+        await _settled([socket])
+        spy.on = True
+        for _ in range(3):
+            await database_sync_to_async(_send)(realtime.TICKET_UPDATED, ticket.pk)
+        frames = await _until(socket, f'<article id="ticket-{ticket.pk}"')
+        frames += await _drain(socket)
+        spy.on = False
+        await _hang_up(socket)
+        return frames
+
+    frames = async_to_sync(scenario)()
+
+    assert len(frames) == 1
+    assert spy.reads_of("supportdesk_ticket") == 1
+    assert spy.rows_rendered == 1
+
+
+def test_logging_out_closes_every_inbox_of_that_session_and_no_other(agent):
+    laptop, phone = _signed_in("alice"), _signed_in("alice")
+    ticket = TicketFactory(subject="Where is my parcel?")
+
+    async def scenario():
+        on_laptop = await _open_all([("/ws/desk/?view=inbox", laptop)] * 3)
+        on_phone = _socket("/ws/desk/?view=inbox", phone)
+        assert (await on_phone.connect())[0]
+        await database_sync_to_async(laptop.post)("/logout/")
+        closed = [await _close_code(socket) for socket in on_laptop]
+        await database_sync_to_async(_send)(realtime.TICKET_CREATED, ticket.pk)
+        phone_frames = await _until(on_phone, f'<article id="ticket-{ticket.pk}"')
+        laptop_quiet = [await socket.receive_nothing(timeout=QUIET) for socket in on_laptop]
+        await _hang_up_all([*on_laptop, on_phone])
+        return closed, phone_frames, laptop_quiet
+
+    closed, phone_frames, laptop_quiet = async_to_sync(scenario)()
+
+    assert closed == [(SIGN_IN_AGAIN, [])] * 3
+    assert "Where is my parcel?" in phone_frames[-1]
+    assert all(laptop_quiet)
+
+
+def test_an_expired_session_closes_its_inboxes_at_the_next_row_instead_of_sending_it(agent):
+    expiring, staying = _signed_in("alice"), _signed_in("alice")
+    ticket = TicketFactory(subject="Where is my parcel?")
+    session = Session.objects.filter(session_key=expiring.cookies["sessionid"].value)
+
+    async def scenario():
+        doomed = await _open_all([("/ws/desk/?view=inbox", expiring)] * 2)
+        other = _socket("/ws/desk/?view=inbox", staying)
+        assert (await other.connect())[0]
+        await database_sync_to_async(session.update)(
+            expire_date=timezone.now() - timedelta(seconds=1)
+        )
+        await database_sync_to_async(_send)(realtime.TICKET_CREATED, ticket.pk)
+        closed = [await _close_code(socket) for socket in doomed]
+        other_frames = await _until(other, f'<article id="ticket-{ticket.pk}"')
+        await _hang_up_all([*doomed, other])
+        return closed, other_frames
+
+    closed, other_frames = async_to_sync(scenario)()
+
+    assert closed == [(SIGN_IN_AGAIN, [])] * 2
+    assert "Where is my parcel?" in other_frames[-1]

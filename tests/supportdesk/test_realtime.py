@@ -37,13 +37,18 @@ def test_each_event_reaches_the_pages_that_show_it(event, groups):
 
 def test_events_carry_ids_not_html():
     event = realtime.DeskEvent(event=realtime.TICKET_UPDATED, ticket_id=7)
+    again = realtime.DeskEvent(event=realtime.TICKET_UPDATED, ticket_id=7)
 
     assert event.__dict__ == {
         "event": "ticket.updated",
         "ticket_id": 7,
         "session_digest": None,
         "type": "desk.event",
+        "event_id": event.event_id,
     }
+    # Each event is named on its own: the sockets of a process share the work of one event.
+    assert re.fullmatch(r"[0-9a-f]{32}", event.event_id)
+    assert again.event_id != event.event_id
 
 
 SESSION_KEY = "3q9v0b7hq2k3m9bq0w1pz5ntx8c4yd6e"  # shaped like one; no session row needed
@@ -58,6 +63,7 @@ def test_session_ended_names_the_session_by_a_digest_never_by_its_key():
         "ticket_id": None,
         "session_digest": hashlib.sha256(SESSION_KEY.encode()).hexdigest(),
         "type": "desk.event",
+        "event_id": event.event_id,
     }
     assert realtime.groups_for(event) == [f"session-{digest}"]
     group = realtime.session_group(digest)
@@ -165,4 +171,5 @@ def test_events_reach_the_real_channel_layer_only_after_commit():
         "event": "escalations.changed",
         "ticket_id": TICKET_ID,
         "session_digest": None,
+        "event_id": message["event_id"],
     }

@@ -12,11 +12,14 @@ from replies.models import Draft
 from supportdesk.inbox.selectors import (
     THREAD_LIMIT,
     InboxFilters,
+    inbox_row,
+    inbox_row_matches,
+    inbox_row_matches_search,
     ticket_detail,
     ticket_for_inbox_row,
     ticket_list_for_inbox,
 )
-from supportdesk.models import Ticket
+from supportdesk.models import Tag, Ticket
 from tests.factories import DraftFactory, EscalationFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +167,62 @@ def test_row_for_a_ticket_that_no_longer_matches_the_filters_is_none(agent):
         ticket_for_inbox_row(ticket_id=ticket.pk, user=agent, filters=InboxFilters(urgency="high"))
         is None
     )
+
+
+FILTERS = [
+    InboxFilters(),
+    InboxFilters(status="all"),
+    InboxFilters(status="solved"),
+    InboxFilters(status="waiting"),
+    InboxFilters(urgency="high"),
+    InboxFilters(urgency="low"),
+    InboxFilters(category="refund"),
+    InboxFilters(category="delivery"),
+    InboxFilters(emotion="angry"),
+    InboxFilters(mine=True),
+    InboxFilters(escalated=True),
+    InboxFilters(tag="vip"),
+    InboxFilters(tag="other"),
+    InboxFilters(urgency="high", category="refund", mine=True, tag="vip"),
+    InboxFilters(status="all", escalated=True, emotion="angry"),
+]
+
+
+def test_the_live_inbox_decides_in_python_what_the_inbox_query_shows(
+    agent, other_agent, categories
+):
+    """The live inbox reads a ticket once per event and matches it against every open inbox's
+    filters without a query: it must agree with the query the inbox page runs."""
+    vip = Tag.objects.create(name="vip")
+    tickets = [
+        TicketFactory(),
+        TicketFactory(status=Ticket.Status.SOLVED, urgency=U.HIGH),
+        TicketFactory(status=Ticket.Status.WAITING, category=categories["refund"]),
+        TicketFactory(urgency=U.HIGH, category=categories["refund"], assignee=agent),
+        TicketFactory(emotion="angry", is_escalated=True, assignee=other_agent),
+        TicketFactory(urgency=U.LOW, category=categories["delivery"], emotion="calm"),
+    ]
+    tickets[3].tags.add(vip)
+    tickets[4].tags.add(vip)
+
+    for ticket in tickets:
+        row = inbox_row(ticket_id=ticket.pk)
+        for filters in FILTERS:
+            expected = ticket_for_inbox_row(ticket_id=ticket.pk, user=agent, filters=filters)
+            assert inbox_row_matches(row, filters=filters, user_id=agent.pk) is (
+                expected is not None
+            ), (ticket.pk, filters)
+
+
+def test_a_search_is_left_to_the_query(agent):
+    ticket = TicketFactory()
+    row = inbox_row(ticket_id=ticket.pk)
+
+    assert inbox_row_matches(row, filters=InboxFilters(q=f"#{ticket.pk}"), user_id=agent.pk) is None
+    assert inbox_row_matches_search(ticket_id=ticket.pk, q=f"#{ticket.pk}") is True
+    assert inbox_row_matches_search(ticket_id=ticket.pk, q=f"#{ticket.pk + 1}") is False
+    # The other conditions still decide without it.
+    assert inbox_row_matches(row, filters=InboxFilters(q="x", urgency="high"), user_id=1) is False
 
 
 def test_detail_shows_the_latest_messages_and_counts_the_rest():

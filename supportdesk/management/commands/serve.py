@@ -15,6 +15,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+WEBSOCKET_CONNECT_TIMEOUT = 30  # seconds
+
 
 class Command(BaseCommand):
     help = "Serve SupportDesk: web server and worker in one command."
@@ -26,7 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_worker: bool, **options):
         python = sys.executable
+        # Every open desk page reconnects at once when the server restarts; daphne's 5 s limit
+        # on a WebSocket handshake would refuse them all together when a few hundred queue up
+        # for the same CPU, and they would all retry together again.
         web = [python, "-m", "supportdesk.server", "-b", host, "-p", str(port),
+               "--websocket_connect_timeout", str(WEBSOCKET_CONNECT_TIMEOUT),
                "supportdesk.asgi:application"]  # fmt: skip
         if settings.TASK_BACKEND == "celery":
             worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
