@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 from feedback.models import FeedbackEvent
 from supportdesk import words
@@ -72,3 +77,13 @@ def get_item(mapping: dict, key: str):
 def edit_reason_word(code: str) -> str:
     """What the agent said was wrong with a draft ("tone" → "Tone"), in the reader's language."""
     return str(dict(FeedbackEvent.EditReason.choices).get(code, code))
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """How long ago, in the reader's language: "just now" under a minute, never "0 minutes ago"."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment)}

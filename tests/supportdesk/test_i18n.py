@@ -119,7 +119,7 @@ def test_live_rows_speak_the_language_of_the_page_that_opened_the_socket(agent_c
     frames = async_to_sync(scenario)()
     row = next(f for f in frames if "afterbegin:#ticket-rows" in f)
     assert "包裹還沒到" in row
-    assert "前</time>" in row  # "3 分鐘前", not "3 minutes ago"
+    assert "剛剛</time>" in row  # "just now", translated
     assert "網頁表單" in row  # the channel, translated
 
 

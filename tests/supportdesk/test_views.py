@@ -3,11 +3,14 @@ ticket page and the draft actions on it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.models import FeedbackEvent
 from replies.models import Draft
@@ -490,3 +493,17 @@ def test_once_agents_have_looked_the_inbox_shows_how_often_they_kept_the_labels(
     html = agent_client.get(reverse("inbox")).content.decode()
 
     assert "Category</strong>: agents kept 80% of the last 25 labels" in html
+
+
+def test_the_inbox_says_just_now_for_a_new_ticket_and_how_long_for_an_older_one(agent_client):
+    new = TicketFactory(subject="Arrived a moment ago")
+    old = TicketFactory(subject="Arrived earlier")
+    Ticket.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=3))
+
+    page = agent_client.get(reverse("inbox")).content.decode()
+
+    row = page[page.index(f'id="ticket-{new.pk}"') :]
+    assert ">just now</time>" in row[: row.index("</article>")]
+    assert "0\xa0minutes" not in page
+    row = page[page.index(f'id="ticket-{old.pk}"') :]
+    assert ">3\xa0hours ago</time>" in row[: row.index("</article>")]
