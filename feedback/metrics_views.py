@@ -24,7 +24,6 @@ from feedback.reports import (
     DEFAULT_WEEKS,
     DIMENSIONS,
     MEASURES,
-    TICKETS_COUNTED,
     Figures,
     Filters,
     Report,
@@ -214,7 +213,6 @@ def metrics_ticket_list(request: HttpRequest) -> HttpResponse:
         "measure_label": MEASURES[measure][0],
         "category_names": category_names,
         "page": page,
-        "counted": number_format(TICKETS_COUNTED, force_grouping=True),
         "query": urlencode({**filters.as_params(), "measure": measure}),
         "back": _link("metrics", filters),
     }

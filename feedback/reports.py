@@ -429,21 +429,15 @@ def metrics_tickets(filters: Filters, *, measure: str, now: datetime | None = No
     )
 
 
-# The tickets behind a figure are counted up to this many; past it the list says "more than".
-TICKETS_COUNTED = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class TicketsPage:
     rows: list[TicketMetrics]
-    count: int  # at most TICKETS_COUNTED + 1
+    count: int  # the figure's own count: how many tickets the whole list holds
     newer: str  # the cursor of the page of newer tickets; "" on the newest page
     older: str  # the cursor of the page of older tickets; "" on the oldest page
-
-    @property
-    def more_than_counted(self) -> bool:
-        return self.count > TICKETS_COUNTED
 
 
 def _cursor(row: TicketMetrics) -> str:
@@ -469,10 +463,14 @@ def metrics_tickets_page(
     """One page of the tickets behind a figure: the newest, or those just older than the
     `before` cursor, or just newer than the `after` cursor (links carry the cursors, not page
     numbers, so a page reads its rows from the created_at index wherever it is in the list).
-    The tickets are counted up to TICKETS_COUNTED only: counting the whole period would cost
-    more the busier the desk."""
+    How many tickets the list holds is the figure the list was opened from, read from the
+    report (the weekly rollups, cached for the page that links here), not counted again over
+    the period, which would cost more the busier the desk; a figure of none reads no rows."""
+    now = now or timezone.now()
+    counted = getattr(metrics_report(filters, dimension="category", now=now).total, measure)
+    if not counted:
+        return TicketsPage([], 0, "", "")
     rows = metrics_tickets(filters, measure=measure, now=now)
-    counted = rows.select_related(None).order_by()[: TICKETS_COUNTED + 1].count()
     newer_than = _parse_cursor(after) if after else None
     older_than = _parse_cursor(before) if before and not newer_than else None
     if newer_than is not None:
