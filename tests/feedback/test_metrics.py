@@ -313,3 +313,26 @@ def test_the_tickets_behind_a_figure_page_older_and_newer_without_losing_one(
     newer = pages[-1][2].split('rel="prev"')[0].rsplit('href="', 1)[-1].split('"')[0]
     html = supervisor_client.get("/metrics/tickets/" + newer.replace("&amp;", "&")).content.decode()
     assert subjects(html) == pages[1][1]
+
+
+def test_a_figure_of_drafts_says_how_many_tickets_only_when_they_fit_a_page(
+    desk, supervisor_client, agent, monkeypatch
+):
+    from feedback import metrics_views
+
+    # A second edited draft on the same ticket: the figure counts 2 drafts, the list 1 ticket.
+    message = MessageFactory(ticket=desk["edited"], body_text="And the invoice?")
+    triage_message(message_id=message.pk)
+    draft = draft_create(message_id=message.pk)
+    draft_send(draft_id=draft.pk, actor=agent, text=draft.text + "\nThanks!", reason="tone")
+    metrics_sweep()
+    assert metrics_report(Filters()).total.edited == 2
+
+    html = supervisor_client.get("/metrics/tickets/?measure=edited").content.decode()
+    assert '<p class="muted">1 ticket</p>' in html
+
+    monkeypatch.setattr(metrics_views, "PAGE_SIZE", 1)
+    html = supervisor_client.get("/metrics/tickets/?measure=replied").content.decode()
+    assert '<p class="muted">2 tickets</p>' in html  # the figure counts tickets answered
+    html = supervisor_client.get("/metrics/tickets/?measure=accepted").content.decode()
+    assert '<p class="muted">1 ticket</p>' in html  # one ticket: it fits the page
