@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from feedback.reports import (
     Filters,
     Report,
     metrics_report,
-    metrics_tickets,
+    metrics_tickets_page,
 )
 from supportdesk import words
 from supportdesk.models import Category
@@ -199,9 +198,14 @@ def metrics_ticket_list(request: HttpRequest) -> HttpResponse:
     form, filters, measure = _filters(request)
     if measure not in MEASURES:
         raise Http404(_("There is no such figure."))
-    rows = metrics_tickets(filters, measure=measure)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    slugs = {row.category for row in page if row.category}
+    page = metrics_tickets_page(
+        filters,
+        measure=measure,
+        before=request.GET.get("before", ""),
+        after=request.GET.get("after", ""),
+        size=PAGE_SIZE,
+    )
+    slugs = {row.category for row in page.rows if row.category}
     category_names = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "name"))
     context = {
         "filters": filters,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -427,3 +427,80 @@ def metrics_tickets(filters: Filters, *, measure: str, now: datetime | None = No
         .select_related("ticket__customer", "agent")
         .order_by("-created_at", "-ticket_id")
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TicketsPage:
+    rows: list[TicketMetrics]
+    # How many tickets the whole list holds; None when the figure counts drafts or events
+    # (several per ticket) and the list runs over more than one page.
+    count: int | None
+    newer: str  # the cursor of the page of newer tickets; "" on the newest page
+    older: str  # the cursor of the page of older tickets; "" on the oldest page
+
+
+# The figures that add up a number per ticket (drafts, events), not the tickets themselves.
+SUMMED_MEASURES = frozenset({"accepted", "edited", "rejected", "follow_ups", "takeovers"})
+
+
+def _cursor(row: TicketMetrics) -> str:
+    return f"{(row.created_at - _EPOCH) // timedelta(microseconds=1)}-{row.ticket_id}"
+
+
+def _parse_cursor(value: str) -> tuple[datetime, int] | None:
+    micros, _, ticket_id = value.partition("-")
+    if not (micros.isdigit() and ticket_id.isdigit()):
+        return None
+    return _EPOCH + timedelta(microseconds=int(micros)), int(ticket_id)
+
+
+def metrics_tickets_page(
+    filters: Filters,
+    *,
+    measure: str,
+    before: str = "",
+    after: str = "",
+    size: int = 50,
+    now: datetime | None = None,
+) -> TicketsPage:
+    """One page of the tickets behind a figure: the newest, or those just older than the
+    `before` cursor, or just newer than the `after` cursor (links carry the cursors, not page
+    numbers, so a page reads its rows from the created_at index wherever it is in the list).
+    How many tickets the list holds is the figure the list was opened from, read from the
+    report (the weekly rollups, cached for the page that links here), not counted again over
+    the period, which would cost more the busier the desk; a figure of none reads no rows.
+    A figure that adds up drafts or events says how many tickets only when they fit a page."""
+    now = now or timezone.now()
+    figure = getattr(metrics_report(filters, dimension="category", now=now).total, measure)
+    if not figure:
+        return TicketsPage([], 0, "", "")
+    counted = None if measure in SUMMED_MEASURES else figure
+    rows = metrics_tickets(filters, measure=measure, now=now)
+    newer_than = _parse_cursor(after) if after else None
+    older_than = _parse_cursor(before) if before and not newer_than else None
+    if newer_than is not None:
+        at, ticket_id = newer_than
+        # The bound on created_at alone is what lets the index start at the cursor.
+        newer_rows = rows.filter(
+            Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(ticket_id__gt=ticket_id))
+        )
+        found = list(newer_rows.order_by("created_at", "ticket_id")[: size + 1])
+        page = found[:size][::-1]
+        newer = _cursor(page[0]) if len(found) > size else ""
+        older = _cursor(page[-1]) if page else after  # the rows it came from are older
+        return TicketsPage(page, counted, newer, older)
+    if older_than is not None:
+        at, ticket_id = older_than
+        rows = rows.filter(
+            Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(ticket_id__lt=ticket_id))
+        )
+    found = list(rows[: size + 1])
+    page = found[:size]
+    older = _cursor(page[-1]) if len(found) > size else ""
+    newer = "" if older_than is None else (_cursor(page[0]) if page else before)
+    if counted is None and not older and older_than is None:
+        counted = len(page)
+    return TicketsPage(page, counted, newer, older)

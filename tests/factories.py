@@ -11,12 +11,14 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from feedback.models import FeedbackEvent
 from knowledge.models import Article, FAQSuggestion
 from knowledge.services import article_create
 from replies.models import Draft
 from supportdesk.models import Category, Customer, Message, Ticket
 from supportdesk.roles import ensure_roles
 from triage.models import Escalation, RoutingDecision, TriageResult
+from triage.services import routing_rule_day_add
 
 # Every factory user can sign in with this password (browser tests need one).
 DEFAULT_PASSWORD = "correct horse battery"
@@ -116,6 +118,22 @@ class RoutingDecisionFactory(factory.django.DjangoModelFactory):
     ticket = factory.SelfAttribute("triage.ticket")
     action = RoutingDecision.Action.HUMAN
     reasons = factory.LazyFunction(lambda: ["'delivery' is not a routine category"])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Counted on its rule's day, as route_ticket counts the decisions it stores."""
+        decision = super()._create(model_class, *args, **kwargs)
+        routing_rule_day_add(rule_id=decision.rule_id, decided_at=decision.created_at, decisions=1)
+        return decision
+
+
+def routing_override_event(*, kind: str, decision: RoutingDecision, **fields) -> FeedbackEvent:
+    """A person overruling a routing decision, stored and counted as the triage services do."""
+    event = FeedbackEvent.objects.create(
+        kind=kind, ticket_id=decision.ticket_id, routing=decision, **fields
+    )
+    routing_rule_day_add(rule_id=decision.rule_id, decided_at=decision.created_at, **{kind: 1})
+    return event
 
 
 class DraftFactory(factory.django.DjangoModelFactory):

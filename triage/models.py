@@ -329,6 +329,35 @@ class RoutingDecision(models.Model):
         return f"{self.action} for ticket {self.ticket_id}"
 
 
+class RoutingRuleDay(models.Model):
+    """How many tickets one rule decided on one UTC day, and how often people overruled those
+    decisions, by kind. Kept by the routing and override services in their own transactions,
+    so the rules report sums at most a window's days per rule instead of counting every
+    decision. Overrides are counted on the day of the decision they overrule."""
+
+    day = models.DateField()
+    # The deciding rule's id, 0 for the defaults. Not a foreign key: a deleted rule's days stay,
+    # and the report lists them under the defaults, as its decisions (rule set to NULL) are.
+    rule_key = models.PositiveIntegerField(default=0)
+    decisions = models.PositiveIntegerField(default=0)
+    rerouted = models.PositiveIntegerField(default=0)
+    reassigned = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+    deescalated = models.PositiveIntegerField(default=0)
+
+    # The override kinds (FeedbackEvent.ROUTING_OVERRIDES), each with its own counter.
+    OVERRIDES = ("rerouted", "reassigned", "escalated", "deescalated")
+    COUNTERS = ("decisions", *OVERRIDES)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "rule_key"], name="routing_rule_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule_key} on {self.day}: {self.decisions}"
+
+
 class Escalation(models.Model):
     """A live alert for supervisors. Open until someone acknowledges it."""
 

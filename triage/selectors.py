@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -38,6 +38,7 @@ from triage.models import (
     RouteAction,
     RoutingDecision,
     RoutingRule,
+    RoutingRuleDay,
     RoutingSettings,
     SlaPolicy,
 )
@@ -277,36 +278,61 @@ class RuleOverrides:
 
 
 def rule_override_report(*, days: int = REPORT_DAYS) -> list[RuleOverrides]:
-    """Per rule: how many tickets it decided in the last `days` days and how often people
-    overruled it (re-routed, reassigned, escalated, de-escalated). Two grouped queries."""
+    """Per rule: how many tickets it decided in the last `days` days (days × 24 hours back from
+    now, whatever the reader's time zone) and how often people overruled those decisions
+    (re-routed, reassigned, escalated, de-escalated). The whole UTC days of the window are
+    summed from the rules' day rows; only the part of a day at the window's start is counted
+    from the decisions themselves, so the cost stays that of a day however busy the desk."""
     since = timezone.now() - timedelta(days=days)
-    decided = dict(
-        RoutingDecision.objects.filter(created_at__gte=since)
-        .values_list("rule_id")
+    first_whole_day = since.astimezone(UTC).date() + timedelta(days=1)
+    edge_end = datetime.combine(first_whole_day, time.min, tzinfo=UTC)
+    names = dict(RoutingRule.objects.values_list("pk", "name"))
+    counted: dict[int | None, dict[str, int]] = {}
+
+    def add(rule_id: int | None, counter: str, n: int) -> None:
+        # The defaults, and rules deleted since (their decisions' rule is NULL now), are one row.
+        row = counted.setdefault(rule_id if rule_id in names else None, {})
+        row[counter] = row.get(counter, 0) + n
+
+    summed = (
+        RoutingRuleDay.objects.filter(day__gte=first_whole_day)
+        .values("rule_key")
+        .annotate(**{c: Sum(c) for c in RoutingRuleDay.COUNTERS})
+    )
+    for row in summed:
+        for counter in RoutingRuleDay.COUNTERS:
+            add(row["rule_key"], counter, row[counter])
+    edge = RoutingDecision.objects.filter(created_at__gte=since, created_at__lt=edge_end)
+    for rule_id, n in (
+        edge.values_list("rule_id")
         .annotate(n=Count("*"))  # not COUNT(id): (created_at, rule) alone answers COUNT(*)
         .values_list("rule_id", "n")
-    )
-    overrides: dict[int | None, dict[str, int]] = {}
-    rows = (
+    ):
+        add(rule_id, "decisions", n)
+    edge_overrides = (
         FeedbackEvent.objects.filter(
             kind__in=FeedbackEvent.ROUTING_OVERRIDES,
-            routing__isnull=False,
             routing__created_at__gte=since,
-            # Implied (people overrule a decision after it was made), and what lets the
+            routing__created_at__lt=edge_end,
+            # Implied (people overrule a decision after it was made, which is also why the
+            # day rows count an override on its decision's day), and what lets the
             # (kind, created_at) index read only the window's events instead of every one.
             created_at__gte=since,
         )
         .values("routing__rule_id", "kind")
         .annotate(n=Count("*"))
     )
-    for row in rows:
-        overrides.setdefault(row["routing__rule_id"], {})[row["kind"]] = row["n"]
-    names = dict(RoutingRule.objects.values_list("pk", "name"))
+    for row in edge_overrides:
+        add(row["routing__rule_id"], row["kind"], row["n"])
     report = [
         RuleOverrides(
-            rule_id, names.get(rule_id, "No rule (defaults)"), n, overrides.get(rule_id, {})
+            rule_id,
+            names.get(rule_id, "No rule (defaults)"),
+            row.get("decisions", 0),
+            {kind: row[kind] for kind in RoutingRuleDay.OVERRIDES if row.get(kind)},
         )
-        for rule_id, n in decided.items()
+        for rule_id, row in counted.items()
+        if row.get("decisions")
     ]
     return sorted(report, key=lambda r: (-r.rate, -r.decisions, r.name))
 

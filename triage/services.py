@@ -5,15 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from feedback.models import FeedbackEvent
 from feedback.services import feedback_record, outcome_open
 from supportdesk import realtime
 from supportdesk.models import Category, Message, Note, Team, Ticket
@@ -30,6 +33,7 @@ from triage.models import (
     Escalation,
     LabelledExample,
     RoutingDecision,
+    RoutingRuleDay,
     TriageResult,
     example_text_hash,
 )
@@ -190,6 +194,7 @@ def route_ticket(
         repeat_contacts=repeat_contacts,
         reopened=ticket.reopen_count > 0,
     )
+    routing_rule_day_add(rule_id=decision.rule_id, decided_at=decision.created_at, decisions=1)
     outcome_open(ticket=ticket, routing=decision)
     changed = []
     if route.set_urgency in URGENCY_RANK and ticket.urgency != URGENCY_RANK[route.set_urgency]:
@@ -271,8 +276,8 @@ def ticket_reassign(*, ticket_id: int, actor: AbstractBaseUser, assignee_id: int
     ticket_touch(ticket, "assignee", "waiting_team")
     decision = _latest_decision(ticket)
     if decision is not None:
-        feedback_record(
-            kind="reassigned", actor=actor, ticket=ticket, routing=decision, before=before,
+        _routing_override_record(
+            kind="reassigned", actor=actor, ticket=ticket, decision=decision, before=before,
             after={"assignee": assignee.get_username() if assignee else ""},
         )  # fmt: skip
     return ticket
@@ -374,6 +379,84 @@ def _latest_decision(ticket: Ticket) -> RoutingDecision | None:
     return RoutingDecision.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
 
 
+def routing_rule_day_add(*, rule_id: int | None, decided_at: datetime, **counts: int) -> None:
+    """Runs inside the caller's transaction: adds `counts` (decisions=1, rerouted=1, …) to the
+    rule's row for the UTC day of the decision. One INSERT … ON CONFLICT that adds to the
+    stored counters, so two transactions counting the same rule and day both count."""
+    unknown = set(counts) - set(RoutingRuleDay.COUNTERS)
+    if unknown:
+        raise ValueError(f"not a routing rule day counter: {sorted(unknown)}")
+    table = connection.ops.quote_name(RoutingRuleDay._meta.db_table)
+    columns = ", ".join(RoutingRuleDay.COUNTERS)
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in RoutingRuleDay.COUNTERS)
+    values = [counts.get(c, 0) for c in RoutingRuleDay.COUNTERS]
+    # Table and column names come from the model, never from the caller; values are bound.
+    sql = (
+        f"INSERT INTO {table} (day, rule_key, {columns}) "  # noqa: S608
+        f"VALUES (%s, %s{', %s' * len(values)}) "
+        f"ON CONFLICT (day, rule_key) DO UPDATE SET {adds}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [decided_at.astimezone(UTC).date(), rule_id or 0, *values])
+
+
+def _routing_override_record(*, kind: str, decision: RoutingDecision, **event) -> None:
+    """Runs inside the caller's transaction: the feedback event on the routing decision, and
+    the override counted on the decision's rule and day for the rules report."""
+    feedback_record(kind=kind, routing=decision, **event)
+    routing_rule_day_add(rule_id=decision.rule_id, decided_at=decision.created_at, **{kind: 1})
+
+
+# Decisions (and override events) read per query while the days are recounted.
+REBUILD_BATCH = 5000
+
+
+@transaction.atomic
+def routing_rule_days_rebuild() -> int:
+    """Recount every rule's days from the decisions and their overrides, after rows were
+    written around the services (a bulk import, seeding). Reads the rows in id ranges, so
+    memory holds days × rules, never the decisions. Returns how many days were written."""
+    totals: dict[tuple, dict[str, int]] = {}
+
+    def add(day, rule_id, counter: str, n: int) -> None:
+        row = totals.setdefault((day, rule_id or 0), dict.fromkeys(RoutingRuleDay.COUNTERS, 0))
+        row[counter] += n
+
+    for start in range(0, _max_pk(RoutingDecision) + 1, REBUILD_BATCH):
+        rows = (
+            RoutingDecision.objects.filter(pk__gt=start, pk__lte=start + REBUILD_BATCH)
+            .annotate(day=TruncDate("created_at", tzinfo=UTC))
+            .values("day", "rule_id")
+            .annotate(n=Count("*"))
+        )
+        for row in rows:
+            add(row["day"], row["rule_id"], "decisions", row["n"])
+    for start in range(0, _max_pk(FeedbackEvent) + 1, REBUILD_BATCH):
+        rows = (
+            FeedbackEvent.objects.filter(
+                pk__gt=start,
+                pk__lte=start + REBUILD_BATCH,
+                kind__in=RoutingRuleDay.OVERRIDES,
+                routing__isnull=False,
+            )
+            .annotate(day=TruncDate("routing__created_at", tzinfo=UTC))
+            .values("day", "routing__rule_id", "kind")
+            .annotate(n=Count("*"))
+        )
+        for row in rows:
+            add(row["day"], row["routing__rule_id"], row["kind"], row["n"])
+    RoutingRuleDay.objects.all().delete()
+    RoutingRuleDay.objects.bulk_create(
+        [RoutingRuleDay(day=day, rule_key=key, **n) for (day, key), n in totals.items()],
+        batch_size=REBUILD_BATCH,
+    )
+    return len(totals)
+
+
+def _max_pk(model) -> int:
+    return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 @transaction.atomic
 def routing_override(*, ticket_id: int, actor: AbstractBaseUser, action: str) -> Ticket:
     """A supervisor re-routes a ticket: to a person, to supervisors, or back to a one-click
@@ -395,8 +478,8 @@ def routing_override(*, ticket_id: int, actor: AbstractBaseUser, action: str) ->
     else:
         ticket.needs_human = action == RoutingDecision.Action.HUMAN
         ticket_touch(ticket, "needs_human")
-    feedback_record(
-        kind="rerouted", actor=actor, ticket=ticket, routing=decision,
+    _routing_override_record(
+        kind="rerouted", actor=actor, ticket=ticket, decision=decision,
         before={"action": decision.action}, after={"action": action},
     )  # fmt: skip
     return ticket
@@ -414,8 +497,8 @@ def ticket_escalate(*, ticket_id: int, actor: AbstractBaseUser, reason: str) -> 
     )
     decision = _latest_decision(ticket)
     if decision is not None:
-        feedback_record(
-            kind="escalated", actor=actor, ticket=ticket, routing=decision,
+        _routing_override_record(
+            kind="escalated", actor=actor, ticket=ticket, decision=decision,
             before={"escalated": False}, after={"escalated": True}, note=reason,
         )  # fmt: skip
     return escalation
@@ -436,8 +519,8 @@ def ticket_deescalate(*, ticket_id: int, actor: AbstractBaseUser) -> Ticket:
     realtime.broadcast(realtime.ESCALATIONS_CHANGED, ticket_id=ticket.pk)
     decision = _latest_decision(ticket)
     if decision is not None:
-        feedback_record(
-            kind="deescalated", actor=actor, ticket=ticket, routing=decision,
+        _routing_override_record(
+            kind="deescalated", actor=actor, ticket=ticket, decision=decision,
             before={"escalated": True}, after={"escalated": False},
         )  # fmt: skip
     return ticket

@@ -280,3 +280,59 @@ def date_format_short(day, language):
 
     with translation.override(language):
         return date_format(day, "MONTH_DAY_FORMAT")
+
+
+def test_the_tickets_behind_a_figure_page_older_and_newer_without_losing_one(
+    supervisor_client, monkeypatch
+):
+    from feedback import metrics_views
+
+    now = timezone.now()
+    tickets = [TicketFactory(subject=f"Parcel number {i:02}") for i in range(7)]
+    for i, ticket in enumerate(tickets):  # two tickets share a moment: the id breaks the tie
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=now - timedelta(hours=min(i, 5)))
+    metrics_sweep()
+    monkeypatch.setattr(metrics_views, "PAGE_SIZE", 3)
+
+    def subjects(html: str) -> list[str]:
+        return [t.subject for t in tickets if f"{t.subject}</a>" in html]
+
+    pages, url = [], "/metrics/tickets/?measure=tickets"
+    while url:
+        html = supervisor_client.get(url).content.decode()
+        assert "7 tickets" in html
+        pages.append((url, subjects(html), html))
+        older = html.split('rel="next"')[0].rsplit('href="', 1)[-1] if 'rel="next"' in html else ""
+        url = "/metrics/tickets/" + older.split('"')[0].replace("&amp;", "&") if older else ""
+
+    newest_first = sorted(tickets, key=lambda t: (-min(tickets.index(t), 5), t.pk), reverse=True)
+    assert [s for _, page, _ in pages for s in page] == [t.subject for t in newest_first]
+    assert [len(page) for _, page, _ in pages] == [3, 3, 1]
+    assert "Newer" not in pages[0][2] and "Older" not in pages[-1][2]
+    # "Newer" on the last page opens the middle page again.
+    newer = pages[-1][2].split('rel="prev"')[0].rsplit('href="', 1)[-1].split('"')[0]
+    html = supervisor_client.get("/metrics/tickets/" + newer.replace("&amp;", "&")).content.decode()
+    assert subjects(html) == pages[1][1]
+
+
+def test_a_figure_of_drafts_says_how_many_tickets_only_when_they_fit_a_page(
+    desk, supervisor_client, agent, monkeypatch
+):
+    from feedback import metrics_views
+
+    # A second edited draft on the same ticket: the figure counts 2 drafts, the list 1 ticket.
+    message = MessageFactory(ticket=desk["edited"], body_text="And the invoice?")
+    triage_message(message_id=message.pk)
+    draft = draft_create(message_id=message.pk)
+    draft_send(draft_id=draft.pk, actor=agent, text=draft.text + "\nThanks!", reason="tone")
+    metrics_sweep()
+    assert metrics_report(Filters()).total.edited == 2
+
+    html = supervisor_client.get("/metrics/tickets/?measure=edited").content.decode()
+    assert '<p class="muted">1 ticket</p>' in html
+
+    monkeypatch.setattr(metrics_views, "PAGE_SIZE", 1)
+    html = supervisor_client.get("/metrics/tickets/?measure=replied").content.decode()
+    assert '<p class="muted">2 tickets</p>' in html  # the figure counts tickets answered
+    html = supervisor_client.get("/metrics/tickets/?measure=accepted").content.decode()
+    assert '<p class="muted">1 ticket</p>' in html  # one ticket: it fits the page

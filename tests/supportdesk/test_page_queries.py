@@ -17,6 +17,7 @@ from tests.factories import (
     RoutingDecisionFactory,
     TicketFactory,
     UserFactory,
+    routing_override_event,
 )
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,7 @@ def routed_history(count: int) -> None:
         decision = RoutingDecisionFactory(rule=rules[i % 2])
         ticket = decision.ticket
         if i % 3 == 0:
-            FeedbackEvent.objects.create(kind="rerouted", ticket=ticket, routing=decision)
+            routing_override_event(kind="rerouted", decision=decision)
         if i % 4 == 0:
             EscalationFactory(ticket=ticket, acknowledged_at=None if i % 8 else timezone.now())
         draft = DraftFactory(ticket=ticket, in_reply_to=decision.triage.message)
@@ -183,14 +184,13 @@ def test_the_rules_report_counts_overrides_of_the_window_only(supervisor_client)
 
     from django.utils import timezone
 
-    from feedback.models import FeedbackEvent
     from triage.models import RoutingRule
 
     rule = RoutingRule.objects.create(name="Refunds to a person")
     recent = RoutingDecisionFactory(rule=rule)
     old = RoutingDecisionFactory(rule=rule, created_at=timezone.now() - timedelta(days=90))
-    FeedbackEvent.objects.create(kind="rerouted", ticket=recent.ticket, routing=recent)
-    FeedbackEvent.objects.create(kind="reassigned", ticket=old.ticket, routing=old)
+    routing_override_event(kind="rerouted", decision=recent)
+    routing_override_event(kind="reassigned", decision=old)
 
     page = supervisor_client.get("/supervisor/rules/").content.decode()
     row = page.split("Refunds to a person")[-1].split("</tr>")[0]
