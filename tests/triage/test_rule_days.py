@@ -4,8 +4,10 @@ must be those of counting the decisions and overrides themselves, at the window'
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
@@ -146,3 +148,17 @@ def test_rebuilding_the_days_recounts_rows_written_around_the_services() -> None
     routing_rule_days_rebuild()
 
     assert reported() == counted_from_rows()
+
+
+def test_the_rebuild_command_recounts_the_days() -> None:
+    refunds = RoutingRule.objects.create(name="Refunds to a person", position=1)
+    vip = RoutingRule.objects.create(name="VIPs to supervisors", position=2)
+    gone = RoutingRule.objects.create(name="Retired rule", position=3)
+    seed_a_month(refunds, vip, gone)
+    RoutingRuleDay.objects.all().delete()
+    out = StringIO()
+
+    call_command("rebuild_rule_days", stdout=out)
+
+    assert reported() == counted_from_rows()
+    assert f"Recounted {RoutingRuleDay.objects.count()} rule-days" in out.getvalue()
