@@ -75,3 +75,15 @@ def get_answer_model():
             )
             _answer_cached = (version, model)
         return _answer_cached[1]
+
+
+def preload_models() -> None:
+    """Load what the pipeline reads of every message: the triage engine with lingua's language
+    models, the answer model and the knowledge-base index (`supportdesk.workers`: in a worker's
+    parent process, before its workers fork). The encoder's weights need no preloading: they
+    are a read-only mapping of the model file, which every process shares already."""
+    from knowledge.selectors import kb_index
+
+    get_triage_engine().warm_up()
+    get_answer_model()
+    kb_index()
