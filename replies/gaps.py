@@ -38,7 +38,7 @@ from supportdesk.language import detect_language
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 from triage.answers import meaning_vector
-from triage.engine.reading import for_models, new_text
+from triage.engine.reading import new_text
 from triage.models import LabelledExample, TriageResult
 from triage.services import examples_import
 from triage.training import OUT_OF_SCOPE_LABEL, answer_label, model_train
@@ -86,7 +86,7 @@ def gap_question(message: Message, *, language: str = "") -> GapQuestion | None:
         topic_of(subject, body), names=[customer.name], email=customer.email
     )
     language = language or _language_of(message)
-    vector, model = meaning_vector(for_models(topic), language)
+    vector, model = meaning_vector(topic, language)
     return GapQuestion(question=question, language=language, vector=vector, vector_model=model)
 
 

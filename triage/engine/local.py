@@ -26,7 +26,7 @@ from .emotion import (
     train_emotion_model,
 )
 from .model import Example, Prediction, TrainedModel
-from .reading import for_models, message_text
+from .reading import message_text
 from .rules import RulesConfig, Signals, decide
 from .store import active_version, load_model, save_model, set_active
 from .types import TriageInput, TriageResult
@@ -60,10 +60,10 @@ def clean_input(text: str) -> str:
 
 
 def models_text(subject: str, body: str) -> str:
-    """What the models read of a message (the start of its subject and new text). Drafting
-    asks the answer model and the encoder about the same string, so the message is embedded
-    once for triage and draft together (the shared memo in `features`)."""
-    return for_models(message_text(clean_input(subject), clean_input(body)))
+    """What the models read of a message: its subject and new text. Drafting asks the answer
+    model and the encoder about the same string, so the message is embedded once for triage
+    and draft together (the shared memo in `features`)."""
+    return message_text(clean_input(subject), clean_input(body))
 
 
 class LocalTriageEngine:
@@ -107,9 +107,7 @@ class LocalTriageEngine:
             return self._analyse_many(inputs)
 
     def _analyse_many(self, inputs: Sequence[TriageInput]) -> list[TriageResult]:
-        # The rules read the whole new text; the language and the models its start.
-        whole = [self._text(inp) for inp in inputs]
-        texts = [for_models(text) for text in whole]
+        texts = [self._text(inp) for inp in inputs]
         detected = [
             detect_language(text, candidates=self.languages, hint=inp.customer.locale)
             for text, inp in zip(texts, inputs, strict=True)
@@ -125,7 +123,7 @@ class LocalTriageEngine:
         )
         return [
             self._result(inp, text, language, categories.get(i), emotions[i])
-            for i, (inp, text, language) in enumerate(zip(inputs, whole, detected, strict=True))
+            for i, (inp, text, language) in enumerate(zip(inputs, texts, detected, strict=True))
         ]
 
     @staticmethod
