@@ -26,7 +26,9 @@ def worker_prepare() -> None:
     os.environ["OMP_NUM_THREADS"] = str(settings.WORKER_THREADS)
     if not settings.WORKER_PRELOAD:
         return
-    import_string(PRELOAD)()
+    # The encoder's OpenMP runtime must not start threads before the fork (a child would wait
+    # for threads it does not have): with one thread it starts none, and may embed here.
+    import_string(PRELOAD)(embed=settings.WORKER_THREADS == 1)
     # A forked child must not share the parent's database sockets.
     connections.close_all()
     # What was loaded stays put: the children's garbage collector then never writes to (and so
