@@ -27,6 +27,7 @@ keys only (its prefix and queue).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -316,15 +317,13 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
                 f"  {pid:>7}  RSS {mem['rss']:>4}  PSS {mem['pss']:>4}  USS {mem['uss']:>4}  {cmd}"
             )
     finally:
+        # The main processes stop their own children (a worker finishes its task first).
         for process in processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
+            process.terminate()
         for process in processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
         logs.close()
         connections.close_all()
