@@ -73,10 +73,12 @@ def test_chinese_and_japanese_are_cut_by_character() -> None:
     assert 64 < len(read) <= ENCODER_TOKENS
 
 
-def test_e5_reads_a_long_message_as_its_start() -> None:
-    embedder = E5Embedder()
-    whole, start = embedder.embed(
-        [LONG_WITH_THREAT_AT_THE_END, encoder_text(LONG_WITH_THREAT_AT_THE_END)]
-    )
+def test_e5_reads_a_long_message_only_to_its_token_budget() -> None:
+    start = "The sofa arrived with a torn cushion and a scratched leg. " * 12
+    calm, threat = start + "Thanks anyway.", start + "My lawyer will be in touch."
+    short_calm, short_threat = "Thanks anyway.", "My lawyer will be in touch."
 
-    assert np.allclose(whole, start, atol=1e-5)
+    vectors = E5Embedder().embed([calm, threat, short_calm, short_threat])
+
+    assert np.allclose(vectors[0], vectors[1], atol=1e-5)  # the ending is past the budget
+    assert not np.allclose(vectors[2], vectors[3], atol=1e-2)
