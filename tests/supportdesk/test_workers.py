@@ -6,8 +6,9 @@ import gc
 import os
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
+from supportdesk import workers
 from supportdesk.workers import worker_prepare
 from triage import registry
 
@@ -57,3 +58,19 @@ def test_without_preloading_the_worker_only_sets_its_threads(settings, _restore_
 
     assert os.environ["OMP_NUM_THREADS"] == "2"
     assert registry._cached is None
+
+
+def _database_down(**_: object) -> None:
+    raise OperationalError("connection refused")
+
+
+def test_a_worker_starts_even_when_preloading_fails(
+    settings, monkeypatch, _restore_process
+) -> None:
+    settings.WORKER_THREADS = 1
+    settings.WORKER_PRELOAD = True
+    monkeypatch.setattr(workers, "PRELOAD", f"{__name__}._database_down")
+
+    worker_prepare()  # logs the failure; the workers load the models on their first task
+
+    assert os.environ["OMP_NUM_THREADS"] == "1"
