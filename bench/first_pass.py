@@ -109,8 +109,10 @@ def build(workdir: Path, fresh: bool) -> None:
     call_command("train_models", "--if-missing", verbosity=0)
 
 
-def file_tickets(tickets: list[dict]) -> list[dict]:
-    """File each ticket as intake does and read back what the first pass made of it."""
+def file_tickets(tickets: list[dict], *, quoted: bool = False) -> list[dict]:
+    """File each ticket as intake does and read back what the first pass made of it. With
+    `quoted`, each body is the e-mail a mail client sends (sign-off and the quoted earlier reply,
+    bench/pipeline.py) filed as the API files it, quote and all: triage must read past it."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -146,8 +148,8 @@ def file_tickets(tickets: list[dict]) -> list[dict]:
                 ticket = ticket_create(
                     email=person["email"],
                     subject=item["subject"],
-                    body=item["body"],
-                    channel="email",
+                    body=item["email_body"] if quoted else item["body"],
+                    channel="api" if quoted else "email",
                     external_id=external_id,
                 )
             message = ticket.messages.get(external_id=external_id)
@@ -286,6 +288,11 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="Rebuild the installation.")
     parser.add_argument("--verbose", action="store_true", help="List every miss.")
     parser.add_argument("--tickets", type=Path, default=TICKETS)
+    parser.add_argument(
+        "--quoted",
+        action="store_true",
+        help="File each ticket as an e-mail with the quoted earlier reply, through the API.",
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-first-pass")
     args = parser.parse_args()
     # Each run files the tickets again into a clean database; the trained models and the
@@ -294,7 +301,13 @@ def main() -> None:
     if database.exists() and "DATABASE_URL" not in os.environ:
         database.unlink()
     build(args.workdir, args.fresh)
-    outcomes = file_tickets(load_tickets(args.tickets))
+    tickets = load_tickets(args.tickets)
+    if args.quoted:
+        from pipeline import email_tickets
+
+        mails = {mail["id"]: mail["email_body"] for mail in email_tickets(len(tickets))}
+        tickets = [{**item, "email_body": mails[item["id"]]} for item in tickets]
+    outcomes = file_tickets(tickets, quoted=args.quoted)
     if args.verbose:
         explain(outcomes)
         print()

@@ -227,6 +227,9 @@ class KBIndex:
     def __len__(self) -> int:
         return len(self._passages)
 
+    def passage_texts(self) -> list[str]:
+        return [passage.text for passage in self._passages]
+
     def search(self, query: str, *, language: str | None, k: int = 3) -> list[Passage]:
         """Best passage per article, best first, scores in 0..1.
 

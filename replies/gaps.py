@@ -38,6 +38,7 @@ from supportdesk.language import detect_language
 from supportdesk.models import Message, Ticket
 from supportdesk.queue import enqueue_on_commit
 from triage.answers import meaning_vector
+from triage.engine.reading import new_text
 from triage.models import LabelledExample, TriageResult
 from triage.services import examples_import
 from triage.training import OUT_OF_SCOPE_LABEL, answer_label, model_train
@@ -74,13 +75,15 @@ def gap_question(message: Message, *, language: str = "") -> GapQuestion | None:
         ticket_id=ticket.pk, direction=Message.Direction.INBOUND, created_at__lt=message.created_at
     ).exists()
     subject = ticket.subject if first else ""
-    asked = question_of(subject, message.body_text)
+    # What the customer just wrote, as triage read it: not the quoted earlier mail.
+    body = new_text(message.body_text)
+    asked = question_of(subject, body)
     if not asked:
         return None
     customer = ticket.customer
     question = without_personal_data(asked, names=[customer.name], email=customer.email)
     topic = without_personal_data(
-        topic_of(subject, message.body_text), names=[customer.name], email=customer.email
+        topic_of(subject, body), names=[customer.name], email=customer.email
     )
     language = language or _language_of(message)
     vector, model = meaning_vector(topic, language)

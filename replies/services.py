@@ -38,6 +38,7 @@ from supportdesk.outbox.delivery import outbox_enqueue_on_commit, outbox_entry_f
 from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import reply_check, ticket_status_change, ticket_touch
 from triage.answers import answer_predict, meaning_closeness
+from triage.engine.local import models_text
 from triage.escalations import escalation_raise
 from triage.models import LabelledExample, TriageResult
 from triage.services import examples_import
@@ -144,7 +145,7 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
     ticket = message.ticket
     triage = TriageResult.objects.filter(message=message).first()
     language = triage.language if triage else (ticket.language or "en")
-    query = f"{ticket.subject}\n{message.body_text}"
+    query = models_text(ticket.subject, message.body_text)
     supported = is_supported(language, settings.SUPPORTED_LANGUAGES)
     emotion = _confident_emotion(triage)
     # A language the desk does not serve is left to a person, never answered in another one.

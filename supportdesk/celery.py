@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 
 from celery import Celery
+from celery.signals import worker_init
 from django.utils.module_loading import import_string
 
 from supportdesk.task_table import TASKS, periodic_tasks
@@ -23,6 +24,17 @@ def _task_runner(name: str) -> Callable[..., object]:
 
     run.__name__ = name.rsplit(".", 1)[-1]
     return run
+
+
+@worker_init.connect
+def _prepare_worker(**_: object) -> None:
+    """One compute thread per process, models loaded before the prefork pool forks."""
+    import django
+
+    django.setup()  # a no-op when Celery's Django fix-up has set Django up already
+    from supportdesk.workers import worker_prepare
+
+    worker_prepare()
 
 
 for _name in TASKS:

@@ -22,6 +22,11 @@ from triage.engine.features import EmbedderUnavailable, shared
 from triage.engine.language_means import mean_for
 from triage.registry import get_answer_model
 
+# Passages whose vectors a process keeps (a knowledge base of a few thousand passages in
+# several languages fits; 384 floats each, ~30 MB at this bound).
+PASSAGE_VECTORS_MAX = 20_000
+_passage_vectors: dict[str, np.ndarray] = {}
+
 
 @dataclass(frozen=True)
 class AnswerPrediction:
@@ -48,10 +53,24 @@ def meaning_closeness(question: str, texts: Sequence[str]) -> np.ndarray | None:
     if not embeddings_enabled() or not texts:
         return None
     try:
-        vectors = shared.vectors(E5Embedder.name, [reading_text(question), *texts])
+        question_vector = shared.vectors(E5Embedder.name, [reading_text(question)])[0]
+        return passage_vectors(texts) @ question_vector
     except EmbedderUnavailable:
         return None
-    return vectors[1:] @ vectors[0]
+
+
+def passage_vectors(texts: Sequence[str]) -> np.ndarray:
+    """The encoder's vectors of knowledge-base passages, each embedded once per process (and,
+    read before a worker forks, once for all its workers: `registry.preload_models`). The
+    shared memo keeps only recent texts: every message passing through would push the
+    passages out, and each draft would embed its article's passages again."""
+    missing = list(dict.fromkeys(text for text in texts if text not in _passage_vectors))
+    if missing:
+        if len(_passage_vectors) + len(missing) > PASSAGE_VECTORS_MAX:
+            _passage_vectors.clear()
+        fresh = shared.vectors(E5Embedder.name, missing)
+        _passage_vectors.update(zip(missing, fresh, strict=True))
+    return np.stack([_passage_vectors[text] for text in texts])
 
 
 def meaning_vector(text: str, language: str) -> tuple[np.ndarray | None, str]:

@@ -75,3 +75,19 @@ def get_answer_model():
             )
             _answer_cached = (version, model)
         return _answer_cached[1]
+
+
+def preload_models(*, embed: bool = True) -> None:
+    """Load what the pipeline reads of every message: the triage engine with lingua's language
+    models, the answer model, the knowledge-base index and, with `embed`, its passages'
+    vectors (`supportdesk.workers`: in a worker's parent process, before its workers fork).
+    The encoder's weights themselves are a read-only mapping of the model file, which every
+    process shares already."""
+    from knowledge.selectors import kb_index
+    from triage.answers import meaning_closeness
+
+    get_triage_engine().warm_up()
+    get_answer_model()
+    index = kb_index()
+    if embed:
+        meaning_closeness("", index.passage_texts())

@@ -340,6 +340,7 @@ def test_localised_reply_headers(name: str, new: str, signature: str) -> None:
         ("> Q1?\nA1.\n> Q2?\nA2.", "A1.\nA2."),
         ("Hi\nVon meinem iPhone gesendet", "Hi"),
         ("Hola\n\nEnviado desde mi iPhone", "Hola"),
+        ("請問退款什麼時候到？\n\n從我的 iPhone 傳送", "請問退款什麼時候到？"),  # iOS, zh-Hant
         ("Body\n-- \nJane Doe\nACME", "Body"),
     ],
 )

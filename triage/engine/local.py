@@ -26,6 +26,7 @@ from .emotion import (
     train_emotion_model,
 )
 from .model import Example, Prediction, TrainedModel
+from .reading import message_text
 from .rules import RulesConfig, Signals, decide
 from .store import active_version, load_model, save_model, set_active
 from .types import TriageInput, TriageResult
@@ -56,6 +57,13 @@ def clean_input(text: str) -> str:
     encoded and would crash the detectors), whitespace runs kept short."""
     text = text[:MAX_ANALYSED_CHARS].replace("\x00", " ")
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def models_text(subject: str, body: str) -> str:
+    """What the models read of a message: its subject and new text. Drafting asks the answer
+    model and the encoder about the same string, so the message is embedded once for triage
+    and draft together (the shared memo in `features`)."""
+    return message_text(clean_input(subject), clean_input(body))
 
 
 class LocalTriageEngine:
@@ -120,9 +128,8 @@ class LocalTriageEngine:
 
     @staticmethod
     def _text(inp: TriageInput) -> str:
-        subject = clean_input(inp.subject or "")
-        body = clean_input(inp.text or "")
-        return f"{subject}\n{body}" if subject.strip() else body
+        """Subject and what the customer just wrote (`reading.message_text`), cleaned."""
+        return message_text(clean_input(inp.subject or ""), clean_input(inp.text or ""))
 
     def _result(
         self,

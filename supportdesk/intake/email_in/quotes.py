@@ -75,7 +75,7 @@ _MOBILE_SIGNOFF = re.compile(
             Skickat\sfrån|Отправлено\sс)\b.{{0,25}}\b{_DEVICE}\b.{{0,40}}
       | .{{0,25}}(?:iPhone|iPad|Android|Huawei|HUAWEI|Xiaomi|小米|华为|華為|手机|手機|携帯|
             スマートフォン).{{0,20}}(?:から送信|发送|發送)
-      | (?:从|發自|发自|來自|来自|寄自)我的.{{1,30}}
+      | (?:从|從|發自|发自|來自|来自|寄自)我的.{{1,30}}
     )\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )

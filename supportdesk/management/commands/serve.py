@@ -36,7 +36,8 @@ class Command(BaseCommand):
                "supportdesk.asgi:application"]  # fmt: skip
         if settings.TASK_BACKEND == "celery":
             worker = [python, "-m", "celery", "-A", "supportdesk", "worker", "-l", "WARNING",
-                      "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "2"]  # fmt: skip
+                      "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+                      "--concurrency", str(settings.WORKER_PROCESSES)]  # fmt: skip
             from supportdesk.celery import app
 
             if app.conf.beat_schedule:
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 # of its own when scaling to several workers.
                 worker += ["-B", "-s", str(settings.VAR_DIR / "celerybeat-schedule")]
         else:
-            worker = [python, "manage.py", "qcluster"]
+            worker = [python, "manage.py", "worker"]
         sweeper = [python, "manage.py", "sweep", "--every", "60"]
         commands = [web] if no_worker or settings.TASK_BACKEND == "sync" else [web, worker, sweeper]
         what = "the web server" if len(commands) == 1 else "the web server and the worker"
