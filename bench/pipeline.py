@@ -15,7 +15,9 @@ the first-pass bench's realistic tickets (eight languages) as customers send the
 client, i.e. followed by a sign-off and the support team's earlier reply quoted under an
 "On …, … wrote:" line in the customer's language, about 670 characters in all. It prints the
 rate the server accepted, tickets drafted per second (first POST to last draft), intake →
-drafted p50/p95 (server clock), the triage engine's own time per message, and each worker
+drafted p50/p95 (server clock), intake → the new row visible in an agent's open inbox p50/p95
+(one real WebSocket on the desk, as a browser holds it; POST sent → row frame read, one clock),
+the triage engine's own time per message, and each worker
 process's memory: RSS, PSS (shared pages split between the processes sharing them) and USS
 (pages no other process shares).
 
@@ -27,6 +29,7 @@ keys only (its prefix and queue).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import itertools
 import json
@@ -46,6 +49,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 TICKETS = ROOT / "bench" / "data" / "first_pass_tickets.jsonl"
 KB = ROOT / "supportdesk" / "demo" / "kb_articles.json"
 PYTHON = sys.executable
@@ -236,7 +240,9 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
     from supportdesk.services import api_token_create
     from triage.models import TriageResult
 
-    token = api_token_create(user=get_user_model().objects.get(username="agent"))
+    agent = get_user_model().objects.get(username="agent")
+    token = api_token_create(user=agent)
+    session_key = signed_in_session(agent)
     connections.close_all()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -269,6 +275,7 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
         wait_drafted(warm_ids, Draft, Ticket, timeout=args.timeout)
         results: list[tuple[float, int, int]] = []
         lock = threading.Lock()
+        inbox = OpenInbox(port, session_key)
 
         def send(ticket: dict) -> None:
             outcome = post_ticket(base_url, token, ticket, run)
@@ -287,6 +294,8 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
         ids = [ticket_id for _, status, ticket_id in results if status == 201]
         finished = wait_drafted(ids, Draft, Ticket, timeout=args.timeout)
         posted = {ticket_id: sent for sent, status, ticket_id in results if status == 201}
+        shown = inbox.stop()
+        visible = [shown[i] - posted[i] for i in ids if i in shown]
         drafted = dict(
             Draft.objects.filter(ticket_id__in=ids).values_list("ticket_id", "created_at")
         )
@@ -309,6 +318,9 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
               f"{waited}; {failed} flagged for manual triage")  # fmt: skip
         print(f"intake → drafted  p50 {statistics.median(latencies or [0]):.2f} s   "
               f"p95 {percentile(latencies, 0.95):.2f} s")  # fmt: skip
+        print(f"intake → row in an open inbox  p50 {statistics.median(visible or [0]) * 1e3:.0f} ms"
+              f"   p95 {percentile(visible, 0.95) * 1e3:.0f} ms   "
+              f"({len(visible)}/{len(ids)} rows arrived)")  # fmt: skip
         print(f"triage engine per message  p50 {statistics.median(engine_ms or [0]):.0f} ms   "
               f"p95 {percentile(engine_ms, 0.95):.0f} ms")  # fmt: skip
         print("worker processes (MB):")
@@ -329,6 +341,55 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
         connections.close_all()
         if setup != "q2":
             forget_redis(args.redis, env)
+
+
+def signed_in_session(user) -> str:
+    """A session that signs `user` in, as the sign-in page would make it."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+class OpenInbox:
+    """An agent's inbox page left open: one desk WebSocket, read on a thread of its own, noting
+    when each new ticket's row arrives (the client clock, the one the POSTs are timed with)."""
+
+    def __init__(self, port: int, session_key: str) -> None:
+        from fanout import open_socket, read_rows  # bench/fanout.py: the minimal RFC 6455 client
+
+        self.arrivals: dict[int, float] = {}
+        self.loop = asyncio.new_event_loop()
+        opened = threading.Event()
+
+        async def listen() -> None:
+            sock = await open_socket(port, session_key)
+            opened.set()
+            self.task = asyncio.current_task()
+            try:
+                await read_rows(sock, self.arrivals)
+            finally:
+                sock[1].close()
+
+        def run() -> None:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                self.loop.run_until_complete(listen())
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        if not opened.wait(60):
+            raise RuntimeError("the inbox socket did not open")
+        time.sleep(1.0)  # the consumer joins its groups after accepting
+
+    def stop(self) -> dict[int, float]:
+        self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(10)
+        return dict(self.arrivals)
 
 
 def wait_drafted(ids: list[int], draft_model, ticket_model, *, timeout: float) -> bool:
