@@ -25,7 +25,6 @@ import os
 import resource
 import secrets
 import shutil
-import socket
 import statistics
 import struct
 import subprocess
@@ -37,6 +36,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from ports import free_port, wait_for_port  # bench/ports.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -332,23 +333,6 @@ def fresh_redis(url: str, prefix: str) -> None:
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not start")
 
 
 if __name__ == "__main__":

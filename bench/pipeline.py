@@ -35,7 +35,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,9 +46,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ports import free_port  # bench/ports.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 TICKETS = ROOT / "bench" / "data" / "first_pass_tickets.jsonl"
 KB = ROOT / "supportdesk" / "demo" / "kb_articles.json"
 PYTHON = sys.executable
@@ -93,12 +93,6 @@ def email_tickets(count: int) -> list[dict]:
 
 
 # -- one setup, in a process of its own (Django is configured for that installation) -------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def installation_env(setup: str, workdir: Path, args: argparse.Namespace, run: str) -> dict:
@@ -361,7 +355,7 @@ class OpenInbox:
     when each new ticket's row arrives (the client clock, the one the POSTs are timed with)."""
 
     def __init__(self, port: int, session_key: str) -> None:
-        from fanout import open_socket, read_rows  # bench/fanout.py: the minimal RFC 6455 client
+        from fanout import open_socket, read_rows  # bench/fanout.py's minimal RFC 6455 client
 
         self.arrivals: dict[int, float] = {}
         self.loop = asyncio.new_event_loop()

@@ -40,13 +40,14 @@ import http.client
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 from pathlib import Path
+
+from ports import free_port, wait_for_port  # bench/ports.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_PACKAGES = ["django-helpdesk", "psycopg[binary]", "gunicorn"]
@@ -496,23 +497,6 @@ def report(results: dict) -> None:
         print(f"{label:26} {ours_name:16} {ours[0]:10.1f} {ours[1]:9.1f} {ours[2]:7.0f}")
         ratio = peer[0] / ours[0]
         print(f"{'':26} {peer_name:16} {peer[0]:10.1f} {peer[1]:9.1f} {peer[2]:7.0f} {ratio:7.1f}×")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout:.0f} s")
 
 
 if __name__ == "__main__":
