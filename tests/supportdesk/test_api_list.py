@@ -203,8 +203,8 @@ def test_listing_needs_the_agent_role(client, outsider):
     assert response.status_code == 403
 
 
-# Token lookup, last-used update, the user's and the user's group permissions, one page.
-LIST_QUERIES = 5
+# Token lookup, last-used update, the user's permissions (one query with their groups'), one page.
+LIST_QUERIES = 4
 
 
 @pytest.mark.parametrize("count", [3, 40])
