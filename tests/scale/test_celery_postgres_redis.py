@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
+from django.utils.module_loading import import_string
 from playwright.sync_api import Page, expect
 
 from tests.e2e.livedesk import (
@@ -89,8 +90,9 @@ def _channel_layer(desk: Installation) -> RedisChannelLayer:
     config = desk.orm(
         "from django.conf import settings\nresult = settings.CHANNEL_LAYERS['default']"
     )
-    assert config["BACKEND"] == "channels_redis.core.RedisChannelLayer", config
-    return RedisChannelLayer(**config["CONFIG"])
+    layer_class = import_string(config["BACKEND"])
+    assert issubclass(layer_class, RedisChannelLayer), config
+    return layer_class(**config["CONFIG"])
 
 
 def test_celery_worker_drafts_and_broadcasts_through_redis(scale_desk: Installation) -> None:
