@@ -62,7 +62,7 @@ for i in range({sessions}):
     user = users[i % len(users)]
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "supportdesk.roles.OneQueryPermissionsBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     keys.append(store.session_key)
