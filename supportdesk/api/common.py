@@ -15,11 +15,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from supportdesk.api.selectors import ApiPage, InvalidCursor
 from supportdesk.inbox.forms import API_PAGE_SIZE
-from supportdesk.inbox.selectors import (
-    ApiPage,
-    InvalidCursor,
-)
 from supportdesk.intake import idempotency
 from supportdesk.intake.api_base import error
 from supportdesk.intake.jsonbody import BadJSON, loads_strict

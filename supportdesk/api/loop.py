@@ -17,17 +17,17 @@ from supportdesk.api.common import (
     read_json,
     unknown_fields,
 )
+from supportdesk.api.selectors import (
+    draft_for_api,
+    draft_list_for_api,
+    feedback_event_list_for_api,
+)
 from supportdesk.api.tickets import message_json
 from supportdesk.inbox.forms import (
     ApiDraftListForm,
     ApiDraftSendForm,
     ApiFeedbackEventListForm,
     TriageCorrectionForm,
-)
-from supportdesk.inbox.selectors import (
-    draft_for_api,
-    draft_list_for_api,
-    feedback_event_list_for_api,
 )
 from supportdesk.intake.api_base import allow_methods, api_view, error
 from supportdesk.models import Category, Ticket

@@ -18,17 +18,13 @@ from supportdesk.api.common import (
     query_form,
     read_json,
 )
+from supportdesk.api.selectors import InvalidCursor, message_list_for_api, ticket_list_for_api
 from supportdesk.inbox.forms import (
     API_PAGE_SIZE,
     ApiPageForm,
     ApiTicketListForm,
 )
-from supportdesk.inbox.selectors import (
-    InvalidCursor,
-    message_list_for_api,
-    ticket_detail,
-    ticket_list_for_api,
-)
+from supportdesk.inbox.selectors import ticket_detail
 from supportdesk.intake.api_base import allow_methods, api_view, error
 from supportdesk.intake.forms import API_EXTERNAL_ID_PREFIX, TicketIntakeForm, TicketMessageForm
 from supportdesk.models import Message, Ticket
