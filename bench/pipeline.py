@@ -17,7 +17,8 @@ client, i.e. followed by a sign-off and the support team's earlier reply quoted 
 rate the server accepted, tickets drafted per second (first POST to last draft), intake →
 drafted p50/p95 (server clock), intake → the new row visible in an agent's open inbox p50/p95
 (one real WebSocket on the desk, as a browser holds it; POST sent → row frame read, one clock),
-the triage engine's own time per message, and each worker
+the triage engine's own time per message, the CPU time each part (web server, workers,
+PostgreSQL, Redis, this bench's clients) spent per drafted ticket, and each worker
 process's memory: RSS, PSS (shared pages split between the processes sharing them) and USS
 (pages no other process shares).
 
@@ -167,6 +168,47 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (those still running)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (after the command's name)
+    return total / tick
+
+
+def named(*names: str) -> list[int]:
+    """Pids of the processes whose executable is one of `names` (the database, Redis)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm in names:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_groups(processes: list[subprocess.Popen], setup: str) -> dict[str, list[int]]:
+    """The processes whose CPU a ticket costs, by role."""
+    web, worker = processes
+    groups = {
+        "web": [web.pid, *descendants(web.pid)],
+        "workers": [worker.pid, *descendants(worker.pid)],
+        "bench clients": [os.getpid()],
+    }
+    if setup != "q2":
+        groups["PostgreSQL"] = named("postgres")
+        groups["Redis"] = named("redis-server")
+    return groups
+
+
 def command_line(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -276,6 +318,8 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
             with lock:
                 results.append(outcome)
 
+        groups = cpu_groups(processes, setup)
+        cpu_before = {role: cpu_seconds(pids) for role, pids in groups.items()}
         started = time.time()
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             for number, ticket in enumerate(measured):
@@ -288,6 +332,7 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
         ids = [ticket_id for _, status, ticket_id in results if status == 201]
         finished = wait_drafted(ids, Draft, Ticket, timeout=args.timeout)
         posted = {ticket_id: sent for sent, status, ticket_id in results if status == 201}
+        cpu_used = {role: cpu_seconds(pids) - cpu_before[role] for role, pids in groups.items()}
         shown = inbox.stop()
         visible = [shown[i] - posted[i] for i in ids if i in shown]
         drafted = dict(
@@ -317,6 +362,13 @@ def run_setup(setup: str, args: argparse.Namespace) -> None:
               f"({len(visible)}/{len(ids)} rows arrived)")  # fmt: skip
         print(f"triage engine per message  p50 {statistics.median(engine_ms or [0]):.0f} ms   "
               f"p95 {percentile(engine_ms, 0.95):.0f} ms")  # fmt: skip
+        per_ticket = {role: 1000 * used / max(len(latencies), 1) for role, used in cpu_used.items()}
+        total = sum(per_ticket.values())
+        print(
+            f"CPU per drafted ticket  {total:.0f} ms: "
+            + ", ".join(f"{role} {ms:.0f}" for role, ms in per_ticket.items())
+            + f"  (all cores busy: at most {1000 * len(os.sched_getaffinity(0)) / total:.1f}/s)"
+        )
         print("worker processes (MB):")
         for pid, cmd, mem in sorted(worker_memory):
             print(

@@ -74,24 +74,24 @@ def feedback_record(
     return event
 
 
-def outcome_open(*, ticket, triage=None, routing=None, draft=None, kb_gap: bool = False) -> Outcome:
+def outcome_open(*, ticket, triage=None, routing=None, draft=None, kb_gap: bool = False) -> None:
     """Runs inside the caller's transaction, as the AI decision is stored: its outcome record,
-    pending until someone judges it. A second call for the same decision returns the row.
-    `kb_gap`: the draft answers a question the knowledge base had no good answer for."""
+    pending until someone judges it. A second call for the same decision changes nothing.
+    `kb_gap`: the draft answers a question the knowledge base had no good answer for.
+
+    One `INSERT … ON CONFLICT DO NOTHING` (each decision's column is unique), not a read, a
+    savepoint and an insert: the pipeline opens three outcomes for every message."""
     if triage is not None:
-        return Outcome.objects.get_or_create(
-            triage=triage, defaults={"decision": Outcome.Decision.TRIAGE, "ticket": ticket}
-        )[0]
-    if routing is not None:
-        return Outcome.objects.get_or_create(
-            routing=routing, defaults={"decision": Outcome.Decision.ROUTE, "ticket": ticket}
-        )[0]
-    if draft is not None:
-        return Outcome.objects.get_or_create(
-            draft=draft,
-            defaults={"decision": Outcome.Decision.DRAFT, "ticket": ticket, "kb_gap": kb_gap},
-        )[0]
-    raise ValueError("an outcome records exactly one AI decision")
+        outcome = Outcome(decision=Outcome.Decision.TRIAGE, ticket=ticket, triage=triage)
+    elif routing is not None:
+        outcome = Outcome(decision=Outcome.Decision.ROUTE, ticket=ticket, routing=routing)
+    elif draft is not None:
+        outcome = Outcome(
+            decision=Outcome.Decision.DRAFT, ticket=ticket, draft=draft, kb_gap=kb_gap
+        )
+    else:
+        raise ValueError("an outcome records exactly one AI decision")
+    Outcome.objects.bulk_create([outcome], ignore_conflicts=True)
 
 
 def edit_distance(before: str, after: str) -> int:

@@ -49,8 +49,10 @@ def test_every_decision_the_pipeline_makes_has_one_pending_outcome(drafted):
         ("route", "pending"),
         ("triage", "pending"),
     ]
-    assert outcome_open(ticket=ticket, draft=draft) == _outcome(draft=draft)
+    opened = _outcome(draft=draft)
+    outcome_open(ticket=ticket, draft=draft, kb_gap=True)  # the same decision stored again
     assert outcomes.count() == 3
+    assert _outcome(draft=draft) == opened and not opened.kb_gap
 
 
 def test_approving_the_draft_accepts_it_and_the_triage_and_route_behind_it(drafted, agent):

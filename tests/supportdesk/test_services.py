@@ -4,9 +4,11 @@ API tokens and presence."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from knowledge.models import FAQSuggestion
 from replies.models import Draft
@@ -251,6 +253,21 @@ def test_api_token_is_shown_once_and_only_its_hash_is_kept(agent):
     assert api_token_authenticate(raw) == agent
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_a_token_used_many_times_a_minute_records_its_use_once_a_minute(agent):
+    raw = api_token_create(user=agent)
+    api_token_authenticate(raw)
+    first_use = ApiToken.objects.get().last_used_at
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api_token_authenticate(raw) == agent
+    assert len(queries) == 1  # the read; no write of the same minute again
+    assert ApiToken.objects.get().last_used_at == first_use
+
+    ApiToken.objects.update(last_used_at=first_use - timedelta(minutes=2))
+    api_token_authenticate(raw)
+    assert ApiToken.objects.get().last_used_at > first_use
 
 
 def test_wrong_or_deactivated_tokens_do_not_authenticate(agent):
