@@ -24,7 +24,7 @@ from supportdesk.inbox.forms import (
     ApiPageForm,
     ApiTicketListForm,
 )
-from supportdesk.inbox.selectors import ticket_detail
+from supportdesk.inbox.ticket_page import ticket_detail
 from supportdesk.intake.api_base import allow_methods, api_view, error
 from supportdesk.intake.forms import API_EXTERNAL_ID_PREFIX, TicketIntakeForm, TicketMessageForm
 from supportdesk.models import Message, Ticket

@@ -34,8 +34,8 @@ from supportdesk.inbox.selectors import (
     inbox_row,
     inbox_row_matches,
     inbox_row_matches_search,
-    ticket_detail,
 )
+from supportdesk.inbox.ticket_page import ticket_detail
 from supportdesk.inbox.views import ticket_context
 from supportdesk.models import Category, Ticket
 from supportdesk.preferences import time_zone_of

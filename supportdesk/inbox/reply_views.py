@@ -19,7 +19,7 @@ from replies.services import (
     draft_send,
     reply_send_manual,
 )
-from supportdesk.inbox.selectors import ticket_detail
+from supportdesk.inbox.ticket_page import ticket_detail
 from supportdesk.inbox.views import (
     HtmxHttpRequest,
     agent_view,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from supportdesk.inbox.forms import TriageCorrectionForm
-from supportdesk.inbox.selectors import ticket_detail
+from supportdesk.inbox.ticket_page import ticket_detail
 from supportdesk.inbox.views import (
     HtmxHttpRequest,
     agent_view,

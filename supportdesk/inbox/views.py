@@ -26,13 +26,8 @@ from django_htmx.middleware import HtmxDetails
 from feedback.models import FeedbackEvent
 from supportdesk import services
 from supportdesk.inbox.forms import InboxFilterForm, TriageCorrectionForm, status_label
-from supportdesk.inbox.selectors import (
-    SORTS,
-    model_quality,
-    ticket_detail,
-    ticket_list_for_inbox,
-    ticket_people,
-)
+from supportdesk.inbox.selectors import SORTS, model_quality, ticket_list_for_inbox
+from supportdesk.inbox.ticket_page import ticket_detail, ticket_people
 from supportdesk.models import Category, MessageAttachment, SavedView, Ticket
 from supportdesk.preferences import (
     Preferences,

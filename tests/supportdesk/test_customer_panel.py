@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from supportdesk.inbox.selectors import CUSTOMER_TICKETS
+from supportdesk.inbox.ticket_page import CUSTOMER_TICKETS
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from supportdesk.inbox.selectors import PRESENCE_EDITING_SECONDS, Viewer, ticket_viewers
+from supportdesk.inbox.ticket_page import PRESENCE_EDITING_SECONDS, Viewer, ticket_people
 from supportdesk.models import Presence
 from tests.factories import TicketFactory
 
@@ -25,7 +25,7 @@ def test_a_colleague_typing_shows_as_editing_until_they_stop(
     assert other_agent_client.post(url, {"state": "on"}).status_code == 204
     page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "bob is editing…" in page
-    assert ticket_viewers(ticket_id=ticket.pk, exclude_user_id=agent.pk) == [Viewer("bob", True)]
+    assert ticket_people(ticket=ticket, user=agent).viewers == [Viewer("bob", True)]
 
     other_agent_client.post(url, {"state": "off"})
     page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
@@ -37,4 +37,4 @@ def test_a_sign_of_typing_lapses_when_it_is_not_repeated(agent, other_agent):
     stale = timezone.now() - timedelta(seconds=PRESENCE_EDITING_SECONDS + 5)
     Presence.objects.create(channel_name="b", ticket=ticket, user=other_agent, editing_at=stale)
 
-    assert ticket_viewers(ticket_id=ticket.pk, exclude_user_id=agent.pk) == [Viewer("bob", False)]
+    assert ticket_people(ticket=ticket, user=agent).viewers == [Viewer("bob", False)]

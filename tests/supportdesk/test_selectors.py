@@ -10,15 +10,14 @@ from django.utils import timezone
 
 from replies.models import Draft
 from supportdesk.inbox.selectors import (
-    THREAD_LIMIT,
     InboxFilters,
     inbox_row,
     inbox_row_matches,
     inbox_row_matches_search,
-    ticket_detail,
     ticket_for_inbox_row,
     ticket_list_for_inbox,
 )
+from supportdesk.inbox.ticket_page import THREAD_LIMIT, ticket_detail
 from supportdesk.models import Tag, Ticket
 from tests.factories import DraftFactory, EscalationFactory, MessageFactory, TicketFactory
 

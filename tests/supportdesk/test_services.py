@@ -13,12 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from knowledge.models import FAQSuggestion
 from replies.models import Draft
 from supportdesk import realtime
-from supportdesk.inbox.selectors import (
-    InboxFilters,
-    Viewer,
-    ticket_list_for_inbox,
-    ticket_viewers,
-)
+from supportdesk.inbox.selectors import InboxFilters, ticket_list_for_inbox
+from supportdesk.inbox.ticket_page import Viewer, ticket_people
 from supportdesk.models import ApiToken, Customer, Message, Ticket
 from supportdesk.services import (
     api_token_authenticate,
@@ -291,12 +287,12 @@ def test_presence_shows_who_else_has_the_ticket_open(
         presence_join(ticket_id=ticket.pk, user_id=agent.pk, channel_name="chan-a")
         presence_join(ticket_id=ticket.pk, user_id=other_agent.pk, channel_name="chan-b")
 
-    assert ticket_viewers(ticket_id=ticket.pk, exclude_user_id=agent.pk) == [Viewer("bob", False)]
-    assert [v.name for v in ticket_viewers(ticket_id=ticket.pk)] == ["alice", "bob"]
+    assert ticket_people(ticket=ticket, user=agent).viewers == [Viewer("bob", False)]
+    assert ticket_people(ticket=ticket, user=other_agent).viewers == [Viewer("alice", False)]
 
     with django_capture_on_commit_callbacks(execute=True):
         presence_leave(channel_name="chan-b")
         presence_leave(channel_name="chan-b")  # a second disconnect is harmless
 
-    assert ticket_viewers(ticket_id=ticket.pk, exclude_user_id=agent.pk) == []
+    assert ticket_people(ticket=ticket, user=agent).viewers == []
     assert sent_events.count((realtime.PRESENCE_CHANGED, ticket.pk)) == 3
