@@ -18,13 +18,17 @@ from supportdesk.api.common import (
     query_form,
     read_json,
 )
-from supportdesk.api.selectors import InvalidCursor, message_list_for_api, ticket_list_for_api
+from supportdesk.api.selectors import (
+    InvalidCursor,
+    message_list_for_api,
+    ticket_for_api,
+    ticket_list_for_api,
+)
 from supportdesk.inbox.forms import (
     API_PAGE_SIZE,
     ApiPageForm,
     ApiTicketListForm,
 )
-from supportdesk.inbox.ticket_page import ticket_detail
 from supportdesk.intake.api_base import allow_methods, api_view, error
 from supportdesk.intake.forms import API_EXTERNAL_ID_PREFIX, TicketIntakeForm, TicketMessageForm
 from supportdesk.models import Message, Ticket
@@ -189,7 +193,7 @@ def ticket_summary_json(t: Ticket) -> dict:
 
 
 def ticket_json(pk: int) -> dict:
-    detail = ticket_detail(ticket_id=pk)
+    detail = ticket_for_api(ticket_id=pk)
     tr, rd, dr = detail.triage, detail.routing, detail.draft
     return {
         **ticket_summary_json(detail.ticket),

@@ -140,7 +140,7 @@ def ticket_detail(*, ticket_id: int, count_desk_escalations: bool = False) -> Ti
         notes_qs = notes_qs.filter(created_at__gte=thread[0].created_at)
     notes = list(notes_qs.order_by("-created_at", "-pk")[:THREAD_LIMIT])
     notes.reverse()
-    triage, routing = _latest_triage_and_routing(ticket)
+    triage, routing = latest_triage_and_routing(ticket)
     draft = (
         Draft.objects.filter(ticket=ticket)
         .exclude(status=Draft.Status.SUPERSEDED)
@@ -170,7 +170,7 @@ def ticket_detail(*, ticket_id: int, count_desk_escalations: bool = False) -> Ti
     )
 
 
-def _latest_triage_and_routing(
+def latest_triage_and_routing(
     ticket: Ticket,
 ) -> tuple[TriageResult | None, RoutingDecision | None]:
     """The ticket's latest triage result and routing decision. Triage and routing are written

@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from supportdesk.models import Customer, Message, Ticket
+from supportdesk.models import Customer, Message, Note, Ticket
 from supportdesk.services import api_token_create
-from tests.factories import ArticleFactory
+from tests.factories import (
+    ArticleFactory,
+    DraftFactory,
+    EscalationFactory,
+    MessageFactory,
+    TicketFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +102,31 @@ def test_get_after_the_pipeline_shows_triage_routing_and_draft(
     assert data["draft"]["citations"][0]["article_id"] == article.pk
     assert "Track parcel" in data["draft"]["text"]
     assert len(data["messages"]) == 1
+
+
+def _reads_of_one_get(client, token: str, pk: int) -> int:
+    _get(client, token, pk)  # the token's "last used" write happens once a minute
+    with CaptureQueriesContext(connection) as queries:
+        assert _get(client, token, pk).status_code == 200
+    return len(queries)
+
+
+def test_a_ticket_costs_the_same_few_reads_however_long_its_history(client, token, agent):
+    ticket = TicketFactory()
+    MessageFactory(ticket=ticket)
+    quiet = _reads_of_one_get(client, token, ticket.pk)
+
+    busy = TicketFactory(customer=ticket.customer)
+    MessageFactory.create_batch(60, ticket=busy)
+    TicketFactory.create_batch(10, customer=ticket.customer)
+    DraftFactory(ticket=busy)
+    EscalationFactory(ticket=busy)
+    Note.objects.create(ticket=busy, author=agent, body="Called the courier.")
+    data = _get(client, token, busy.pk).json()
+
+    assert _reads_of_one_get(client, token, busy.pk) == quiet <= 7
+    assert len(data["messages"]) == 50  # the newest, as the ticket page shows them
+    assert data["draft"] is not None
 
 
 def test_get_unknown_ticket_is_404(client, token):

@@ -318,6 +318,7 @@ def test_reading_messages_costs_the_same_queries_for_a_long_thread(api):
     short, long = TicketFactory(), TicketFactory()
     _thread(short, 2)
     _thread(long, 60)
+    api.get(_url(short.pk))  # the token's use is written once a minute: not part of a read
 
     counts = []
     for ticket in (short, long):
