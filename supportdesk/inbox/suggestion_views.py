@@ -1,8 +1,10 @@
 """The suggestions page: what agents' overrides and repeated edits say admins should change.
 
 Read-only for supervisors; each suggestion links to the admin form that makes the change, for
-the people whose role may make it. The suggestions are computed from the feedback of the last
-30 days on every request: a fixed number of bounded queries (feedback/suggestions.py)."""
+the people whose role may make it. Computing the suggestions reads thousands of the last 30
+days' decisions and events (feedback/suggestions.py), so periodic tasks store them
+(`SuggestionSnapshot`) and the page reads what was stored and says how long ago that was;
+"Update now" recomputes them at once."""
 
 from __future__ import annotations
 
@@ -10,11 +12,15 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
+from feedback.models import SuggestionSnapshot
+from feedback.selectors import StoredSuggestions, suggestion_snapshots
+from feedback.services import edit_suggestions_refresh
 from feedback.suggestions import (
     KB_CORRECTION,
     KB_GAP,
@@ -25,12 +31,14 @@ from feedback.suggestions import (
     TONE,
     WINDOW_DAYS,
     Suggestion,
-    edit_suggestions,
 )
 from replies.selectors import tone_profile_ids
 from supportdesk.inbox.triage_views import supervisor_view
 from supportdesk.inbox.views import HtmxHttpRequest
-from triage.selectors import routing_threshold_suggestions
+from supportdesk.task_table import SUGGESTIONS_MINUTES
+from triage.services import threshold_suggestions_refresh
+
+Source = SuggestionSnapshot.Source
 
 # A macro's title, proposed from its first words.
 MACRO_TITLE_WORDS = 8
@@ -50,15 +58,40 @@ class Listed:
 
 @supervisor_view
 def suggestions(request: HtmxHttpRequest) -> HttpResponse:
-    routing = routing_threshold_suggestions()
-    edits = edit_suggestions()
+    stored = _stored_suggestions()
+    routing = stored[Source.THRESHOLDS].suggestions
+    edits = stored[Source.EDITS].suggestions
     tone_ids = tone_profile_ids(locales=[s.language for s in edits if s.kind == TONE])
     context = {
         "routing": [Listed(s, _action(s, request.user, tone_ids)) for s in routing],
         "edits": [Listed(s, _action(s, request.user, tone_ids)) for s in edits],
         "days": WINDOW_DAYS,
+        "computed_at": min(s.computed_at for s in stored.values()),
+        "every": SUGGESTIONS_MINUTES,
     }
     return render(request, "feedback/suggestions.html", context)
+
+
+@supervisor_view
+@require_POST
+def suggestions_update(request: HtmxHttpRequest) -> HttpResponse:
+    """Recompute the suggestions now instead of at the next periodic run (bounded samples)."""
+    _refresh()
+    return redirect("suggestions")
+
+
+def _stored_suggestions() -> dict[str, StoredSuggestions]:
+    stored = suggestion_snapshots()
+    if any(source not in stored for source in Source.values):
+        # Nothing stored yet (a new desk before the tasks' first run): compute them this once.
+        _refresh()
+        stored = suggestion_snapshots()
+    return stored
+
+
+def _refresh() -> None:
+    threshold_suggestions_refresh()
+    edit_suggestions_refresh()
 
 
 def _admin(name: str, *args: object, query: dict[str, object] | None = None) -> str:
