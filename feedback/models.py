@@ -376,8 +376,11 @@ class SuggestionSnapshot(models.Model):
         EDITS = "edits", "Repeated edits"
 
     source = models.CharField(max_length=20, choices=Source.choices, unique=True)
-    # `feedback.suggestions.Suggestion.as_json()` of each, in the page's order.
+    # Each suggestion's `Suggestion.as_json()`, in the page's order.
     suggestions = models.JSONField(default=list)
+    # The events behind each, in the same order, as JSON text: decoded only when the page
+    # renders its lists anew (hundreds of rows on a busy desk; it caches what it rendered).
+    evidence = models.TextField(default="[]")
     computed_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -143,8 +144,16 @@ def satisfaction_agreement(*, since: datetime) -> SatisfactionAgreement:
 
 @dataclass(frozen=True)
 class StoredSuggestions:
-    suggestions: list[Suggestion]
+    suggestions: list[Suggestion]  # without the events behind them: `with_evidence()`
     computed_at: datetime
+    evidence_json: str
+
+    def with_evidence(self) -> list[Suggestion]:
+        evidence = json.loads(self.evidence_json)
+        return [
+            Suggestion.from_json(s.as_json(), rows)
+            for s, rows in zip(self.suggestions, evidence, strict=True)
+        ]
 
 
 def suggestion_snapshots() -> dict[str, StoredSuggestions]:
@@ -152,7 +161,9 @@ def suggestion_snapshots() -> dict[str, StoredSuggestions]:
     One query, whatever the volume of feedback behind them."""
     return {
         snapshot.source: StoredSuggestions(
-            [Suggestion.from_json(data) for data in snapshot.suggestions], snapshot.computed_at
+            [Suggestion.from_json(data) for data in snapshot.suggestions],
+            snapshot.computed_at,
+            snapshot.evidence,
         )
         for snapshot in SuggestionSnapshot.objects.all()
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 from datetime import datetime
 
@@ -341,9 +342,14 @@ def suggestion_snapshot_save(
     *, source: str, suggestions: list[Suggestion], computed_at: datetime
 ) -> SuggestionSnapshot:
     """Store `source`'s latest suggestions (SuggestionSnapshot.Source), replacing the previous."""
+    evidence = [[e.as_json() for e in s.evidence] for s in suggestions]
     snapshot, _ = SuggestionSnapshot.objects.update_or_create(
         source=source,
-        defaults={"suggestions": [s.as_json() for s in suggestions], "computed_at": computed_at},
+        defaults={
+            "suggestions": [s.as_json() for s in suggestions],
+            "evidence": json.dumps(evidence),
+            "computed_at": computed_at,
+        },
     )
     return snapshot
 

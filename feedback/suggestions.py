@@ -23,7 +23,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -79,6 +79,13 @@ class Evidence:
     def kind_label(self) -> str:
         return FeedbackEvent.Kind(self.kind).label
 
+    def as_json(self) -> dict:
+        return {**asdict(self), "created_at": self.created_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Evidence:
+        return cls(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -106,18 +113,12 @@ class Suggestion:
         return _worded(self)[1]
 
     def as_json(self) -> dict:
-        data = asdict(self)
-        for evidence in data["evidence"]:
-            evidence["created_at"] = evidence["created_at"].isoformat()
-        return data
+        """All but the evidence, which is stored apart (feedback.models.SuggestionSnapshot)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "evidence"}
 
     @classmethod
-    def from_json(cls, data: dict) -> Suggestion:
-        evidence = tuple(
-            Evidence(**{**e, "created_at": datetime.fromisoformat(e["created_at"])})
-            for e in data["evidence"]
-        )
-        return cls(**{**data, "evidence": evidence})
+    def from_json(cls, data: dict, evidence: Iterable[dict] = ()) -> Suggestion:
+        return cls(**data, evidence=tuple(Evidence.from_json(e) for e in evidence))
 
 
 # Each kind's title and proposal (a threshold's: raising or lowering it), filled with its words.

@@ -4,16 +4,23 @@ Read-only for supervisors; each suggestion links to the admin form that makes th
 the people whose role may make it. Computing the suggestions reads thousands of the last 30
 days' decisions and events (feedback/suggestions.py), so periodic tasks store them
 (`SuggestionSnapshot`) and the page reads what was stored and says how long ago that was;
-"Update now" recomputes them at once."""
+"Update now" recomputes them at once. The rendered lists (up to 20 decisions behind each
+suggestion, hundreds of rows on a busy desk) are cached per stored result, language, time zone
+and what the reader may do, so a view costs the same however much feedback there is."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -42,6 +49,8 @@ Source = SuggestionSnapshot.Source
 
 # A macro's title, proposed from its first words.
 MACRO_TITLE_WORDS = 8
+# A rendered list is keyed by the stored result it shows: a newer result is a new key.
+LIST_CACHE_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,16 @@ class Listed:
 @supervisor_view
 def suggestions(request: HtmxHttpRequest) -> HttpResponse:
     stored = _stored_suggestions()
-    routing = stored[Source.THRESHOLDS].suggestions
     edits = stored[Source.EDITS].suggestions
     tone_ids = tone_profile_ids(locales=[s.language for s in edits if s.kind == TONE])
+    listed = {
+        source: [Listed(s, _action(s, request.user, tone_ids)) for s in snapshot.suggestions]
+        for source, snapshot in stored.items()
+    }
+    rendered = _rendered_lists(stored, listed)
     context = {
-        "routing": [Listed(s, _action(s, request.user, tone_ids)) for s in routing],
-        "edits": [Listed(s, _action(s, request.user, tone_ids)) for s in edits],
+        "routing": rendered[Source.THRESHOLDS],
+        "edits": rendered[Source.EDITS],
         "days": WINDOW_DAYS,
         "computed_at": min(s.computed_at for s in stored.values()),
         "every": SUGGESTIONS_MINUTES,
@@ -92,6 +105,33 @@ def _stored_suggestions() -> dict[str, StoredSuggestions]:
 def _refresh() -> None:
     threshold_suggestions_refresh()
     edit_suggestions_refresh()
+
+
+def _rendered_lists(
+    stored: dict[str, StoredSuggestions], listed: dict[str, list[Listed]]
+) -> dict[str, SafeString]:
+    """Each source's suggestions as HTML, with the decisions behind each (hundreds of rows on a
+    busy desk). One cache read for both; rendered, and cached, only for a stored result not yet
+    shown in this language and time zone (times are the reader's) with these actions (what the
+    reader's role may do)."""
+    language, zone = translation.get_language(), timezone.get_current_timezone_name()
+    keys = {}
+    for source, snapshot in stored.items():
+        parts = (source, snapshot.computed_at, language, zone, [i.action for i in listed[source]])
+        keys[source] = "suggestion-list:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = cache.get_many(list(keys.values()))
+    rendered = {}
+    for source, key in keys.items():
+        html = cached.get(key)
+        if html is None:
+            items = [
+                Listed(s, i.action)
+                for s, i in zip(stored[source].with_evidence(), listed[source], strict=True)
+            ]
+            html = render_to_string("feedback/suggestions.html#suggestion-list", {"items": items})
+            cache.set(key, html, LIST_CACHE_SECONDS)
+        rendered[source] = mark_safe(html)  # rendered above by the template, which escapes
+    return rendered
 
 
 def _admin(name: str, *args: object, query: dict[str, object] | None = None) -> str:

@@ -308,8 +308,8 @@ def test_the_threshold_task_stores_what_the_routing_decisions_suggest(supervisor
 
     threshold_suggestions_refresh()
 
-    stored = suggestion_snapshots()[SuggestionSnapshot.Source.THRESHOLDS].suggestions
-    assert stored == routing_threshold_suggestions()
+    stored = suggestion_snapshots()[SuggestionSnapshot.Source.THRESHOLDS]
+    assert stored.with_evidence() == routing_threshold_suggestions()
     html = supervisor_client.get("/suggestions/").content.decode()
     assert "Raise the auto-send category confidence from 0.80 to 0.90" in html
 
