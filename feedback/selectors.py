@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Count, OuterRef, Subquery
 
 from feedback.models import FeedbackEvent, Rating, SatisfactionEstimate, SuggestionSnapshot
 from feedback.services import OUTCOME_APPROVED, OUTCOME_AUTO, OUTCOME_EDITED
-from feedback.suggestions import Suggestion
+from feedback.suggestions import Evidence, Suggestion
 from supportdesk.models import Message, Ticket
 
 # Decisions that show an agent looked at a ticket's triage: they acted on its draft, or
@@ -151,7 +151,7 @@ class StoredSuggestions:
     def with_evidence(self) -> list[Suggestion]:
         evidence = json.loads(self.evidence_json)
         return [
-            Suggestion.from_json(s.as_json(), rows)
+            replace(s, evidence=tuple(Evidence.from_json(e) for e in rows))
             for s, rows in zip(self.suggestions, evidence, strict=True)
         ]
 

@@ -390,6 +390,23 @@ def test_stored_suggestions_read_in_the_readers_language(supervisor_client):
         _edit(reason="tone", language="ja")
     _refresh()
 
-    html = supervisor_client.get("/suggestions/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = supervisor_client.get("/suggestions/").content.decode()
+    spanish = supervisor_client.get("/suggestions/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
 
-    assert "Revisar el perfil de tono de ja" in html
+    assert "Review the tone profile for ja" in english
+    assert "Revisar el perfil de tono de ja" in spanish
+
+
+def test_each_role_sees_its_own_actions_on_the_same_stored_suggestions(
+    supervisor_client, desk_admin_client
+):
+    for _ in range(3):
+        _edit(reason="tone", language="ja")
+    _refresh()
+
+    admin = desk_admin_client.get("/suggestions/").content.decode()
+    supervisor = supervisor_client.get("/suggestions/").content.decode()
+
+    assert "/admin/replies/toneprofilesetting/add/?locale=ja" in admin
+    assert "Review the tone profile for ja" in supervisor
+    assert "/admin/replies/toneprofilesetting/" not in supervisor
