@@ -364,3 +364,24 @@ class SatisfactionModel(models.Model):
     @property
     def version(self) -> str:
         return f"fit {self.pk} (n={self.trained_on})"
+
+
+class SuggestionSnapshot(models.Model):
+    """The latest suggestions of one source, as the suggestions page shows them. Computing them
+    reads thousands of events (feedback.suggestions), too much for every page view: a periodic
+    task stores them here and the page reads this one row per source."""
+
+    class Source(models.TextChoices):
+        THRESHOLDS = "thresholds", "Routing thresholds"
+        EDITS = "edits", "Repeated edits"
+
+    source = models.CharField(max_length=20, choices=Source.choices, unique=True)
+    # Each suggestion's `Suggestion.as_json()`, in the page's order.
+    suggestions = models.JSONField(default=list)
+    # The events behind each, in the same order, as JSON text: decoded only when the page
+    # renders its lists anew (hundreds of rows on a busy desk; it caches what it rendered).
+    evidence = models.TextField(default="[]")
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.source} suggestions of {self.computed_at:%Y-%m-%d %H:%M}"

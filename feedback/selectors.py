@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Count, OuterRef, Subquery
 
-from feedback.models import FeedbackEvent, Rating, SatisfactionEstimate
+from feedback.models import FeedbackEvent, Rating, SatisfactionEstimate, SuggestionSnapshot
 from feedback.services import OUTCOME_APPROVED, OUTCOME_AUTO, OUTCOME_EDITED
+from feedback.suggestions import Evidence, Suggestion
 from supportdesk.models import Message, Ticket
 
 # Decisions that show an agent looked at a ticket's triage: they acted on its draft, or
@@ -138,3 +140,30 @@ def satisfaction_agreement(*, since: datetime) -> SatisfactionAgreement:
         good_vs_not=same_side / count if count else 0.0,
         confusion=confusion,
     )
+
+
+@dataclass(frozen=True)
+class StoredSuggestions:
+    suggestions: list[Suggestion]  # without the events behind them: `with_evidence()`
+    computed_at: datetime
+    evidence_json: str
+
+    def with_evidence(self) -> list[Suggestion]:
+        evidence = json.loads(self.evidence_json)
+        return [
+            replace(s, evidence=tuple(Evidence.from_json(e) for e in rows))
+            for s, rows in zip(self.suggestions, evidence, strict=True)
+        ]
+
+
+def suggestion_snapshots() -> dict[str, StoredSuggestions]:
+    """The stored suggestions per source (SuggestionSnapshot.Source) that have been computed.
+    One query, whatever the volume of feedback behind them."""
+    return {
+        snapshot.source: StoredSuggestions(
+            [Suggestion.from_json(data) for data in snapshot.suggestions],
+            snapshot.computed_at,
+            snapshot.evidence,
+        )
+        for snapshot in SuggestionSnapshot.objects.all()
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 from datetime import datetime
 
@@ -15,8 +16,10 @@ from feedback.models import (
     FeedbackEvent,
     Outcome,
     Rating,
+    SuggestionSnapshot,
     TicketMetrics,
 )
+from feedback.suggestions import Suggestion, edit_suggestions
 from supportdesk.models import Message
 
 logger = logging.getLogger(__name__)
@@ -333,3 +336,29 @@ def rating_comment_add(*, message_id: int, comment: str) -> tuple[Rating | None,
     rating.commented_at = timezone.now()
     rating.save(update_fields=["comment", "commented_at"])
     return rating, True
+
+
+def suggestion_snapshot_save(
+    *, source: str, suggestions: list[Suggestion], computed_at: datetime
+) -> SuggestionSnapshot:
+    """Store `source`'s latest suggestions (SuggestionSnapshot.Source), replacing the previous."""
+    evidence = [[e.as_json() for e in s.evidence] for s in suggestions]
+    snapshot, _ = SuggestionSnapshot.objects.update_or_create(
+        source=source,
+        defaults={
+            "suggestions": [s.as_json() for s in suggestions],
+            "evidence": json.dumps(evidence),
+            "computed_at": computed_at,
+        },
+    )
+    return snapshot
+
+
+def edit_suggestions_refresh() -> SuggestionSnapshot:
+    """Recompute the suggestions from repeated edits and store them for the suggestions page."""
+    computed_at = timezone.now()
+    return suggestion_snapshot_save(
+        source=SuggestionSnapshot.Source.EDITS,
+        suggestions=edit_suggestions(now=computed_at),
+        computed_at=computed_at,
+    )

@@ -23,11 +23,11 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from feedback.models import FeedbackEvent
 
@@ -79,14 +79,22 @@ class Evidence:
     def kind_label(self) -> str:
         return FeedbackEvent.Kind(self.kind).label
 
+    def as_json(self) -> dict:
+        return {**asdict(self), "created_at": self.created_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Evidence:
+        return cls(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})
+
 
 @dataclass(frozen=True)
 class Suggestion:
     kind: str
-    title: str
-    proposal: str  # the change, in words
     count: int  # events behind it in the window (``evidence`` shows the newest of them)
     evidence: tuple[Evidence, ...]
+    # What the title and proposal name (a locale, an article, the numbers). They are worded
+    # when read, in the reader's language: a stored suggestion reads in any of the desk's.
+    words: dict[str, str | int] = field(default_factory=dict)
     language: str = ""
     category_id: int | None = None
     article_id: int | None = None
@@ -94,6 +102,113 @@ class Suggestion:
     rule_id: int | None = None  # a routing rule's threshold; None: the routing settings'
     current: float | None = None
     suggested: float | None = None
+
+    @property
+    def title(self) -> str:
+        return _worded(self)[0]
+
+    @property
+    def proposal(self) -> str:
+        """The change, in words."""
+        return _worded(self)[1]
+
+    def as_json(self) -> dict:
+        """All but the evidence, which is stored apart (feedback.models.SuggestionSnapshot)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "evidence"}
+
+    @classmethod
+    def from_json(cls, data: dict, evidence: Iterable[dict] = ()) -> Suggestion:
+        return cls(**data, evidence=tuple(Evidence.from_json(e) for e in evidence))
+
+
+# Each kind's title and proposal (a threshold's: raising or lowering it), filled with its words.
+_WORDING = {
+    TONE: (
+        gettext_noop("Review the tone profile for %(locale)s"),
+        gettext_noop(
+            "Agents changed the tone of %(count)s drafts in %(locale)s: adjust the "
+            "greeting, closing or register of this locale's tone profile."
+        ),
+    ),
+    KB_CORRECTION: (
+        gettext_noop("Correct the KB article “%(title)s”"),
+        gettext_noop(
+            "%(count)s drafts that cited this article had their facts corrected by "
+            "agents: compare the edits with the article and fix it."
+        ),
+    ),
+    KB_GAP: (
+        gettext_noop("Check the knowledge base for %(category)s"),
+        gettext_noop(
+            "%(count)s drafts that cited no article had their facts corrected: an "
+            "article on this is missing or was not found."
+        ),
+    ),
+    LANGUAGE: (
+        gettext_noop("Check language detection and translation for %(locale)s"),
+        gettext_noop(
+            "Agents fixed the language of %(count)s drafts written in %(locale)s: the "
+            "customer's language may be detected wrongly, or the translation is poor."
+        ),
+    ),
+    POLICY: (
+        gettext_noop("Review the policy for %(category)s"),
+        gettext_noop(
+            "Agents changed %(count)s drafts for policy reasons: the articles and "
+            "rules the drafts follow for this category may be out of date."
+        ),
+    ),
+    MACRO: (
+        gettext_noop("Make a macro from text agents keep adding (%(locale)s)"),
+        gettext_noop(
+            "%(count)s edits added this text by hand (%(missing)s of them marked “missing step”)."
+        ),
+    ),
+    (THRESHOLD, "raise"): (
+        gettext_noop("Raise %(name)s from %(current)s to %(suggested)s"),
+        gettext_noop(
+            "%(n)s of %(m)s tickets between %(current)s and %(suggested)s were %(over)s; at "
+            "%(suggested)s and above, %(kept_over)s of %(kept)s were (target: at most "
+            "%(target)s)."
+        ),
+    ),
+    (THRESHOLD, "lower"): (
+        gettext_noop("Lower %(name)s from %(current)s to %(suggested)s"),
+        gettext_noop(
+            "%(approved)s of %(m)s tickets between %(suggested)s and %(current)s had their "
+            "draft approved as written; at %(suggested)s and above, %(kept_over)s of %(kept)s "
+            "were %(over)s (target: at most %(target)s)."
+        ),
+    ),
+}
+# The thresholds a routing suggestion moves, and what people did that counts against each.
+CATEGORY_THRESHOLD = "category"
+DRAFT_THRESHOLD = "draft"
+RULE_THRESHOLD = "rule"
+_THRESHOLD_NAMES = {
+    CATEGORY_THRESHOLD: gettext_noop("the auto-send category confidence"),
+    DRAFT_THRESHOLD: gettext_noop("the auto-send draft confidence"),
+    RULE_THRESHOLD: gettext_noop("the confidence below which “%(rule)s” sends tickets to a person"),
+}
+_OVERRIDE_WORDS = {
+    CATEGORY_THRESHOLD: gettext_noop("taken over or followed up"),
+    DRAFT_THRESHOLD: gettext_noop("taken over or followed up"),
+    RULE_THRESHOLD: gettext_noop("edited, escalated or re-routed"),
+}
+
+
+def _worded(s: Suggestion) -> tuple[str, str]:
+    words: dict[str, object] = {"count": s.count, **s.words}
+    key: object = s.kind
+    if s.kind in (KB_GAP, POLICY):
+        words["category"] = words.get("category") or gettext("no category")
+    elif s.kind == THRESHOLD:
+        threshold = str(words["threshold"])
+        words["name"] = gettext(_THRESHOLD_NAMES[threshold]) % {"rule": words.get("rule", "")}
+        words["over"] = gettext(_OVERRIDE_WORDS[threshold])
+        key = (THRESHOLD, "raise" if (s.suggested or 0) > (s.current or 0) else "lower")
+    title, proposal = _WORDING[key]
+    return gettext(title) % words, gettext(proposal) % words
 
 
 def window_start(*, days: int = WINDOW_DAYS, now: datetime | None = None) -> datetime:
@@ -274,14 +389,9 @@ def edit_suggestions(*, days: int = WINDOW_DAYS, now: datetime | None = None) ->
         found.append(
             Suggestion(
                 kind=TONE,
-                title=gettext("Review the tone profile for %(locale)s") % {"locale": language},
-                proposal=gettext(
-                    "Agents changed the tone of %(count)s drafts in %(locale)s: adjust the "
-                    "greeting, closing or register of this locale's tone profile."
-                )
-                % {"count": len(group), "locale": language},
                 count=len(group),
                 evidence=_evidence(group),
+                words={"locale": language},
                 language=language,
             )
         )
@@ -289,36 +399,23 @@ def edit_suggestions(*, days: int = WINDOW_DAYS, now: datetime | None = None) ->
     facts = _grouped(edits, Reason.WRONG_FACTS, lambda e: (e.article_id, e.category_id))
     for (article_id, category_id), group in facts.items():
         if article_id is not None:
-            title = group[0].article or f"#{article_id}"
             found.append(
                 Suggestion(
                     kind=KB_CORRECTION,
-                    title=gettext("Correct the KB article “%(title)s”") % {"title": title},
-                    proposal=gettext(
-                        "%(count)s drafts that cited this article had their facts corrected by "
-                        "agents: compare the edits with the article and fix it."
-                    )
-                    % {"count": len(group)},
                     count=len(group),
                     evidence=_evidence(group),
+                    words={"title": group[0].article or f"#{article_id}"},
                     article_id=article_id,
                     category_id=category_id,
                 )
             )
         else:
-            category = group[0].category or gettext("no category")
             found.append(
                 Suggestion(
                     kind=KB_GAP,
-                    title=gettext("Check the knowledge base for %(category)s")
-                    % {"category": category},
-                    proposal=gettext(
-                        "%(count)s drafts that cited no article had their facts corrected: an "
-                        "article on this is missing or was not found."
-                    )
-                    % {"count": len(group)},
                     count=len(group),
                     evidence=_evidence(group),
+                    words={"category": group[0].category},
                     category_id=category_id,
                 )
             )
@@ -327,32 +424,20 @@ def edit_suggestions(*, days: int = WINDOW_DAYS, now: datetime | None = None) ->
         found.append(
             Suggestion(
                 kind=LANGUAGE,
-                title=gettext("Check language detection and translation for %(locale)s")
-                % {"locale": language},
-                proposal=gettext(
-                    "Agents fixed the language of %(count)s drafts written in %(locale)s: the "
-                    "customer's language may be detected wrongly, or the translation is poor."
-                )
-                % {"count": len(group), "locale": language},
                 count=len(group),
                 evidence=_evidence(group),
+                words={"locale": language},
                 language=language,
             )
         )
 
     for category_id, group in _grouped(edits, Reason.POLICY, lambda e: e.category_id).items():
-        category = group[0].category or gettext("no category")
         found.append(
             Suggestion(
                 kind=POLICY,
-                title=gettext("Review the policy for %(category)s") % {"category": category},
-                proposal=gettext(
-                    "Agents changed %(count)s drafts for policy reasons: the articles and "
-                    "rules the drafts follow for this category may be out of date."
-                )
-                % {"count": len(group), "category": category},
                 count=len(group),
                 evidence=_evidence(group),
+                words={"category": group[0].category},
                 category_id=category_id,
             )
         )
@@ -377,22 +462,15 @@ def _macro_suggestions(edits: Sequence[_Edit]) -> list[Suggestion]:
             if len(event_ids) < MIN_EDITS:
                 continue
             group = [by_id[pk] for pk in event_ids]
-            body = _body_of(cluster)
             missing = sum(e.evidence.reason == Reason.MISSING_STEP for e in group)
             found.append(
                 Suggestion(
                     kind=MACRO,
-                    title=gettext("Make a macro from text agents keep adding (%(locale)s)")
-                    % {"locale": language or "—"},
-                    proposal=gettext(
-                        "%(count)s edits added this text by hand (%(missing)s of them marked "
-                        "“missing step”)."
-                    )
-                    % {"count": len(group), "missing": missing},
                     count=len(group),
                     evidence=_evidence(group),
+                    words={"locale": language or "—", "missing": missing},
                     language=language,
-                    body=body,
+                    body=_body_of(cluster),
                 )
             )
     return found

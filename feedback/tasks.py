@@ -7,6 +7,7 @@ import logging
 from feedback.estimates import satisfaction_estimate as satisfaction_estimate_service
 from feedback.estimates import satisfaction_model_fit
 from feedback.metrics import metrics_sweep as metrics_sweep_service
+from feedback.services import edit_suggestions_refresh as edit_suggestions_service
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +28,8 @@ def satisfaction_estimate(ticket_id: int) -> None:
 def satisfaction_refit() -> None:
     """Daily: the local satisfaction model learns from the surveyed ratings."""
     satisfaction_model_fit()
+
+
+def edit_suggestions_refresh() -> None:
+    """Runs every few minutes: the suggestions page's suggestions from repeated edits."""
+    edit_suggestions_service()

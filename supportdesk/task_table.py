@@ -24,12 +24,18 @@ TASKS = (
     "feedback.tasks.metrics_sweep",
     "feedback.tasks.satisfaction_estimate",
     "feedback.tasks.satisfaction_refit",
+    "feedback.tasks.edit_suggestions_refresh",
+    "triage.tasks.threshold_suggestions_refresh",
     "knowledge.tasks.suggestion_refresh",
     "replies.tasks.gap_from_agent",
     "replies.tasks.suggestion_published",
     "knowledge.tasks.translations_propose",
     "knowledge.tasks.kb_sync",
 )
+
+
+# How often the suggestions page's suggestions are recomputed (a 30-day window moves slowly).
+SUGGESTIONS_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,19 @@ def periodic_tasks() -> tuple[PeriodicTask, ...]:
         PeriodicTask(name="answers_refresh", task="triage.tasks.answers_refresh", minutes=5),
         PeriodicTask(
             name="metrics_sweep", task="feedback.tasks.metrics_sweep", minutes=1, expires=True
+        ),
+        # The suggestions page reads what these stored; it says how long ago.
+        PeriodicTask(
+            name="threshold_suggestions",
+            task="triage.tasks.threshold_suggestions_refresh",
+            minutes=SUGGESTIONS_MINUTES,
+            expires=True,
+        ),
+        PeriodicTask(
+            name="edit_suggestions",
+            task="feedback.tasks.edit_suggestions_refresh",
+            minutes=SUGGESTIONS_MINUTES,
+            expires=True,
         ),
         PeriodicTask(
             name="attachment_sweep", task="supportdesk.tasks.attachment_sweep", minutes=24 * 60

@@ -52,6 +52,7 @@ urlpatterns = [
     path("supervisor/", triage_views.supervisor, name="supervisor"),
     path("supervisor/rules/", triage_views.routing_rules, name="routing-rules"),
     path("suggestions/", suggestion_views.suggestions, name="suggestions"),
+    path("suggestions/update/", suggestion_views.suggestions_update, name="suggestions-update"),
     path("knowledge/", include("knowledge.urls")),
     path("escalations/<int:pk>/acknowledge/", triage_views.acknowledge, name="escalation-ack"),
     path("escalations/bulk/", triage_views.escalations_bulk, name="escalations-bulk"),

@@ -11,12 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from feedback.models import FeedbackEvent
 from feedback.suggestions import (
+    CATEGORY_THRESHOLD,
+    DRAFT_THRESHOLD,
     EVIDENCE_SHOWN,
     OVERRIDE_TARGET,
+    RULE_THRESHOLD,
     THRESHOLD,
     WINDOW_DAYS,
     Evidence,
@@ -501,43 +503,30 @@ def routing_threshold_suggestions(*, days: int = WINDOW_DAYS) -> list[Suggestion
                 one_click.append(_observation(row, confidence=confidence, overridden=overridden))
 
     found = []
-    for observations, current, name, rule_id, over_words in (
-        (
-            category,
-            config.auto_send_min_category_confidence,
-            gettext("the auto-send category confidence"),
-            None,
-            gettext("taken over or followed up"),
-        ),
-        (
-            draft,
-            config.auto_send_min_draft_confidence,
-            gettext("the auto-send draft confidence"),
-            None,
-            gettext("taken over or followed up"),
-        ),
+    for observations, current, threshold, rule in (
+        (category, config.auto_send_min_category_confidence, CATEGORY_THRESHOLD, None),
+        (draft, config.auto_send_min_draft_confidence, DRAFT_THRESHOLD, None),
         (
             one_click,
             human_rule.confidence_below if human_rule else None,
-            gettext("the confidence below which “%(rule)s” sends tickets to a person")
-            % {"rule": human_rule.name if human_rule else ""},
-            human_rule.pk if human_rule else None,
-            gettext("edited, escalated or re-routed"),
+            RULE_THRESHOLD,
+            human_rule,
         ),
     ):
         if current is None or not observations:
             continue
         move = suggest_threshold(observations, current=current)
         if move is not None:
-            found.append(_threshold_suggestion(move, name, rule_id, over_words))
+            found.append(_threshold_suggestion(move, threshold, rule))
     return found
 
 
 def _threshold_suggestion(
-    move: ThresholdMove, name: str, rule_id: int | None, over_words: str
+    move: ThresholdMove, threshold: str, rule: RoutingRule | None
 ) -> Suggestion:
-    numbers = {
-        "name": name,
+    words = {
+        "threshold": threshold,
+        "rule": rule.name if rule else "",
         "current": f"{move.current:.2f}",
         "suggested": f"{move.suggested:.2f}",
         "n": move.band_overridden,
@@ -545,33 +534,19 @@ def _threshold_suggestion(
         "m": len(move.band),
         "kept": move.kept,
         "kept_over": move.kept_overridden,
-        "over": over_words,
         "target": f"{OVERRIDE_TARGET:.0%}",
     }
     if move.raise_:
-        title = gettext("Raise %(name)s from %(current)s to %(suggested)s") % numbers
-        proposal = gettext(
-            "%(n)s of %(m)s tickets between %(current)s and %(suggested)s were %(over)s; at "
-            "%(suggested)s and above, %(kept_over)s of %(kept)s were (target: at most "
-            "%(target)s)."
-        )
         behind = [o for o in move.band if o.overridden]
     else:
-        title = gettext("Lower %(name)s from %(current)s to %(suggested)s") % numbers
-        proposal = gettext(
-            "%(approved)s of %(m)s tickets between %(suggested)s and %(current)s had their "
-            "draft approved as written; at %(suggested)s and above, %(kept_over)s of %(kept)s "
-            "were %(over)s (target: at most %(target)s)."
-        )
         behind = [o for o in move.band if not o.overridden]
     behind.sort(key=lambda o: o.evidence.created_at, reverse=True)
     return Suggestion(
         kind=THRESHOLD,
-        title=title,
-        proposal=proposal % numbers,
         count=len(behind),
         evidence=tuple(o.evidence for o in behind[:EVIDENCE_SHOWN]),
-        rule_id=rule_id,
+        words=words,
+        rule_id=rule.pk if rule else None,
         current=move.current,
         suggested=move.suggested,
     )

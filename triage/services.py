@@ -16,8 +16,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from feedback.models import FeedbackEvent
-from feedback.services import feedback_record, outcome_open
+from feedback.models import FeedbackEvent, SuggestionSnapshot
+from feedback.services import feedback_record, outcome_open, suggestion_snapshot_save
 from supportdesk import realtime
 from supportdesk.models import Category, Message, Note, Team, Ticket
 from supportdesk.queue import enqueue_on_commit
@@ -44,6 +44,7 @@ from triage.selectors import (
     assignable_agents,
     open_ticket_counts,
     routing_rules_for_evaluation,
+    routing_threshold_suggestions,
     teams_for_assignment,
 )
 from triage.sla_timers import sla_start
@@ -650,4 +651,14 @@ def examples_import(
         updated=updated,
         labels=len(labels),
         categories_created=new_categories,
+    )
+
+
+def threshold_suggestions_refresh() -> SuggestionSnapshot:
+    """Recompute the routing threshold suggestions and store them for the suggestions page."""
+    computed_at = timezone.now()
+    return suggestion_snapshot_save(
+        source=SuggestionSnapshot.Source.THRESHOLDS,
+        suggestions=routing_threshold_suggestions(),
+        computed_at=computed_at,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from triage.escalations import escalation_notify as escalation_notify_service
+from triage.services import threshold_suggestions_refresh as threshold_suggestions_service
 from triage.sla_timers import sla_check as sla_check_service
 from triage.training import answer_model_refresh, default_oos_label, model_train
 from triage.waiting import waiting_tickets_hand_out
@@ -32,3 +33,8 @@ def escalation_notify(escalation_id: int) -> None:
 def assign_waiting(user_id: int | None = None) -> None:
     """Tickets that waited for an agent: after `user_id` came online, and every minute."""
     waiting_tickets_hand_out(user_id=user_id)
+
+
+def threshold_suggestions_refresh() -> None:
+    """Runs every few minutes: the suggestions page's routing threshold suggestions."""
+    threshold_suggestions_service()

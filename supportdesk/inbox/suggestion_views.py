@@ -1,20 +1,33 @@
 """The suggestions page: what agents' overrides and repeated edits say admins should change.
 
 Read-only for supervisors; each suggestion links to the admin form that makes the change, for
-the people whose role may make it. The suggestions are computed from the feedback of the last
-30 days on every request: a fixed number of bounded queries (feedback/suggestions.py)."""
+the people whose role may make it. Computing the suggestions reads thousands of the last 30
+days' decisions and events (feedback/suggestions.py), so periodic tasks store them
+(`SuggestionSnapshot`) and the page reads what was stored and says how long ago that was;
+"Update now" recomputes them at once. The rendered lists (up to 20 decisions behind each
+suggestion, hundreds of rows on a busy desk) are cached per stored result, language, time zone
+and what the reader may do, so a view costs the same however much feedback there is."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
+from feedback.models import SuggestionSnapshot
+from feedback.selectors import StoredSuggestions, suggestion_snapshots
+from feedback.services import edit_suggestions_refresh
 from feedback.suggestions import (
     KB_CORRECTION,
     KB_GAP,
@@ -25,15 +38,19 @@ from feedback.suggestions import (
     TONE,
     WINDOW_DAYS,
     Suggestion,
-    edit_suggestions,
 )
 from replies.selectors import tone_profile_ids
 from supportdesk.inbox.triage_views import supervisor_view
 from supportdesk.inbox.views import HtmxHttpRequest
-from triage.selectors import routing_threshold_suggestions
+from supportdesk.task_table import SUGGESTIONS_MINUTES
+from triage.services import threshold_suggestions_refresh
+
+Source = SuggestionSnapshot.Source
 
 # A macro's title, proposed from its first words.
 MACRO_TITLE_WORDS = 8
+# A rendered list is keyed by the stored result it shows: a newer result is a new key.
+LIST_CACHE_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -50,15 +67,71 @@ class Listed:
 
 @supervisor_view
 def suggestions(request: HtmxHttpRequest) -> HttpResponse:
-    routing = routing_threshold_suggestions()
-    edits = edit_suggestions()
+    stored = _stored_suggestions()
+    edits = stored[Source.EDITS].suggestions
     tone_ids = tone_profile_ids(locales=[s.language for s in edits if s.kind == TONE])
+    listed = {
+        source: [Listed(s, _action(s, request.user, tone_ids)) for s in snapshot.suggestions]
+        for source, snapshot in stored.items()
+    }
+    rendered = _rendered_lists(stored, listed)
     context = {
-        "routing": [Listed(s, _action(s, request.user, tone_ids)) for s in routing],
-        "edits": [Listed(s, _action(s, request.user, tone_ids)) for s in edits],
+        "routing": rendered[Source.THRESHOLDS],
+        "edits": rendered[Source.EDITS],
         "days": WINDOW_DAYS,
+        "computed_at": min(s.computed_at for s in stored.values()),
+        "every": SUGGESTIONS_MINUTES,
     }
     return render(request, "feedback/suggestions.html", context)
+
+
+@supervisor_view
+@require_POST
+def suggestions_update(request: HtmxHttpRequest) -> HttpResponse:
+    """Recompute the suggestions now instead of at the next periodic run (bounded samples)."""
+    _refresh()
+    return redirect("suggestions")
+
+
+def _stored_suggestions() -> dict[str, StoredSuggestions]:
+    stored = suggestion_snapshots()
+    if any(source not in stored for source in Source.values):
+        # Nothing stored yet (a new desk before the tasks' first run): compute them this once.
+        _refresh()
+        stored = suggestion_snapshots()
+    return stored
+
+
+def _refresh() -> None:
+    threshold_suggestions_refresh()
+    edit_suggestions_refresh()
+
+
+def _rendered_lists(
+    stored: dict[str, StoredSuggestions], listed: dict[str, list[Listed]]
+) -> dict[str, SafeString]:
+    """Each source's suggestions as HTML, with the decisions behind each (hundreds of rows on a
+    busy desk). One cache read for both; rendered, and cached, only for a stored result not yet
+    shown in this language and time zone (times are the reader's) with these actions (what the
+    reader's role may do)."""
+    language, zone = translation.get_language(), timezone.get_current_timezone_name()
+    keys = {}
+    for source, snapshot in stored.items():
+        parts = (source, snapshot.computed_at, language, zone, [i.action for i in listed[source]])
+        keys[source] = "suggestion-list:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = cache.get_many(list(keys.values()))
+    rendered = {}
+    for source, key in keys.items():
+        html = cached.get(key)
+        if html is None:
+            items = [
+                Listed(s, i.action)
+                for s, i in zip(stored[source].with_evidence(), listed[source], strict=True)
+            ]
+            html = render_to_string("feedback/suggestions.html#suggestion-list", {"items": items})
+            cache.set(key, html, LIST_CACHE_SECONDS)
+        rendered[source] = mark_safe(html)  # rendered above by the template, which escapes
+    return rendered
 
 
 def _admin(name: str, *args: object, query: dict[str, object] | None = None) -> str:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.models import FeedbackEvent
+from feedback.models import FeedbackEvent, SuggestionSnapshot
 from feedback.services import text_diff
 from feedback.suggestions import (
     KB_CORRECTION,
@@ -280,3 +280,133 @@ def test_a_reworded_line_of_the_draft_is_not_text_agents_keep_adding(db):
         _edit(reason="other", after=reworded)
 
     assert [s for s in edit_suggestions() if s.kind == MACRO] == []
+
+
+# ---- stored suggestions: computed by periodic tasks, read by the page ------------------------
+
+
+def _refresh() -> None:
+    from feedback.tasks import edit_suggestions_refresh
+    from triage.tasks import threshold_suggestions_refresh
+
+    threshold_suggestions_refresh()
+    edit_suggestions_refresh()
+
+
+def test_the_threshold_task_stores_what_the_routing_decisions_suggest(supervisor_client):
+    from feedback.selectors import suggestion_snapshots
+    from triage.tasks import threshold_suggestions_refresh
+
+    RoutingSettings.objects.update_or_create(
+        pk=1, defaults={"auto_send_min_category_confidence": 0.8}
+    )
+    robot, agent = UserFactory(username="auto-reply"), UserFactory(username="mia")
+    for _ in range(4):
+        _auto_sent(0.82, taken_over=True, robot=robot, agent=agent)
+    for _ in range(6):
+        _auto_sent(0.9, taken_over=False, robot=robot, agent=agent)
+
+    threshold_suggestions_refresh()
+
+    stored = suggestion_snapshots()[SuggestionSnapshot.Source.THRESHOLDS]
+    assert stored.with_evidence() == routing_threshold_suggestions()
+    html = supervisor_client.get("/suggestions/").content.decode()
+    assert "Raise the auto-send category confidence from 0.80 to 0.90" in html
+
+
+def test_the_page_shows_the_stored_suggestions_until_they_are_recomputed(supervisor_client):
+    for _ in range(3):
+        _edit(reason="tone", language="ja")
+    _refresh()
+    for _ in range(3):
+        _edit(reason="tone", language="es")
+
+    before = supervisor_client.get("/suggestions/").content.decode()
+    _refresh()
+    after = supervisor_client.get("/suggestions/").content.decode()
+
+    assert "Review the tone profile for ja" in before
+    assert "Review the tone profile for es" not in before
+    assert "Review the tone profile for es" in after
+
+
+def test_the_page_says_how_long_ago_the_suggestions_were_computed(supervisor_client):
+    _refresh()
+    SuggestionSnapshot.objects.update(computed_at=timezone.now() - timedelta(minutes=5))
+
+    html = supervisor_client.get("/suggestions/").content.decode()
+
+    assert "Computed 5\xa0minutes ago." in html
+    assert "They are recomputed every 10 minutes." in html
+
+
+def test_update_now_recomputes_the_suggestions_at_once(supervisor_client):
+    _refresh()
+    SuggestionSnapshot.objects.update(computed_at=timezone.now() - timedelta(minutes=5))
+    for _ in range(3):
+        _edit(reason="tone", language="ja")
+
+    response = supervisor_client.post("/suggestions/update/")
+
+    assert response.status_code == 302 and response["Location"] == "/suggestions/"
+    html = supervisor_client.get("/suggestions/").content.decode()
+    assert "Review the tone profile for ja" in html
+    assert "Computed just now." in html
+
+
+def test_agents_may_not_recompute_the_suggestions(agent_client):
+    response = agent_client.post("/suggestions/update/")
+
+    assert response.status_code == 403
+    assert not SuggestionSnapshot.objects.exists()
+
+
+def test_the_page_reads_no_decisions_or_events_however_many_there_are(supervisor_client):
+    robot, agent = UserFactory(username="auto-reply"), UserFactory(username="mia")
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            _edit(reason="tone", language="ja")
+            _auto_sent(0.82, taken_over=True, robot=robot, agent=agent)
+            _auto_sent(0.95, taken_over=False, robot=robot, agent=agent)
+        _refresh()
+
+    add(3)
+    supervisor_client.get("/suggestions/")  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as few:
+        supervisor_client.get("/suggestions/")
+    add(20)
+    with CaptureQueriesContext(connection) as many:
+        html = supervisor_client.get("/suggestions/").content.decode()
+
+    read = " ".join(q["sql"] for q in many.captured_queries)
+    assert "feedback_feedbackevent" not in read and "triage_routingdecision" not in read
+    assert len(many) == len(few) <= 12
+    assert "Review the tone profile for ja" in html and "Raise the auto-send" in html
+
+
+def test_stored_suggestions_read_in_the_readers_language(supervisor_client):
+    for _ in range(3):
+        _edit(reason="tone", language="ja")
+    _refresh()
+
+    english = supervisor_client.get("/suggestions/").content.decode()
+    spanish = supervisor_client.get("/suggestions/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "Review the tone profile for ja" in english
+    assert "Revisar el perfil de tono de ja" in spanish
+
+
+def test_each_role_sees_its_own_actions_on_the_same_stored_suggestions(
+    supervisor_client, desk_admin_client
+):
+    for _ in range(3):
+        _edit(reason="tone", language="ja")
+    _refresh()
+
+    admin = desk_admin_client.get("/suggestions/").content.decode()
+    supervisor = supervisor_client.get("/suggestions/").content.decode()
+
+    assert "/admin/replies/toneprofilesetting/add/?locale=ja" in admin
+    assert "Review the tone profile for ja" in supervisor
+    assert "/admin/replies/toneprofilesetting/" not in supervisor

@@ -139,7 +139,9 @@ def routed_history(count: int) -> None:
 
     from feedback.metrics import metrics_sweep
     from feedback.models import FeedbackEvent
+    from feedback.tasks import edit_suggestions_refresh
     from triage.models import RoutingRule
+    from triage.tasks import threshold_suggestions_refresh
 
     rules = [RoutingRule.objects.get_or_create(name=f"Rule {i}")[0] for i in range(2)]
     for i in range(count):
@@ -153,7 +155,10 @@ def routed_history(count: int) -> None:
         FeedbackEvent.objects.create(
             kind="draft_edited", ticket=ticket, draft=draft, reason="tone", diff="+ Sorry"
         )
+    # What the periodic tasks have done by the time a supervisor opens the pages.
     metrics_sweep()
+    threshold_suggestions_refresh()
+    edit_suggestions_refresh()
 
 
 SUPERVISOR_PAGES = [

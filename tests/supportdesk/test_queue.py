@@ -42,6 +42,8 @@ def test_celery_beat_and_django_q2_run_the_same_tasks_at_the_same_intervals(sett
             "metrics_sweep": ("feedback.tasks.metrics_sweep", 1),
             "attachment_sweep": ("supportdesk.tasks.attachment_sweep", 24 * 60),
             "satisfaction_refit": ("feedback.tasks.satisfaction_refit", 24 * 60),
+            "threshold_suggestions": ("triage.tasks.threshold_suggestions_refresh", 10),
+            "edit_suggestions": ("feedback.tasks.edit_suggestions_refresh", 10),
             "imap_poll": ("supportdesk.intake.imap.imap_poll_task", 5),
         }
     )
