@@ -153,9 +153,11 @@ def _assemble(
     greeting = _fill(tone.greeting, name=name) if name else tone.greeting_anonymous
     # Shorter keeps an apology to an angry customer; pleasantries and next steps go.
     keep_ack = not shorter or inp.emotion == "angry"
-    # The confused customer's line promises a clear explanation: a holding reply has none.
+    # The confused customer's line promises a clear explanation, the anxious one's (in most
+    # locales) a walk through the steps: a holding reply has neither.
     ack = "neutral" if inp.emotion == "confused" and not grounded else inp.emotion
-    parts = [greeting, tone.acknowledgement(ack) if keep_ack else "", *body]
+    line = tone.acknowledgement(ack) if grounded else tone.holding_acknowledgement(ack)
+    parts = [greeting, line if keep_ack else "", *body]
     if grounded and not shorter:
         # A holding reply has nothing to follow up on yet; the specialist sets next steps.
         parts.append(tone.next_steps)
