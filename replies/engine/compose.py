@@ -54,7 +54,8 @@ class LocalDraftEngine:
         fresh = [p for p in inp.passages if p not in sent]
         cited = _choose(fresh)[:1] if shorter else _choose(fresh)
 
-        body = _tier_lines(inp.customer_tier, tone, brand, shorter=shorter, emotion=inp.emotion)
+        welcome = not (shorter or inp.complaint or not cited or inp.emotion in UPSET)
+        body = _tier_lines(inp.customer_tier, tone, brand, welcome=welcome)
         notes: list[str] = []
         if sent:
             body.append(_fill(tone.follow_up_intro, title=_plain(sent[0].title)))
@@ -129,12 +130,12 @@ def _choose(fresh: list[Passage]) -> list[Passage]:
 UPSET = frozenset({"angry", "anxious", "sad"})
 
 
-def _tier_lines(
-    tier: str, tone: ToneProfile, brand: str, *, shorter: bool, emotion: str
-) -> list[str]:
+def _tier_lines(tier: str, tone: ToneProfile, brand: str, *, welcome: bool) -> list[str]:
+    """The VIP line, or the welcome for a new customer. The welcome is a pleasantry for a
+    simple question answered: not for an upset customer, a complaint or a holding reply."""
     if tier == "vip":
         return [tone.vip_line]  # kept when shorter: it tells the customer what to expect
-    if tier == "new" and not shorter and emotion not in UPSET:
+    if tier == "new" and welcome:
         return [_fill(tone.new_user_line, brand=brand)]
     return []
 

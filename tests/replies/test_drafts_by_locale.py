@@ -263,3 +263,27 @@ def test_a_request_that_ends_in_thanks_is_still_answered(demo_kb):
 
     assert draft.grounded
     assert draft.citations[0]["article_id"] == demo_kb["account-access"].pk
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "body"),
+    [
+        ("de", "Doppelt belastet", "Mir wurde für eine Rechnung doppelt belastet. Bitte prüfen."),
+        ("en", "Charged twice", "I was charged twice for my order, the same amount two times."),
+        ("fr", "Commande", "Ma commande n'est toujours pas arrivée après dix jours. Où est-elle ?"),
+        ("zh-Hant", "訂單", "我的訂單已經晚了一個星期還沒到，請問現在在哪裡？"),
+    ],
+)
+def test_a_new_customer_reporting_a_problem_is_not_welcomed(demo_kb, language, subject, body):
+    message = _free_customer_asks(CustomerFactory(name="Max", plan="free"), body)
+    message.ticket.subject = subject
+    message.ticket.save()
+    message.triage.language = language
+    message.triage.save()
+
+    draft = draft_create(message_id=message.pk)
+
+    welcome = DEFAULT_PROFILES[language].new_user_line.format(brand="Lumen")
+    assert welcome not in draft.text
+    for word in ("willkommen", "welcome", "bienvenue", "歡迎使用"):
+        assert word not in draft.text.lower()

@@ -450,3 +450,17 @@ def test_a_holding_reply_to_an_anxious_customer_announces_no_help_that_does_not_
 
 def test_an_anxious_customer_who_gets_an_answer_is_still_told_we_will_walk_them_through() -> None:
     assert "I'll walk you through it" in draft(emotion="anxious").text
+
+
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_the_new_customer_welcome_is_only_for_a_simple_question_answered(locale: str) -> None:
+    welcome = DEFAULT_PROFILES[locale].new_user_line.format(brand="Lumen")
+
+    def new_customer(**overrides: object) -> str:
+        return draft(language=locale, customer_tier="new", brand_name="Lumen", **overrides).text
+
+    assert welcome in new_customer()
+    assert welcome not in new_customer(passages=())  # a holding reply
+    assert welcome not in new_customer(complaint=True)  # "I was charged twice"
+    for emotion in ("angry", "anxious", "sad"):
+        assert welcome not in new_customer(emotion=emotion)
