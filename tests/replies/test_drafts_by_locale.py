@@ -287,3 +287,28 @@ def test_a_new_customer_reporting_a_problem_is_not_welcomed(demo_kb, language, s
     assert welcome not in draft.text
     for word in ("willkommen", "welcome", "bienvenue", "歡迎使用"):
         assert word not in draft.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("en", "I returned the item two weeks ago and still have no refund, where is my money?"),
+        ("es", "Ya lo devolví hace diez días y todavía no veo el reembolso. ¿Cuándo me llega?"),
+    ],
+)
+def test_a_customer_who_already_returned_the_item_is_told_when_the_refund_comes(
+    demo_kb, language, body
+):
+    message = _ask("Refund", body, language)
+    message.triage.emotion, message.triage.emotion_confidence = "angry", 0.9
+    message.triage.save()
+
+    draft = draft_create(message_id=message.pk)
+
+    refund_policy = "refund-policy" if language == "en" else f"refund-policy-{language}"
+    assert draft.grounded
+    assert draft.citations[0]["article_id"] == demo_kb[refund_policy].pk
+    assert re.search(r"5\s*(?:–|a)\s*10", draft.text)  # when the money appears
+    # Not how to send the item back: they did.
+    for step in ("Print the prepaid return label", "Imprime la etiqueta", "1. "):
+        assert step not in draft.text
