@@ -43,7 +43,7 @@ from triage.engine.local import models_text
 from triage.engine.rules import find_topics
 from triage.escalations import escalation_raise
 from triage.models import LabelledExample, TriageResult
-from triage.services import examples_import
+from triage.services import examples_import, routing_hand_to_person
 from triage.training import answer_label
 
 
@@ -245,6 +245,8 @@ def _draft_save(
         )
     if not result.grounded and not composed.nothing_to_answer:
         ticket.needs_human = True
+        # A holding reply is no answer: it is never offered for one-click approval.
+        routing_hand_to_person(message_id=message.pk)
     # An unbacked commitment, or a message a person must read, is never sent without a human.
     if result.promise_flags or composed.needs_human_reason:
         ticket.needs_human = True
