@@ -23,7 +23,11 @@ bigrams cover (``_Query.evidence``). A question with no informative words at all
 is judged on its score alone.
 
 For a how-to question an article's numbered steps stand in for its best passage when they
-score nearly as well: the steps answer "how", an introduction only describes.
+score nearly as well: the steps answer "how", an introduction only describes. When the customer
+says they already did it ("I returned it two weeks ago", 已經退貨了) and does not ask how, the
+steps are what they did, not the answer: the article's passages after its steps (what happens
+next) stand in, those saying how long it takes first when they ask when or where; an article
+that is only steps does not answer them.
 """
 
 from __future__ import annotations
@@ -39,10 +43,13 @@ import numpy as np
 from knowledge.text import (
     SIBLING_SCRIPT,
     asks_how,
+    asks_when,
     has_steps,
     language_key,
+    says_done,
     script_runs,
     split_passages,
+    states_duration,
     term_weight,
     to_script,
     tokenize,
@@ -107,6 +114,8 @@ class _Query:
     words: frozenset[str]  # latin-script terms
     cjk_runs: tuple[tuple[str, str], ...]  # (script, run): Han and katakana only
     how_to: bool
+    done: bool = False  # the customer already did it: the steps are not the answer
+    when: bool = False  # asks when, how long, or where something is
 
     @classmethod
     def parse(cls, text: str, language: str) -> _Query:
@@ -116,7 +125,14 @@ class _Query:
             words=frozenset(terms[0] for kind, _, terms in runs if kind == "word"),
             cjk_runs=tuple((kind, run) for kind, run, _ in runs if kind in ("han", "kata")),
             how_to=asks_how(text),
+            done=says_done(text),
+            when=asks_when(text),
         )
+
+    @property
+    def steps_done(self) -> bool:
+        """The customer followed the steps already and asks what happens now."""
+        return self.done and not self.how_to
 
     def evidence(self, present: Container[str] | None = None) -> float:
         """How many informative words of the question are in ``present`` (all of them
@@ -273,6 +289,10 @@ class KBIndex:
         parsed = _Query.parse(query, language or "")
         scores = self._bm25.scores(parsed.terms) if parsed.terms else np.zeros(len(self))
         candidates = np.flatnonzero(members)
+        if parsed.steps_done:
+            candidates = self._after_steps(candidates, when=parsed.when)
+            if not len(candidates):
+                return []
         ranking = scores[candidates]
         meaning = None
         if closeness is not None:
@@ -329,8 +349,31 @@ class KBIndex:
             good = score >= MATCH_THRESHOLD and query.evidence(self._terms[index]) >= required
             if query.how_to and not self._steps[index]:
                 passage = self._passages[self._steps_instead(index, scores, mask)]
+            elif query.steps_done:
+                own = np.array([j for j in self._by_article[passage.article_id] if mask[j]])
+                after = self._after_steps(own, when=query.when)
+                if not len(after):
+                    continue  # only the steps they already followed
+                passage = self._passages[int(after[np.argmax(scores[after])])]
             hits.append((replace(passage, score=round(score, 4)), good))
         return hits
+
+    def _after_steps(self, candidates: np.ndarray, *, when: bool) -> np.ndarray:
+        """Of one article's passages (in article order), those for a customer who followed its
+        steps already: none of the steps; the passages after them when it has steps (what
+        happens next); of those, the ones saying how long it takes when they ask ``when``.
+        Each narrowing applies only when something is left."""
+        prose = np.array([i for i in candidates if not self._steps[i]], dtype=np.int64)
+        steps = [i for i in candidates if self._steps[i]]
+        if steps:
+            after = prose[prose > max(steps)]
+            prose = after if len(after) else prose
+        if when:
+            timed = np.array(
+                [i for i in prose if states_duration(self._passages[i].text)], dtype=np.int64
+            )
+            prose = timed if len(timed) else prose
+        return prose
 
     def _steps_instead(self, index: int, scores: np.ndarray, mask: np.ndarray) -> int:
         """The article's best numbered-steps passage if it scores close to passage ``index``."""

@@ -52,6 +52,42 @@ _HOW_TO_RE = re.compile(
     r"|方法|どうすれば|どうやって|手順|やり方|怎麼|怎么|如何|怎樣|怎样|步驟|步骤"
 )
 _STEP_LINE_RE = re.compile(r"^\s*\d{1,2}\s*[.)．、]", re.MULTILINE)
+# The customer has already done their part ("I returned it", "ya lo devolví", 已經退貨), or is
+# still waiting for the result of it: the steps they followed are not the answer.
+_DONE_RE = re.compile(
+    r"\b(?:i(?:'ve| have)?|already) (?:returned|sent (?:it|them|the \w+) back|posted|mailed"
+    r"|dropped off|followed|tried)\b|\b(?:sent|brought|took) (?:it|them) back\b"
+    r"|\bstill (?:waiting|no refund|nothing|(?:have|has)(?:n't| not) (?:received|got|gotten|seen)"
+    r"|(?:not|never) (?:received|refunded))\b"
+    r"|\bya (?:l[oae]s? )?(?:devolv[ií]|envi[eé]|mand[eé]|regres[eé]|intent[eé]|segu[ií])\b"
+    r"|\bdevolv[ií]\b|\b(?:todav[ií]a|a[uú]n) no (?:me )?(?:llega|ha llegado|veo|he recibido"
+    r"|recibo) (?:el|mi) (?:reembolso|dinero)"
+    r"|\bj[aá] (?:o |a )?(?:devolvi|enviei|mandei|tentei|segui)\b|\bdevolvi\b"
+    r"|\bainda n[aã]o (?:recebi|caiu|vi) (?:o )?(?:reembolso|estorno|dinheiro)"
+    r"|\bd[ée]j[aà] (?:renvoy|retourn|essay)|\bj'ai (?:renvoy|retourn)"
+    r"|\btoujours pas (?:re[çc]u|[ée]t[ée] rembours)|\btoujours rien\b"
+    r"|\bzur[üu]ckgeschickt\b|\bzur[üu]ckgesendet\b|\bretourniert\b"
+    r"|\b(?:bereits|schon) (?:\w+ ){0,3}versucht\b"
+    r"|\bimmer noch (?:nicht|kein)\w* (?:\w+ ){0,3}(?:erhalten|bekommen|erstattet|zur[üu]ck)"
+    r"|返品しました|返品済|返送しました|送り返し|(?:すでに|既に|もう).{0,10}(?:返品|返送|試し)"
+    r"|まだ.{0,12}(?:返金|入金)"
+    r"|已[經经]?(?:把.{0,8})?(?:退[貨货]|寄回|送回|試|试|照著|照着)"
+    r"|[還还]沒(?:有)?(?:收到|退款|到[帳账]|入[帳账])"
+)
+# The customer asks when, or where their thing is: a passage saying how long it takes answers.
+_WHEN_RE = re.compile(
+    r"\bwhen\b|\bhow long\b|\bwhere(?:'s| is| are)\b|\bcu[aá]ndo\b|\bcu[aá]nto tarda|\bd[oó]nde\b"
+    r"|\bquando\b|\bquanto tempo\b|\bcad[eê]\b|\bquand\b|\bcombien de temps\b|\bo[uù] (?:est|en)\b"
+    r"|\bwann\b|\bwie lange\b|\bwo (?:ist|bleibt)\b"
+    r"|いつ|どのくらい|どれくらい|何日|什麼時候|什么时候|多久|何時|何时|哪裡|哪里|去哪"
+)
+# A duration ("2 business days", "5–10 días hábiles", "2 個工作天", "3 営業日").
+_DURATION_RE = re.compile(
+    r"\d+\s*(?:[–-]\s*\d+\s*)?(?:business |working )?(?:days?|hours?|weeks?|minutes?"
+    r"|d[ií]as|jours?|(?:Werk)?tagen?|Stunden|semanas?|horas?|個|个|工作|天|日|小時|小时|時間|週間"
+    r"|営業日|分)",
+    re.IGNORECASE,
+)
 
 
 def language_key(tag: str) -> str:
@@ -152,6 +188,22 @@ def tokenize(text: str, language: str = "") -> list[str]:
 def asks_how(text: str) -> bool:
     """Whether the question asks how to do something (so numbered steps answer it best)."""
     return bool(_HOW_TO_RE.search(unicodedata.normalize("NFKC", text).lower()))
+
+
+def says_done(text: str) -> bool:
+    """Whether the customer says they already did it, or are still waiting for its result
+    ("I returned it two weeks ago", "ya lo devolví", 已經退貨了): the steps are done."""
+    return bool(_DONE_RE.search(unicodedata.normalize("NFKC", text).lower()))
+
+
+def asks_when(text: str) -> bool:
+    """Whether the question asks when, how long, or where something is."""
+    return bool(_WHEN_RE.search(unicodedata.normalize("NFKC", text).lower()))
+
+
+def states_duration(text: str) -> bool:
+    """Whether the passage says how long something takes."""
+    return bool(_DURATION_RE.search(unicodedata.normalize("NFKC", text)))
 
 
 def has_steps(text: str) -> bool:

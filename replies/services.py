@@ -26,6 +26,7 @@ from knowledge.retrieval import Passage, best_passages
 from knowledge.selectors import kb_index
 from replies.drafting import ComposedDraft, draft_compose
 from replies.engine import profile_for
+from replies.engine.complaints import reports_problem
 from replies.engine.compose import UPSET
 from replies.engine.thanks import is_only_thanks
 from replies.engine.types import INSTRUCTIONS, DraftInput
@@ -39,9 +40,10 @@ from supportdesk.queue import enqueue_on_commit
 from supportdesk.services import reply_check, ticket_status_change, ticket_touch
 from triage.answers import answer_predict, meaning_closeness
 from triage.engine.local import models_text
+from triage.engine.rules import find_topics
 from triage.escalations import escalation_raise
 from triage.models import LabelledExample, TriageResult
-from triage.services import examples_import
+from triage.services import examples_import, routing_hand_to_person
 from triage.training import answer_label
 
 
@@ -73,6 +75,10 @@ def _customer_tier(customer: Customer, message: Message) -> str:
 # How sure triage must be before the draft's opening line reacts to an emotion. Thanking a
 # customer for "kind words" they never wrote is worse than a neutral opening.
 EMOTION_CONFIDENCE_FOR_TONE = {"positive": 0.7, "angry": 0.45, "anxious": 0.45, "sad": 0.5}
+
+
+# The category of reviews, compliments and complaints (supportdesk/demo/categories.json).
+COMPLAINTS_CATEGORY = "feedback"
 
 
 def _confident_emotion(triage: TriageResult | None) -> str:
@@ -159,6 +165,13 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
         ).values_list("body_text", flat=True)
     )
     voice = brand_voice()
+    # Money taken, a parcel late, something broken, a hacked account, a threat of action, or
+    # feedback that is not praise: the customer reports a problem, however calm they read.
+    complaint = (
+        bool(find_topics(query))
+        or reports_problem(query)
+        or bool(triage and triage.category == COMPLAINTS_CATEGORY and triage.emotion != "positive")
+    )
     draft_input = DraftInput(
         question=message.body_text,
         subject=ticket.subject,
@@ -172,6 +185,7 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
         instructions=instructions,
         formal=voice.formal,
         only_thanks=only_thanks,
+        complaint=complaint,
     )
     tone = profile_for(language, tone_profiles())
     composed = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
@@ -231,6 +245,8 @@ def _draft_save(
         )
     if not result.grounded and not composed.nothing_to_answer:
         ticket.needs_human = True
+        # A holding reply is no answer: it is never offered for one-click approval.
+        routing_hand_to_person(message_id=message.pk)
     # An unbacked commitment, or a message a person must read, is never sent without a human.
     if result.promise_flags or composed.needs_human_reason:
         ticket.needs_human = True

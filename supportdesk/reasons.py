@@ -64,6 +64,10 @@ PATTERNS: tuple[tuple[str, Promise], ...] = (
         "No rule decided the route: a person looks at it",
         pgettext_lazy("reason", "No rule decided the route: a person looks at it"),
     ),
+    (
+        "The draft is only a holding reply: a person answers",
+        pgettext_lazy("reason", "The draft is only a holding reply: a person answers"),
+    ),
     ("Category '{category}'", pgettext_lazy("reason", "Category '{category}'")),
     ("Question fits no known category", pgettext_lazy("reason", "Question fits no known category")),
     ("In scope ('{category}')", pgettext_lazy("reason", "In scope ('{category}')")),

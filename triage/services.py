@@ -38,7 +38,7 @@ from triage.models import (
     example_text_hash,
 )
 from triage.registry import get_triage_engine
-from triage.routing import Route, RouteInput, decide_route
+from triage.routing import HOLDING_DRAFT_REASON, Route, RouteInput, decide_route
 from triage.selectors import (
     agents_online,
     assignable_agents,
@@ -456,6 +456,24 @@ def routing_rule_days_rebuild() -> int:
 
 def _max_pk(model) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def routing_hand_to_person(*, message_id: int) -> RoutingDecision | None:
+    """Runs inside the caller's transaction, with the ticket row locked: the draft for
+    `message_id` is only a holding reply, so a route that offers it for one-click approval
+    hands the ticket to a person instead. The rules that fired stay on record; the reason is
+    added. None when the route was not a one-click draft."""
+    decision = (
+        RoutingDecision.objects.filter(triage__message_id=message_id)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if decision is None or decision.action != RoutingDecision.Action.AUTO_REPLY:
+        return None
+    decision.action = RoutingDecision.Action.HUMAN
+    decision.reasons = [*decision.reasons, HOLDING_DRAFT_REASON]
+    decision.save(update_fields=["action", "reasons"])
+    return decision
 
 
 @transaction.atomic

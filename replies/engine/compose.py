@@ -54,7 +54,8 @@ class LocalDraftEngine:
         fresh = [p for p in inp.passages if p not in sent]
         cited = _choose(fresh)[:1] if shorter else _choose(fresh)
 
-        body = _tier_lines(inp.customer_tier, tone, brand, shorter=shorter, emotion=inp.emotion)
+        welcome = not (shorter or inp.complaint or not cited or inp.emotion in UPSET)
+        body = _tier_lines(inp.customer_tier, tone, brand, welcome=welcome)
         notes: list[str] = []
         if sent:
             body.append(_fill(tone.follow_up_intro, title=_plain(sent[0].title)))
@@ -129,12 +130,12 @@ def _choose(fresh: list[Passage]) -> list[Passage]:
 UPSET = frozenset({"angry", "anxious", "sad"})
 
 
-def _tier_lines(
-    tier: str, tone: ToneProfile, brand: str, *, shorter: bool, emotion: str
-) -> list[str]:
+def _tier_lines(tier: str, tone: ToneProfile, brand: str, *, welcome: bool) -> list[str]:
+    """The VIP line, or the welcome for a new customer. The welcome is a pleasantry for a
+    simple question answered: not for an upset customer, a complaint or a holding reply."""
     if tier == "vip":
         return [tone.vip_line]  # kept when shorter: it tells the customer what to expect
-    if tier == "new" and not shorter and emotion not in UPSET:
+    if tier == "new" and welcome:
         return [_fill(tone.new_user_line, brand=brand)]
     return []
 
@@ -153,9 +154,11 @@ def _assemble(
     greeting = _fill(tone.greeting, name=name) if name else tone.greeting_anonymous
     # Shorter keeps an apology to an angry customer; pleasantries and next steps go.
     keep_ack = not shorter or inp.emotion == "angry"
-    # The confused customer's line promises a clear explanation: a holding reply has none.
+    # The confused customer's line promises a clear explanation, the anxious one's (in most
+    # locales) a walk through the steps: a holding reply has neither.
     ack = "neutral" if inp.emotion == "confused" and not grounded else inp.emotion
-    parts = [greeting, tone.acknowledgement(ack) if keep_ack else "", *body]
+    line = tone.acknowledgement(ack) if grounded else tone.holding_acknowledgement(ack)
+    parts = [greeting, line if keep_ack else "", *body]
     if grounded and not shorter:
         # A holding reply has nothing to follow up on yet; the specialist sets next steps.
         parts.append(tone.next_steps)

@@ -37,6 +37,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "Welcome to {brand}! We're glad to have you.",
         "thanks_reply": "You're very welcome, I'm glad we could help! If anything "
         "else comes up, just reply to this email.",
+        "holding_acknowledgements": {
+            "anxious": "I understand this is worrying, and I'm sorry for the uncertainty.",
+        },
         "closing": "Best regards,",
         "signature": "The {brand} Support Team",
         "sources_label": "Sources:",
@@ -63,6 +66,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "vip_line": "您的案件已列為優先處理，將由專屬團隊為您服務。",
         "new_user_line": "歡迎使用 {brand}！剛開始使用若有不熟悉的地方，我們很樂意協助您。",
         "thanks_reply": "不客氣，很高興能幫上忙！之後若有任何問題，歡迎直接回覆此信。",
+        "holding_acknowledgements": {"anxious": "我們能理解您的擔心，請您放心。"},
         "closing": "敬祝 順心",
         "signature": "{brand} 客服團隊",
         "sources_label": "參考資料：",
@@ -88,6 +92,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "vip_line": "您的问题已列为优先处理，将由专属团队为您服务。",
         "new_user_line": "欢迎使用 {brand}！",
         "thanks_reply": "不客气，很高兴能帮到您！之后如有任何问题，欢迎直接回复此邮件。",
+        "holding_acknowledgements": {"anxious": "我们理解您的担心，请您放心。"},
         "closing": "祝好！",
         "signature": "{brand} 客服团队",
         "sources_label": "参考资料：",
@@ -118,6 +123,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "{brand} をご利用いただき、誠にありがとうございます。",
         "thanks_reply": "ご丁寧にありがとうございます。お役に立てて大変うれしく存じます。"
         "今後ともお気軽にお問い合わせください。",
+        "holding_acknowledgements": {"anxious": "ご心配をおかけしており、誠に申し訳ございません。"},
         "closing": "今後ともよろしくお願いいたします。",
         "signature": "{brand} カスタマーサポート",
         "sources_label": "参考資料：",
@@ -149,6 +155,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "¡Qué gusto tenerte en {brand}!",
         "thanks_reply": "¡De nada! Qué bueno que pudimos ayudarte. Si "
         "necesitas algo más, responde a este correo.",
+        "holding_acknowledgements": {"anxious": "Entiendo perfectamente tu preocupación."},
         "closing": "¡Saludos!",
         "signature": "El equipo de soporte de {brand}",
         "sources_label": "Fuentes:",
@@ -180,6 +187,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "Bienvenue chez {brand} !",
         "thanks_reply": "Avec plaisir, ravis d'avoir pu vous aider ! Pour toute "
         "autre question, répondez simplement à cet e-mail.",
+        "holding_acknowledgements": {"anxious": "Nous comprenons tout à fait votre inquiétude."},
         "closing": "Bien cordialement,",
         "signature": "L'équipe support {brand}",
         "sources_label": "Sources :",
@@ -211,6 +219,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "Herzlich willkommen bei {brand}!",
         "thanks_reply": "Gern geschehen, schön, dass wir helfen konnten! Bei weiteren "
         "Fragen antworten Sie einfach auf diese E-Mail.",
+        "holding_acknowledgements": {"anxious": "Wir verstehen Ihre Sorge sehr gut."},
         "closing": "Viele Grüße",
         "signature": "Ihr {brand} Support-Team",
         "sources_label": "Quellen:",
@@ -241,6 +250,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "Boas-vindas! Que bom ter você com a gente.",
         "thanks_reply": "Por nada! Que bom que conseguimos ajudar. Se precisar "
         "de mais alguma coisa, é só responder a este e-mail.",
+        "holding_acknowledgements": {"anxious": "Entendemos totalmente a sua preocupação."},
         "closing": "Um abraço,",
         "signature": "Equipe de suporte {brand}",
         "sources_label": "Fontes:",
@@ -271,6 +281,9 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "next_steps": "Should anything remain unclear, please reply to this e-mail and we "
         "will be glad to assist further.",
         "new_user_line": "Welcome to {brand}.",
+        "holding_acknowledgements": {
+            "anxious": "We understand that this is a worrying situation.",
+        },
         "closing": "Kind regards,",
         "see_also": "You may also find the following helpful:",
     },
@@ -297,6 +310,7 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "vip_line": "Como cliente prioritario, su caso está siendo atendido por nuestro "
         "equipo de atención preferente.",
         "new_user_line": "Le damos la bienvenida a {brand}.",
+        "holding_acknowledgements": {"anxious": "Comprendemos su preocupación."},
         "closing": "Atentamente,",
         "see_also": "También puede resultarle útil:",
         "translation_note": "Por el momento, esta guía no está disponible en español; se la "

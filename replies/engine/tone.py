@@ -40,6 +40,9 @@ class ToneProfile:
     translation_note: str = ""
     # The reply to a message that only thanks us (no question): no answer, no holding reply.
     thanks_reply: str = ""
+    # The opening line of a holding reply, for the emotions whose everyday line announces help
+    # that follows in the same message ("I'll walk you through it"): a holding reply has none.
+    holding_acknowledgements: dict[str, str] = field(default_factory=dict)
     # Overrides for the formal register (same keys as above, acknowledgements merged).
     formal: dict[str, Any] = field(default_factory=dict)
 
@@ -53,10 +56,18 @@ class ToneProfile:
             **self.acknowledgements,
             **dict(self.formal.get("acknowledgements") or {}),
         }
+        overrides["holding_acknowledgements"] = {
+            **self.holding_acknowledgements,
+            **dict(self.formal.get("holding_acknowledgements") or {}),
+        }
         return replace(self, **overrides, formal={})
 
     def acknowledgement(self, emotion: str) -> str:
         return self.acknowledgements.get(emotion) or self.acknowledgements.get("neutral", "")
+
+    def holding_acknowledgement(self, emotion: str) -> str:
+        """The opening line of a holding reply: it announces nothing that does not follow."""
+        return self.holding_acknowledgements.get(emotion) or self.acknowledgement(emotion)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +87,10 @@ class ToneProfile:
         values["acknowledgements"] = {
             **base["acknowledgements"],
             **dict(data.get("acknowledgements") or {}),
+        }
+        values["holding_acknowledgements"] = {
+            **base.get("holding_acknowledgements", {}),
+            **dict(data.get("holding_acknowledgements") or {}),
         }
         values["formal"] = {**base.get("formal", {}), **dict(data.get("formal") or {})}
         unknown_formal = set(values["formal"]) - known - {"locale", "formal"}

@@ -23,6 +23,9 @@ class DraftInput:
     formal: bool = False  # the brand voice asks for the formal register by default
     # The customer only thanked us (replies.engine.thanks): acknowledge it, answer nothing.
     only_thanks: bool = False
+    # The customer reports something that went wrong (a charge, a fault, a complaint): the
+    # welcome for new customers does not belong in the reply.
+    complaint: bool = False
 
 
 # What an agent can ask of a regenerated draft.

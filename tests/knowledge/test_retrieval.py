@@ -389,3 +389,64 @@ def test_without_an_encoder_the_passage_is_chosen_by_its_words(monkeypatch) -> N
     )
 
     assert "1. Open Account > Orders" in passage.text
+
+
+# -- a customer who already did what the steps say --------------------------------------------
+
+ALREADY_RETURNED = [
+    ("en", "I returned the item two weeks ago and still have no refund, where is my money?"),
+    ("es", "Ya lo devolví hace diez días y todavía no veo el reembolso. ¿Cuándo me llega?"),
+    ("zh-Hant", "我已經退貨了，兩週了還沒收到退款，請問什麼時候會退？"),
+    ("ja", "返品しましたが、まだ返金されていません。いつ返金されますか？"),
+    ("de", "Ich habe die Ware bereits zurückgeschickt, wann bekomme ich mein Geld?"),
+]
+
+
+@pytest.mark.parametrize(("language", "question"), ALREADY_RETURNED)
+def test_a_customer_who_already_returned_it_is_told_when_the_refund_comes(
+    language: str, question: str
+) -> None:
+    from triage.answers import meaning_closeness
+
+    index = KBIndex.build([REFUND_POLICY])
+
+    [by_meaning] = index.passages_of(50, question, language=language, closeness=meaning_closeness)
+    [by_words] = index.passages_of(50, question, language=language)
+
+    for passage in (by_meaning, by_words):
+        assert "within 5-10 business days" in passage.text
+        assert "1. Open Account > Orders" not in passage.text  # how to return: they did
+
+
+def test_word_matching_quotes_what_happens_after_the_steps_they_followed() -> None:
+    index = KBIndex.build([REFUND_POLICY])
+    question = ALREADY_RETURNED[0][1]
+
+    [hit] = best_passages(index, question, "en")
+
+    assert "within 5-10 business days" in hit.text
+
+
+def test_an_article_that_is_only_the_steps_they_followed_does_not_answer_them() -> None:
+    steps_only = ArticleDoc(
+        60,
+        "Return an item",
+        "To return an item:\n1. Open Account > Orders and select the order.\n"
+        "2. Choose Return and tell us why.\n3. Drop the parcel off within 14 days.",
+        "en",
+    )
+    index = KBIndex.build([steps_only])
+    question = "I already returned the item, where is my refund?"
+
+    assert index.passages_of(60, question, language="en") == []
+    assert best_passages(index, question, "en") == []
+
+
+def test_asking_how_still_gets_the_steps_whatever_else_was_done() -> None:
+    index = KBIndex.build([REFUND_POLICY])
+
+    [passage] = index.passages_of(
+        50, "I already paid for it. How do I request a refund?", language="en"
+    )
+
+    assert "1. Open Account > Orders" in passage.text

@@ -263,3 +263,52 @@ def test_a_request_that_ends_in_thanks_is_still_answered(demo_kb):
 
     assert draft.grounded
     assert draft.citations[0]["article_id"] == demo_kb["account-access"].pk
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "body"),
+    [
+        ("de", "Doppelt belastet", "Mir wurde für eine Rechnung doppelt belastet. Bitte prüfen."),
+        ("en", "Charged twice", "I was charged twice for my order, the same amount two times."),
+        ("fr", "Commande", "Ma commande n'est toujours pas arrivée après dix jours. Où est-elle ?"),
+        ("zh-Hant", "訂單", "我的訂單已經晚了一個星期還沒到，請問現在在哪裡？"),
+    ],
+)
+def test_a_new_customer_reporting_a_problem_is_not_welcomed(demo_kb, language, subject, body):
+    message = _free_customer_asks(CustomerFactory(name="Max", plan="free"), body)
+    message.ticket.subject = subject
+    message.ticket.save()
+    message.triage.language = language
+    message.triage.save()
+
+    draft = draft_create(message_id=message.pk)
+
+    welcome = DEFAULT_PROFILES[language].new_user_line.format(brand="Lumen")
+    assert welcome not in draft.text
+    for word in ("willkommen", "welcome", "bienvenue", "歡迎使用"):
+        assert word not in draft.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("en", "I returned the item two weeks ago and still have no refund, where is my money?"),
+        ("es", "Ya lo devolví hace diez días y todavía no veo el reembolso. ¿Cuándo me llega?"),
+    ],
+)
+def test_a_customer_who_already_returned_the_item_is_told_when_the_refund_comes(
+    demo_kb, language, body
+):
+    message = _ask("Refund", body, language)
+    message.triage.emotion, message.triage.emotion_confidence = "angry", 0.9
+    message.triage.save()
+
+    draft = draft_create(message_id=message.pk)
+
+    refund_policy = "refund-policy" if language == "en" else f"refund-policy-{language}"
+    assert draft.grounded
+    assert draft.citations[0]["article_id"] == demo_kb[refund_policy].pk
+    assert re.search(r"5\s*(?:–|a)\s*10", draft.text)  # when the money appears
+    # Not how to send the item back: they did.
+    for step in ("Print the prepaid return label", "Imprime la etiqueta", "1. "):
+        assert step not in draft.text

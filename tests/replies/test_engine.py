@@ -411,3 +411,56 @@ def test_only_thanks_gets_a_short_acknowledgement_and_no_answer() -> None:
     assert result.text.startswith("¡Hola Ana!")
     assert "¡De nada!" in result.text
     assert not result.citations and not result.grounded
+
+
+def test_a_holding_reply_to_an_anxious_customer_in_traditional_chinese_promises_no_steps() -> None:
+    holding = draft(language="zh-Hant", customer_name="林小姐", emotion="anxious", passages=())
+
+    assert not holding.grounded
+    assert "逐步說明" not in holding.text and "以下" not in holding.text
+    assert "請您放心" in holding.text  # still reassured
+    assert "專人" in holding.text  # and told who answers
+
+
+# What each locale's everyday line to an anxious customer promises: that it can be fixed, and
+# help that follows in the same message (steps, a walk-through).
+ANNOUNCES_HELP = {
+    "en": ("can be fixed", "walk you through", "guide you"),
+    "zh-Hant": ("可以解決", "逐步", "以下"),
+    "zh-Hans": ("可以解决", "以下", "下面"),
+    "ja": ("解決できる", "以下", "ご説明"),
+    "es": ("tiene solución", "paso a paso", "te acompaño", "le guiaremos"),
+    "fr": ("peut se régler", "guider"),
+    "de": ("lässt sich lösen", "Schritt für Schritt"),
+    "pt": ("tem solução", "passo a passo"),
+}
+
+
+@pytest.mark.parametrize("formal", [False, True])
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_a_holding_reply_to_an_anxious_customer_announces_no_help_that_does_not_follow(
+    locale: str, formal: bool
+) -> None:
+    holding = draft(language=locale, passages=(), emotion="anxious", formal=formal)
+
+    assert not holding.grounded
+    for announcement in ANNOUNCES_HELP[locale]:
+        assert announcement not in holding.text
+
+
+def test_an_anxious_customer_who_gets_an_answer_is_still_told_we_will_walk_them_through() -> None:
+    assert "I'll walk you through it" in draft(emotion="anxious").text
+
+
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_the_new_customer_welcome_is_only_for_a_simple_question_answered(locale: str) -> None:
+    welcome = DEFAULT_PROFILES[locale].new_user_line.format(brand="Lumen")
+
+    def new_customer(**overrides: object) -> str:
+        return draft(language=locale, customer_tier="new", brand_name="Lumen", **overrides).text
+
+    assert welcome in new_customer()
+    assert welcome not in new_customer(passages=())  # a holding reply
+    assert welcome not in new_customer(complaint=True)  # "I was charged twice"
+    for emotion in ("angry", "anxious", "sad"):
+        assert welcome not in new_customer(emotion=emotion)

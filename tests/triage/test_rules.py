@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from supportdesk.models import Ticket
+from supportdesk.tasks import process_message
 from tests.factories import CustomerFactory, MessageFactory, TicketFactory
 from triage.models import Escalation, RoutingDecision, RoutingRule
 from triage.services import triage_message
@@ -221,3 +222,36 @@ def test_the_admin_form_shows_a_rule_as_it_is_stored(desk_admin_client):
 
     assert 'value="angry" checked' in html.replace(' id="id_emotions_0"', "")
     assert "lawyer, chargeback" in html
+
+
+def test_a_ticket_whose_draft_is_only_a_holding_reply_is_not_an_auto_reply_candidate(
+    agent_client, categories, stub_triage
+):
+    # A routine, calm question the knowledge base (empty here) cannot answer.
+    stub_triage(category="delivery", emotion="neutral", urgency="low")
+    message = _incoming(subject="Drone", body="Can you deliver my parcel by drone to a lighthouse?")
+
+    process_message(message.pk)
+
+    decision = RoutingDecision.objects.get(ticket_id=message.ticket_id)
+    assert message.ticket.drafts.get().grounded is False
+    assert decision.action == "human"
+    assert decision.reasons[-1] == "The draft is only a holding reply: a person answers"
+    # The rules chose one-click approval; that stays on record.
+    assert decision.fired_rules[-1]["action"] == "auto_reply"
+    page = agent_client.get(f"/tickets/{message.ticket_id}/").content.decode()
+    assert '<p class="route route-human"><strong>Human agent</strong></p>' in page
+    assert "route-auto_reply" not in page
+    assert "The draft is only a holding reply" in page
+
+
+def test_a_ticket_whose_draft_answers_stays_an_auto_reply_candidate(
+    demo_kb, agent_client, stub_triage
+):
+    stub_triage(category="delivery", emotion="neutral", urgency="low")
+    message = _incoming(subject="Tracking", body="How do I track my order?")
+
+    process_message(message.pk)
+
+    assert message.ticket.drafts.get().grounded is True
+    assert RoutingDecision.objects.get(ticket_id=message.ticket_id).action == "auto_reply"
