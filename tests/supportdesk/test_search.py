@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from supportdesk.inbox.selectors import InboxFilters, ticket_list_for_inbox
+from supportdesk.models import Ticket
 from supportdesk.search import search_document, tokens, tsquery
 from supportdesk.services import ticket_create, ticket_message_add
 
@@ -113,3 +115,25 @@ def test_a_view_without_a_name_is_refused_with_its_reason(agent_client):
     response = agent_client.post(reverse("saved-view-save"), {"name": "  "}, headers=HTMX)
     assert response.status_code == 400
     assert "Give the view a name." in response.content.decode()
+
+
+@pytest.mark.parametrize("sort", ["urgency", "oldest", "newest"])
+def test_search_results_page_in_order_and_each_match_comes_once(agent, sort):
+    for n in range(7):
+        ticket = _file(f"Refund {n}", "Where is my refund?", email=f"c{n}@example.com")
+        Ticket.objects.filter(pk=ticket.pk).update(urgency=n % 3 + 1)
+    _file("Lamp", "The lamp flickers.")
+    filters = InboxFilters(q="refund", sort=sort)
+
+    seen, cursor = [], ""
+    while True:
+        page = ticket_list_for_inbox(user=agent, filters=filters, cursor=cursor, page_size=3)
+        seen += page.tickets
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    everything = ticket_list_for_inbox(user=agent, filters=filters, page_size=50).tickets
+    assert [t.pk for t in seen] == [t.pk for t in everything]
+    assert len(seen) == 7 and all(t.subject.startswith("Refund") for t in seen)
+    assert all(t.customer.email.startswith("c") for t in seen)  # the row's customer is read
