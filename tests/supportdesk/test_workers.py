@@ -107,12 +107,13 @@ def test_the_parent_gives_back_the_memory_that_loading_freed_before_it_forks() -
     assert released_mb > 40
 
 
-def test_a_desk_without_a_model_server_never_loads_the_openai_sdk_in_its_workers() -> None:
-    """The SDK holds tens of MB; only a process that calls a model imports it."""
+def test_a_worker_does_not_carry_the_sdks_it_never_calls() -> None:
+    """The OpenAI SDK (a desk without a model server) and boto3 (Amazon SES's inbound
+    webhook, answered by the web server) hold tens of MB; a worker imports neither."""
     loaded = _run_python(
         "import sys, django\n"
         "django.setup()\n"
-        "import supportdesk.llm.attempt, supportdesk.llm.client, triage.engine, replies.engine\n"
-        "print('openai' in sys.modules)\n"
+        "import supportdesk.llm.attempt, supportdesk.urls, triage.engine, replies.engine\n"
+        "print(sorted(name for name in ('openai', 'boto3') if name in sys.modules))\n"
     )
-    assert loaded == "False"
+    assert loaded == "[]"
