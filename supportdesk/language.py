@@ -136,6 +136,8 @@ def _lingua_and_ngrams(
     values = _detector(tuple(isos), low_accuracy=True).compute_language_confidence_values(text)
     lingua = {value.language.iso_code_639_1: value.value for value in values}
     likelihoods, found = model.log_likelihoods(text, languages)
+    if not lingua and not found:
+        return []  # neither model recognises anything in it: the caller falls back
     # A language lingua rules out (probability 0) stays possible: its trigrams are not all.
     scores = np.log(np.array([lingua.get(iso, 0.0) for iso in isos]) + 1e-6)
     if found:
