@@ -7,6 +7,15 @@ zh-Hant / zh-Hans by counting characters that exist in only one of the two scrip
 A message written mostly in a script none of the candidates is written in (Hangul, Cyrillic,
 Arabic, …) is not forced onto a candidate: it is named (Korean, Russian, …) so that triage can
 say the desk does not support it and hand it to a person, instead of answering in English.
+
+The rest is read by two models whose opinions are multiplied. Lingua in its low-accuracy mode
+(trigrams only, ~15 MB) knows every language but misreads short texts ("Where is my order?"
+as German); the shipped n-gram model of support messages (`supportdesk.language_ngrams`,
+~7 MB) reads short texts well but knows only the languages the project ships messages in.
+Its say shrinks with the square root of the evidence it found, so that on long texts, where
+lingua is reliable, lingua's general knowledge counts more. An installation serving a language the
+n-gram model does not know uses lingua's high-accuracy mode instead, as before (about 30 MB
+more per Latin-script language in every process that detects languages).
 """
 
 from __future__ import annotations
@@ -15,7 +24,10 @@ import re
 import threading
 from collections.abc import Sequence
 
+import numpy as np
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
+
+from supportdesk.language_ngrams import base_language, ngram_model
 
 # Text with fewer letters than this (after cleaning) is not worth asking a detector about.
 MIN_LETTERS = 3
@@ -83,7 +95,7 @@ def _other_script(text: str, letters: int, by_iso: dict) -> tuple[str, float] | 
     return None
 
 
-_detectors: dict[tuple[IsoCode639_1, ...], LanguageDetector] = {}
+_detectors: dict[tuple[tuple[IsoCode639_1, ...], bool], LanguageDetector] = {}
 _detectors_lock = threading.Lock()
 
 
@@ -97,14 +109,49 @@ def _iso(code: str) -> IsoCode639_1 | None:
     return getattr(IsoCode639_1, primary.upper(), None)
 
 
-def _detector(isos: tuple[IsoCode639_1, ...]) -> LanguageDetector:
-    """One detector per candidate set: building one is slow, using one is thread-safe."""
+def _detector(isos: tuple[IsoCode639_1, ...], *, low_accuracy: bool) -> LanguageDetector:
+    """One detector per candidate set and mode: building one is slow, using one is
+    thread-safe."""
     with _detectors_lock:
-        detector = _detectors.get(isos)
+        detector = _detectors.get((isos, low_accuracy))
         if detector is None:
-            detector = LanguageDetectorBuilder.from_iso_codes_639_1(*isos).build()
-            _detectors[isos] = detector
+            builder = LanguageDetectorBuilder.from_iso_codes_639_1(*isos)
+            if low_accuracy:
+                builder = builder.with_low_accuracy_mode()
+            detector = builder.build()
+            _detectors[(isos, low_accuracy)] = detector
         return detector
+
+
+def _lingua_and_ngrams(
+    text: str, by_iso: dict[IsoCode639_1, str]
+) -> list[tuple[IsoCode639_1, float]] | None:
+    """Candidates and their probabilities, best first, from lingua's low-accuracy mode times
+    the n-gram model; None when the n-gram model does not know every candidate."""
+    model = ngram_model()
+    isos = sorted(by_iso, key=lambda iso: iso.name)
+    languages = [base_language(iso.name) for iso in isos]
+    if model is None or not set(languages) <= set(model.languages):
+        return None
+    values = _detector(tuple(isos), low_accuracy=True).compute_language_confidence_values(text)
+    lingua = {value.language.iso_code_639_1: value.value for value in values}
+    likelihoods, found = model.log_likelihoods(text, languages)
+    if not lingua and not found:
+        return []  # neither model recognises anything in it: the caller falls back
+    # A language lingua rules out (probability 0) stays possible: its trigrams are not all.
+    scores = np.log(np.array([lingua.get(iso, 0.0) for iso in isos]) + 1e-6)
+    if found:
+        scores += likelihoods / np.sqrt(found)
+    probabilities = np.exp(scores - scores.max())
+    probabilities /= probabilities.sum()
+    return sorted(zip(isos, probabilities.tolist(), strict=True), key=lambda p: -p[1])
+
+
+def _lingua(text: str, by_iso: dict[IsoCode639_1, str]) -> list[tuple[IsoCode639_1, float]]:
+    """Candidates and lingua's (high-accuracy) confidence, best first."""
+    detector = _detector(tuple(sorted(by_iso, key=lambda iso: iso.name)), low_accuracy=False)
+    values = detector.compute_language_confidence_values(text)
+    return [(value.language.iso_code_639_1, float(value.value)) for value in values]
 
 
 def chinese_script(text: str, candidates: Sequence[str]) -> tuple[str, float]:
@@ -149,19 +196,19 @@ def detect_language(text: str, *, candidates: Sequence[str], hint: str = "") -> 
     other = _other_script(cleaned, letters, by_iso)
     if other is not None:
         return other
-    detector = _detector(tuple(sorted(by_iso, key=lambda iso: iso.name)))
-    values = detector.compute_language_confidence_values(cleaned)
-    if not values or values[0].value <= 0:
+    ranked = _lingua_and_ngrams(cleaned, by_iso)
+    if ranked is None:
+        ranked = _lingua(cleaned, by_iso)
+    if not ranked or ranked[0][1] <= 0:
         return fallback, FALLBACK_CONFIDENCE
-    best = values[0]
-    iso = best.language.iso_code_639_1
+    iso, confidence = ranked[0]
     if iso == IsoCode639_1.ZH:
         code, share = chinese_script(cleaned, candidates)
-        return code, float(best.value) * share
-    return by_iso[iso], float(best.value)
+        return code, confidence * share
+    return by_iso[iso], confidence
 
 
 def warm_up(candidates: Sequence[str]) -> None:
-    """Load lingua's models now rather than on the first customer message (~1 s)."""
+    """Load the language models now rather than on the first customer message (~1 s)."""
     for sample in ("Hello, I need help with my account.", "Hola, necesito ayuda con mi cuenta."):
         detect_language(sample, candidates=candidates)

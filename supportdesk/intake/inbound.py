@@ -9,6 +9,7 @@ delivers again and no mail is lost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Callable
@@ -22,10 +23,6 @@ from anymail.exceptions import (
 )
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent
-from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
-from anymail.webhooks.mailgun import MailgunInboundWebhookView
-from anymail.webhooks.postmark import PostmarkInboundWebhookView
-from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -126,7 +123,9 @@ class _InboundWebhookMixin:
             raise MalformedPayload(f"{type(exc).__name__}: {exc}") from exc
 
 
-class _AmazonSESInbound(_InboundWebhookMixin, AmazonSESInboundWebhookView):
+class _ConfirmWithCredentialsOnly:
+    """Amazon SES: confirms the SNS subscription itself only when allowed to call AWS."""
+
     def auto_confirm_sns_subscription(self, sns_message: dict) -> None:
         if not self.auto_confirm_enabled:
             # Confirming calls AWS with credentials; without them an administrator opens the
@@ -140,17 +139,33 @@ class _AmazonSESInbound(_InboundWebhookMixin, AmazonSESInboundWebhookView):
         super().auto_confirm_sns_subscription(sns_message)
 
 
-PROVIDERS: dict[str, type] = {
-    "mailgun": type("MailgunInbound", (_InboundWebhookMixin, MailgunInboundWebhookView), {}),
-    "sendgrid": type("SendGridInbound", (_InboundWebhookMixin, SendGridInboundWebhookView), {}),
-    "postmark": type("PostmarkInbound", (_InboundWebhookMixin, PostmarkInboundWebhookView), {}),
-    "amazon_ses": _AmazonSESInbound,
-}
+PROVIDERS = ("mailgun", "sendgrid", "postmark", "amazon_ses")
+
+
+@functools.cache
+def _provider_view(provider: str) -> Callable[[HttpRequest], HttpResponse]:
+    """The provider's anymail inbound view, imported by the first webhook rather than with
+    this module: Amazon SES's brings boto3 (~15 MB), and every worker imports this module for
+    `on_inbound` without ever answering a webhook."""
+    from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
+    from anymail.webhooks.mailgun import MailgunInboundWebhookView
+    from anymail.webhooks.postmark import PostmarkInboundWebhookView
+    from anymail.webhooks.sendgrid import SendGridInboundWebhookView
+
+    bases = {
+        "mailgun": (MailgunInboundWebhookView,),
+        "sendgrid": (SendGridInboundWebhookView,),
+        "postmark": (PostmarkInboundWebhookView,),
+        "amazon_ses": (_ConfirmWithCredentialsOnly, AmazonSESInboundWebhookView),
+    }[provider]
+    name = "".join(part.title() for part in provider.split("_")) + "Inbound"
+    return type(name, (_InboundWebhookMixin, *bases), {}).as_view()
 
 
 def provider_webhook(provider: str) -> Callable[[HttpRequest], HttpResponse]:
     """The provider's anymail inbound view, behind our secret check, size limit and errors."""
-    view = PROVIDERS[provider].as_view()
+    if provider not in PROVIDERS:
+        raise ValueError(f"no inbound webhook for {provider!r}")
 
     @csrf_exempt
     def webhook(request: HttpRequest) -> HttpResponse:
@@ -166,7 +181,7 @@ def provider_webhook(provider: str) -> Callable[[HttpRequest], HttpResponse]:
             # Parsers read this copy; form fields still obey Django's MAX_BODY_BYTES.
             request._body, request._stream = body, BytesIO(body)
         try:
-            return view(request)
+            return _provider_view(provider)(request)
         except AnymailWebhookValidationFailure as exc:
             logger.warning("Rejected %s inbound webhook: %s", provider, exc)
             response = error(401, "Missing or wrong webhook credentials or signature.")

@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import openai
-
 from supportdesk.llm.schema import SchemaError, validate
 
 DEFAULT_TIMEOUT = 30.0
@@ -151,6 +149,10 @@ class LLMClient:
     def __post_init__(self) -> None:
         if not self.config.enabled:
             raise ValueError("No LLM configured: set LLM_BASE_URL and LLM_MODEL (or Azure).")
+        # Imported by the first client, not with this module: the SDK holds ~40 MB that a
+        # process never calling a model (every worker of a desk without one) need not carry.
+        import openai
+
         common = dict(
             api_key=self.config.api_key or "not-needed",  # local servers ignore the key
             timeout=self.config.timeout,
@@ -209,6 +211,8 @@ class LLMClient:
         return CallResult(data=data, report=report)
 
     def _create(self, messages, schema_name, schema, max_tokens):
+        import openai  # loaded already: this client was built with it
+
         try:
             return self._sdk.chat.completions.create(
                 model=self.config.model_name,
