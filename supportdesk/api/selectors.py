@@ -67,8 +67,12 @@ def _encode_keyset(created_at: datetime, pk: int) -> str:
 
 def _decode_keyset(cursor: str) -> tuple[datetime, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, pk_s = raw.split("|")
+        # Strictly: the lenient decoder skips characters outside the alphabet, so an altered
+        # cursor could still decode to some other position.
+        data = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        if base64.urlsafe_b64encode(data).decode().rstrip("=") != cursor:
+            raise ValueError("not a cursor we issue")
+        stamp, pk_s = data.decode().split("|")
         created, pk = datetime.fromisoformat(stamp), int(pk_s)
         if created.tzinfo is None or not 0 < pk < 2**63:
             raise ValueError("not a cursor we issue")
