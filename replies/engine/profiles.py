@@ -284,6 +284,13 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "holding_acknowledgements": {
             "anxious": "We understand that this is a worrying situation.",
         },
+        # One voice per reply: the formal register speaks as "we" throughout.
+        "no_match": "To ensure that you receive an accurate answer, we have passed your "
+        "message to a specialist on our team, who will contact you shortly.",
+        "follow_up_intro": "As the steps in our previous message (“{title}”) did not resolve "
+        "this, we will not repeat them here.",
+        "thanks_reply": "You are very welcome; we are glad to have been of help. Should "
+        "anything else arise, please reply to this e-mail.",
         "closing": "Kind regards,",
         "see_also": "You may also find the following helpful:",
     },
@@ -338,7 +345,8 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "closing": "此致\n敬礼",
     },
     "fr": {
-        "greeting": "Madame, Monsieur {name},",
+        # French business letters open without the name; "Madame Ana" is not said.
+        "greeting": "Madame, Monsieur,",
         "greeting_anonymous": "Madame, Monsieur,",
         "next_steps": "Pour toute question complémentaire, nous vous invitons à répondre à "
         "ce message.",

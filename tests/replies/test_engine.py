@@ -464,3 +464,77 @@ def test_the_new_customer_welcome_is_only_for_a_simple_question_answered(locale:
     assert welcome not in new_customer(complaint=True)  # "I was charged twice"
     for emotion in ("angry", "anxious", "sad"):
         assert welcome not in new_customer(emotion=emotion)
+
+
+TRACKING_FR = Passage(
+    article_id=41,
+    title="Suivre votre commande",
+    text="Les statuts de suivi signifient :\n"
+    "- En préparation : nous emballons votre commande.\n"
+    "- Expédiée : le transporteur a pris le colis en charge.\n"
+    "- Livrée : le transporteur a déposé le colis.",
+    language="fr",
+    score=0.7,
+)
+
+
+def test_a_list_of_meanings_is_quoted_as_a_list_not_introduced_as_steps() -> None:
+    result = draft(language="fr", passages=(TRACKING_FR,), customer_tier="new")
+
+    assert "marche à suivre" not in result.text
+    assert not re.search(r"^1\. ", result.text, re.MULTILINE)
+    assert "Voici ce qu'il faut savoir :\nLes statuts de suivi signifient :" in result.text
+    assert "- Expédiée : le transporteur a pris le colis en charge." in result.text
+
+
+def test_a_numbered_procedure_is_still_introduced_as_steps_for_a_new_customer() -> None:
+    result = draft(language="zh-Hant", passages=(RENEWAL_ZH,), customer_tier="new")
+
+    assert "請您依照以下步驟操作：\n1. 登入後開啟「設定」。" in result.text
+
+
+# What each locale's everyday line to an anxious customer says about steps to follow.
+PROMISES_STEPS = {
+    "en": ("walk you through", "guide you"),
+    "zh-Hant": ("逐步",),
+    "zh-Hans": ("逐步",),
+    "ja": ("手順",),
+    "es": ("paso a paso", "te acompaño", "le guiaremos"),
+    "fr": ("guider",),
+    "de": ("Schritt für Schritt",),
+    "pt": ("passo a passo",),
+}
+
+
+@pytest.mark.parametrize("formal", [False, True])
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_an_anxious_customer_is_promised_steps_only_when_the_answer_has_them(
+    locale: str, formal: bool
+) -> None:
+    statement = draft(language=locale, passages=(REFUND_EN,), emotion="anxious", formal=formal)
+    steps = draft(language=locale, passages=(RENEWAL_EN,), emotion="anxious", formal=formal)
+
+    assert statement.grounded
+    for promise in PROMISES_STEPS[locale]:
+        assert promise not in statement.text.split("\n\n")[1]
+    profile = DEFAULT_PROFILES[locale]
+    profile = profile.formal_variant() if formal else profile
+    assert profile.holding_acknowledgement("anxious") in statement.text  # still reassured
+    assert profile.acknowledgement("anxious") in steps.text
+
+
+def test_a_formal_french_reply_opens_the_way_a_french_business_letter_does() -> None:
+    formal = draft(language="fr", passages=(TRACKING_FR,), formal=True)
+    everyday = draft(language="fr", passages=(TRACKING_FR,))
+
+    assert formal.text.startswith("Madame, Monsieur,\n")
+    assert "Madame, Monsieur Ana" not in formal.text
+    assert everyday.text.startswith("Bonjour Ana,\n")
+
+
+@pytest.mark.parametrize("emotion", ["anxious", "neutral", "sad"])
+def test_a_formal_english_holding_reply_speaks_with_one_voice(emotion: str) -> None:
+    holding = draft(passages=(), formal=True, emotion=emotion)
+
+    assert not re.search(r"\bI(?:'ve|'m|'ll)?\b|\bmy\b", holding.text)
+    assert "we have passed your message to a specialist" in holding.text
