@@ -84,6 +84,20 @@ class LocalDraftEngine:
             if steps == "any" and not _NUMBERED_RE.search(block):
                 notes.append("The source is a single statement: there are no steps to number.")
             body.append(block)
+        # Another question, answered from another article: its answer, with its citation.
+        for passage in _other_answers(inp, cited):
+            cited.append(passage)
+            lead = tone.other_question
+            if not language_matches(passage.language, inp.language):
+                needs_translation = True
+                lead = f"{lead}\n{tone.translation_note}" if tone.translation_note else lead
+            body.append(_answer_block(passage, len(cited), tone, lead=lead, steps=""))
+        if cited and inp.unanswered:
+            body.append(tone.other_question_follow_up)
+            notes.append(
+                "The customer asked more than one thing and the knowledge base does not answer "
+                "every question: a person answers the rest."
+            )
 
         text = _assemble(inp, tone, brand, body, cited, grounded=bool(cited), shorter=shorter)
         return DraftResult(
@@ -115,6 +129,17 @@ class LocalDraftEngine:
             engine_version=self.version,
             notes=("The customer only thanked us: nothing to answer.",),
         )
+
+
+def _other_answers(inp: DraftInput, cited: list[Passage]) -> list[Passage]:
+    """One passage per further question, from an article the draft does not cite yet."""
+    seen = {p.article_id for p in cited}
+    chosen = []
+    for passage in inp.other_answers:
+        if passage.article_id not in seen:
+            seen.add(passage.article_id)
+            chosen.append(passage)
+    return chosen
 
 
 def _choose(fresh: list[Passage]) -> list[Passage]:

@@ -44,6 +44,13 @@ class ToneProfile:
     # emotions whose everyday line announces help that follows in the same message ("I'll walk
     # you through it"): neither has steps to walk through.
     holding_acknowledgements: dict[str, str] = field(default_factory=dict)
+    # A message that asks two things: the lead-in to the answer to the other one, and the
+    # plain word that a colleague follows up on a question the knowledge base does not answer.
+    other_question: str = "As for your other question:"
+    other_question_follow_up: str = (
+        "Your other question needs a closer look, so I've passed it to a colleague, who will "
+        "follow up with you on it shortly."
+    )
     # Overrides for the formal register (same keys as above, acknowledgements merged).
     formal: dict[str, Any] = field(default_factory=dict)
 
