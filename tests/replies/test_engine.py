@@ -545,6 +545,7 @@ def test_a_formal_english_holding_reply_speaks_with_one_voice(emotion: str) -> N
     ("language", "body", "count"),
     [
         ("en", "How do I change my delivery address? And how long does a refund take?", 2),
+        ("en", "How do I reset my password? And where can I download my invoice?", 2),
         ("es", "¿Cómo cambio la dirección de envío? ¿Y cuánto tarda el reembolso?", 2),
         ("pt", "Como altero o endereço de entrega? E quanto tempo demora o reembolso?", 2),
         (
