@@ -28,6 +28,7 @@ from replies.drafting import ComposedDraft, draft_compose
 from replies.engine import profile_for
 from replies.engine.complaints import reports_problem
 from replies.engine.compose import UPSET
+from replies.engine.questions import asked_questions
 from replies.engine.thanks import is_only_thanks
 from replies.engine.types import INSTRUCTIONS, DraftInput
 from replies.gaps import WEAK_ANSWER_CONFIDENCE, GapQuestion, gap_keep, gap_question
@@ -43,6 +44,7 @@ from triage.engine.local import models_text
 from triage.engine.rules import find_topics
 from triage.escalations import escalation_raise
 from triage.models import LabelledExample, TriageResult
+from triage.routing import PARTIAL_DRAFT_REASON
 from triage.services import examples_import, routing_hand_to_person
 from triage.training import answer_label
 
@@ -164,6 +166,7 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
             direction=Message.Direction.OUTBOUND, created_at__lte=message.created_at
         ).values_list("body_text", flat=True)
     )
+    other_answers, unanswered = _other_questions(message.body_text, language, passages)
     voice = brand_voice()
     # Money taken, a parcel late, something broken, a hacked account, a threat of action, or
     # feedback that is not praise: the customer reports a problem, however calm they read.
@@ -186,11 +189,15 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
         formal=voice.formal,
         only_thanks=only_thanks,
         complaint=complaint,
+        other_answers=other_answers,
+        unanswered=unanswered,
     )
     tone = profile_for(language, tone_profiles())
     composed = draft_compose(ticket=ticket, inp=draft_input, tone=tone)
     if only_thanks:
         composed = replace(composed, nothing_to_answer=True)
+    if composed.result.grounded and unanswered:
+        composed = replace(composed, needs_human_reason=UNANSWERED_QUESTION_REASON)
     if not supported:
         name = language_name(language)
         composed = replace(
@@ -199,6 +206,37 @@ def _compose(*, message: Message, instructions: tuple[str, ...]) -> tuple[Compos
             f"reply in {name} yourself, or ask them to write in a language the desk supports.",
         )
     return composed, passages
+
+
+UNANSWERED_QUESTION_REASON = (
+    "The customer asks more than one thing and the knowledge base does not answer every "
+    "question: answer the rest yourself."
+)
+
+
+def _other_questions(body: str, language: str, passages: list[Passage]) -> tuple[tuple, int]:
+    """For a message that asks several things, each read on its own: (the best passage for
+    each question answered from an article the draft does not already cite, how many
+    questions the knowledge base does not answer). Nothing when the message asks one thing,
+    or when the draft has no answer at all (its holding reply covers every question)."""
+    questions = asked_questions(body, language)
+    if len(questions) < 2 or not passages:
+        return (), 0
+    cited = {passage.article_id for passage in passages}
+    covered, others, unanswered = False, [], 0
+    for question in questions:
+        found = _passages_for(question, language)
+        if not found:
+            unanswered += 1
+        elif found[0].article_id in cited:
+            covered = True
+        else:
+            others.append(found[0])
+    # The draft's answer was chosen for the whole message: when no single question leads to it,
+    # it answers one of those that found nothing on their own.
+    if not covered and unanswered:
+        unanswered -= 1
+    return tuple(others), unanswered
 
 
 def _passages_for(query: str, language: str) -> list[Passage]:
@@ -247,6 +285,9 @@ def _draft_save(
         ticket.needs_human = True
         # A holding reply is no answer: it is never offered for one-click approval.
         routing_hand_to_person(message_id=message.pk)
+    elif composed.needs_human_reason == UNANSWERED_QUESTION_REASON:
+        # Nor is an answer to only some of the customer's questions.
+        routing_hand_to_person(message_id=message.pk, reason=PARTIAL_DRAFT_REASON)
     # An unbacked commitment, or a message a person must read, is never sent without a human.
     if result.promise_flags or composed.needs_human_reason:
         ticket.needs_human = True

@@ -43,6 +43,7 @@ ACTIONS = (AUTO_SEND, AUTO_REPLY, HUMAN, SUPERVISOR)
 NO_RULE_REASON = "No rule decided the route: a person looks at it"
 # The route offered the draft for one-click approval, but the draft answers nothing.
 HOLDING_DRAFT_REASON = "The draft is only a holding reply: a person answers"
+PARTIAL_DRAFT_REASON = "The draft answers only some of the customer's questions: a person answers"
 
 
 @dataclass(frozen=True)

@@ -458,11 +458,13 @@ def _max_pk(model) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def routing_hand_to_person(*, message_id: int) -> RoutingDecision | None:
+def routing_hand_to_person(
+    *, message_id: int, reason: str = HOLDING_DRAFT_REASON
+) -> RoutingDecision | None:
     """Runs inside the caller's transaction, with the ticket row locked: the draft for
-    `message_id` is only a holding reply, so a route that offers it for one-click approval
-    hands the ticket to a person instead. The rules that fired stay on record; the reason is
-    added. None when the route was not a one-click draft."""
+    `message_id` is only a holding reply (or answers only part of the message), so a route
+    that offers it for one-click approval hands the ticket to a person instead. The rules that
+    fired stay on record; `reason` is added. None when the route was not a one-click draft."""
     decision = (
         RoutingDecision.objects.filter(triage__message_id=message_id)
         .order_by("-created_at", "-pk")
@@ -471,7 +473,7 @@ def routing_hand_to_person(*, message_id: int) -> RoutingDecision | None:
     if decision is None or decision.action != RoutingDecision.Action.AUTO_REPLY:
         return None
     decision.action = RoutingDecision.Action.HUMAN
-    decision.reasons = [*decision.reasons, HOLDING_DRAFT_REASON]
+    decision.reasons = [*decision.reasons, reason]
     decision.save(update_fields=["action", "reasons"])
     return decision
 

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from knowledge.text import has_steps
 from replies.engine.tone import ToneProfile, language_matches, profile_for
 from replies.engine.types import INSTRUCTIONS, Citation, DraftInput, DraftResult, Passage
 
@@ -26,6 +27,9 @@ MAX_NAME_LENGTH = 60
 
 _TAG_RE = re.compile(r"<[^>]*>")
 _LIST_ITEM_RE = re.compile(r"^\s*(?:\d{1,2}\s*[.)．、]|[-*•・])\s*")
+# An ordered list: its items are steps. A bulleted list is as often a set of definitions or
+# options ("Processing: we are packing your order"), which is quoted as a list, not as steps.
+_NUMBERED_ITEM_RE = re.compile(r"^\s*\d{1,2}\s*[.)．、]")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _MARKER_RE = re.compile(r"\[\d+\]")
 _NUMBERED_RE = re.compile(r"^1\. ", re.MULTILINE)
@@ -80,6 +84,20 @@ class LocalDraftEngine:
             if steps == "any" and not _NUMBERED_RE.search(block):
                 notes.append("The source is a single statement: there are no steps to number.")
             body.append(block)
+        # Another question, answered from another article: its answer, with its citation.
+        for passage in _other_answers(inp, cited):
+            cited.append(passage)
+            lead = tone.other_question
+            if not language_matches(passage.language, inp.language):
+                needs_translation = True
+                lead = f"{lead}\n{tone.translation_note}" if tone.translation_note else lead
+            body.append(_answer_block(passage, len(cited), tone, lead=lead, steps=""))
+        if cited and inp.unanswered:
+            body.append(tone.other_question_follow_up)
+            notes.append(
+                "The customer asked more than one thing and the knowledge base does not answer "
+                "every question: a person answers the rest."
+            )
 
         text = _assemble(inp, tone, brand, body, cited, grounded=bool(cited), shorter=shorter)
         return DraftResult(
@@ -111,6 +129,17 @@ class LocalDraftEngine:
             engine_version=self.version,
             notes=("The customer only thanked us: nothing to answer.",),
         )
+
+
+def _other_answers(inp: DraftInput, cited: list[Passage]) -> list[Passage]:
+    """One passage per further question, from an article the draft does not cite yet."""
+    seen = {p.article_id for p in cited}
+    chosen = []
+    for passage in inp.other_answers:
+        if passage.article_id not in seen:
+            seen.add(passage.article_id)
+            chosen.append(passage)
+    return chosen
 
 
 def _choose(fresh: list[Passage]) -> list[Passage]:
@@ -155,9 +184,14 @@ def _assemble(
     # Shorter keeps an apology to an angry customer; pleasantries and next steps go.
     keep_ack = not shorter or inp.emotion == "angry"
     # The confused customer's line promises a clear explanation, the anxious one's (in most
-    # locales) a walk through the steps: a holding reply has neither.
+    # locales) a walk through the steps: a holding reply has neither, and an answer that is
+    # not a procedure has no steps to walk through.
     ack = "neutral" if inp.emotion == "confused" and not grounded else inp.emotion
-    line = tone.acknowledgement(ack) if grounded else tone.holding_acknowledgement(ack)
+    with_steps = has_steps("\n".join(body))
+    if grounded and with_steps:
+        line = tone.acknowledgement(ack)
+    else:
+        line = tone.holding_acknowledgement(ack)
     parts = [greeting, line if keep_ack else "", *body]
     if grounded and not shorter:
         # A holding reply has nothing to follow up on yet; the specialist sets next steps.
@@ -194,6 +228,8 @@ def _split_steps(text: str, *, sentences: bool) -> tuple[str, list[str], str]:
     announces the list, so it gives way to the profile's own steps introduction."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     listed = [i for i, line in enumerate(lines) if _LIST_ITEM_RE.match(line)]
+    if not sentences and not any(_NUMBERED_ITEM_RE.match(lines[i]) for i in listed):
+        listed = []  # bullets only: a list of meanings or options, not steps
     if len(listed) >= 2:
         lead = [line for line in lines[: listed[0]] if not line.endswith((":", "："))]
         items = [_LIST_ITEM_RE.sub("", lines[i]) for i in listed]

@@ -40,6 +40,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "holding_acknowledgements": {
             "anxious": "I understand this is worrying, and I'm sorry for the uncertainty.",
         },
+        "other_question": "As for your other question:",
+        "other_question_follow_up": "Your other question needs a closer look, so I've passed it "
+        "to a colleague, who will follow up with you on it shortly.",
         "closing": "Best regards,",
         "signature": "The {brand} Support Team",
         "sources_label": "Sources:",
@@ -67,6 +70,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "歡迎使用 {brand}！剛開始使用若有不熟悉的地方，我們很樂意協助您。",
         "thanks_reply": "不客氣，很高興能幫上忙！之後若有任何問題，歡迎直接回覆此信。",
         "holding_acknowledgements": {"anxious": "我們能理解您的擔心，請您放心。"},
+        "other_question": "關於您的另一個問題：",
+        "other_question_follow_up": "您的另一個問題需要進一步確認，"
+        "我們已轉交專人處理，專員將盡快與您聯繫。",
         "closing": "敬祝 順心",
         "signature": "{brand} 客服團隊",
         "sources_label": "參考資料：",
@@ -93,6 +99,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "new_user_line": "欢迎使用 {brand}！",
         "thanks_reply": "不客气，很高兴能帮到您！之后如有任何问题，欢迎直接回复此邮件。",
         "holding_acknowledgements": {"anxious": "我们理解您的担心，请您放心。"},
+        "other_question": "关于您的另一个问题：",
+        "other_question_follow_up": "您的另一个问题需要进一步确认，"
+        "我们已转交专人处理，专员会尽快与您联系。",
         "closing": "祝好！",
         "signature": "{brand} 客服团队",
         "sources_label": "参考资料：",
@@ -124,6 +133,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "thanks_reply": "ご丁寧にありがとうございます。お役に立てて大変うれしく存じます。"
         "今後ともお気軽にお問い合わせください。",
         "holding_acknowledgements": {"anxious": "ご心配をおかけしており、誠に申し訳ございません。"},
+        "other_question": "もう一点のお問い合わせにつきましては、以下のとおりご案内いたします。",
+        "other_question_follow_up": "もう一点のお問い合わせにつきましては、担当者が確認のうえ、"
+        "改めてご連絡いたします。恐れ入りますが、今しばらくお待ちくださいませ。",
         "closing": "今後ともよろしくお願いいたします。",
         "signature": "{brand} カスタマーサポート",
         "sources_label": "参考資料：",
@@ -156,6 +168,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "thanks_reply": "¡De nada! Qué bueno que pudimos ayudarte. Si "
         "necesitas algo más, responde a este correo.",
         "holding_acknowledgements": {"anxious": "Entiendo perfectamente tu preocupación."},
+        "other_question": "Y sobre tu otra pregunta:",
+        "other_question_follow_up": "Tu otra pregunta necesita una revisión más a fondo, "
+        "así que se la pasé a una persona de nuestro equipo, que te va a escribir muy pronto.",
         "closing": "¡Saludos!",
         "signature": "El equipo de soporte de {brand}",
         "sources_label": "Fuentes:",
@@ -188,6 +203,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "thanks_reply": "Avec plaisir, ravis d'avoir pu vous aider ! Pour toute "
         "autre question, répondez simplement à cet e-mail.",
         "holding_acknowledgements": {"anxious": "Nous comprenons tout à fait votre inquiétude."},
+        "other_question": "Concernant votre autre question :",
+        "other_question_follow_up": "Votre autre question demande une vérification : nous l'avons "
+        "transmise à un collègue, qui reviendra vers vous très rapidement.",
         "closing": "Bien cordialement,",
         "signature": "L'équipe support {brand}",
         "sources_label": "Sources :",
@@ -220,6 +238,9 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "thanks_reply": "Gern geschehen, schön, dass wir helfen konnten! Bei weiteren "
         "Fragen antworten Sie einfach auf diese E-Mail.",
         "holding_acknowledgements": {"anxious": "Wir verstehen Ihre Sorge sehr gut."},
+        "other_question": "Zu Ihrer weiteren Frage:",
+        "other_question_follow_up": "Ihre weitere Frage sehen wir uns genauer an: Ein Kollege "
+        "aus unserem Team meldet sich dazu in Kürze bei Ihnen.",
         "closing": "Viele Grüße",
         "signature": "Ihr {brand} Support-Team",
         "sources_label": "Quellen:",
@@ -251,6 +272,10 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
         "thanks_reply": "Por nada! Que bom que conseguimos ajudar. Se precisar "
         "de mais alguma coisa, é só responder a este e-mail.",
         "holding_acknowledgements": {"anxious": "Entendemos totalmente a sua preocupação."},
+        "other_question": "Sobre a sua outra pergunta:",
+        "other_question_follow_up": "Sua outra pergunta precisa de uma análise mais "
+        "detalhada, então encaminhamos para um colega da nossa equipe, que vai falar com "
+        "você em breve.",
         "closing": "Um abraço,",
         "signature": "Equipe de suporte {brand}",
         "sources_label": "Fontes:",
@@ -284,6 +309,16 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "holding_acknowledgements": {
             "anxious": "We understand that this is a worrying situation.",
         },
+        # One voice per reply: the formal register speaks as "we" throughout.
+        "no_match": "To ensure that you receive an accurate answer, we have passed your "
+        "message to a specialist on our team, who will contact you shortly.",
+        "follow_up_intro": "As the steps in our previous message (“{title}”) did not resolve "
+        "this, we will not repeat them here.",
+        "thanks_reply": "You are very welcome; we are glad to have been of help. Should "
+        "anything else arise, please reply to this e-mail.",
+        "other_question": "As regards your other question:",
+        "other_question_follow_up": "Your other question requires further review; we have passed "
+        "it to a colleague, who will contact you about it shortly.",
         "closing": "Kind regards,",
         "see_also": "You may also find the following helpful:",
     },
@@ -311,6 +346,10 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "equipo de atención preferente.",
         "new_user_line": "Le damos la bienvenida a {brand}.",
         "holding_acknowledgements": {"anxious": "Comprendemos su preocupación."},
+        "other_question": "En cuanto a su otra consulta:",
+        "other_question_follow_up": "Su otra consulta requiere una revisión más detallada; "
+        "la hemos remitido a un especialista de nuestro equipo, quien se comunicará con "
+        "usted a la brevedad.",
         "closing": "Atentamente,",
         "see_also": "También puede resultarle útil:",
         "translation_note": "Por el momento, esta guía no está disponible en español; se la "
@@ -338,7 +377,8 @@ FORMAL_DATA: dict[str, dict[str, Any]] = {
         "closing": "此致\n敬礼",
     },
     "fr": {
-        "greeting": "Madame, Monsieur {name},",
+        # French business letters open without the name; "Madame Ana" is not said.
+        "greeting": "Madame, Monsieur,",
         "greeting_anonymous": "Madame, Monsieur,",
         "next_steps": "Pour toute question complémentaire, nous vous invitons à répondre à "
         "ce message.",

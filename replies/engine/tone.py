@@ -40,9 +40,17 @@ class ToneProfile:
     translation_note: str = ""
     # The reply to a message that only thanks us (no question): no answer, no holding reply.
     thanks_reply: str = ""
-    # The opening line of a holding reply, for the emotions whose everyday line announces help
-    # that follows in the same message ("I'll walk you through it"): a holding reply has none.
+    # The opening line of a holding reply, or of an answer that is not a procedure, for the
+    # emotions whose everyday line announces help that follows in the same message ("I'll walk
+    # you through it"): neither has steps to walk through.
     holding_acknowledgements: dict[str, str] = field(default_factory=dict)
+    # A message that asks two things: the lead-in to the answer to the other one, and the
+    # plain word that a colleague follows up on a question the knowledge base does not answer.
+    other_question: str = "As for your other question:"
+    other_question_follow_up: str = (
+        "Your other question needs a closer look, so I've passed it to a colleague, who will "
+        "follow up with you on it shortly."
+    )
     # Overrides for the formal register (same keys as above, acknowledgements merged).
     formal: dict[str, Any] = field(default_factory=dict)
 
@@ -66,7 +74,8 @@ class ToneProfile:
         return self.acknowledgements.get(emotion) or self.acknowledgements.get("neutral", "")
 
     def holding_acknowledgement(self, emotion: str) -> str:
-        """The opening line of a holding reply: it announces nothing that does not follow."""
+        """The opening line of a reply without steps: it announces nothing that does not
+        follow."""
         return self.holding_acknowledgements.get(emotion) or self.acknowledgement(emotion)
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,6 +26,11 @@ class DraftInput:
     # The customer reports something that went wrong (a charge, a fault, a complaint): the
     # welcome for new customers does not belong in the reply.
     complaint: bool = False
+    # When the customer asks more than one thing (replies.engine.questions): the best passage
+    # for each further question the knowledge base answers from another article, and how many
+    # further questions it does not answer (a colleague follows up on those).
+    other_answers: tuple[Passage, ...] = ()
+    unanswered: int = 0
 
 
 # What an agent can ask of a regenerated draft.

@@ -255,6 +255,31 @@ def test_the_pipeline_auto_sends_a_new_routine_question(
     assert Draft.objects.get(ticket=ticket).status == Draft.Status.SENT
 
 
+def test_the_pipeline_never_auto_sends_an_answer_to_only_one_of_two_questions(
+    auto_send_delivery, stub_triage, demo_kb, django_capture_on_commit_callbacks
+):
+    from supportdesk.services import ticket_create
+
+    RoutingSettings.objects.update_or_create(pk=1, defaults={"auto_send_min_draft_confidence": 0})
+    stub_triage(category="delivery", category_confidence=0.95, emotion="neutral", urgency="low")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            email="maria@example.com",
+            subject="Tracking my parcel",
+            body="How can I track my parcel online? Also, is there a physical showroom in Denver?",
+            channel=Ticket.Channel.WEB,
+        )
+
+    decision = RoutingDecision.objects.get(ticket=ticket)
+    assert not decision.auto_send["allowed"]
+    assert any("does not answer every question" in b for b in decision.auto_send["blocked_by"])
+    assert mail.outbox == []
+    draft = Draft.objects.get(ticket=ticket)
+    assert draft.status == Draft.Status.PROPOSED
+    assert "Your other question needs a closer look" in draft.text
+
+
 def test_a_reply_after_solved_is_shown_as_a_repeat_contact(
     categories, stub_triage, agent_client, django_capture_on_commit_callbacks
 ):

@@ -15,6 +15,7 @@ from replies.engine import (
     draft_reply,
     profile_for,
 )
+from replies.engine.questions import asked_questions
 from replies.engine.thanks import is_only_thanks
 
 RENEWAL_EN = Passage(
@@ -464,3 +465,164 @@ def test_the_new_customer_welcome_is_only_for_a_simple_question_answered(locale:
     assert welcome not in new_customer(complaint=True)  # "I was charged twice"
     for emotion in ("angry", "anxious", "sad"):
         assert welcome not in new_customer(emotion=emotion)
+
+
+TRACKING_FR = Passage(
+    article_id=41,
+    title="Suivre votre commande",
+    text="Les statuts de suivi signifient :\n"
+    "- En préparation : nous emballons votre commande.\n"
+    "- Expédiée : le transporteur a pris le colis en charge.\n"
+    "- Livrée : le transporteur a déposé le colis.",
+    language="fr",
+    score=0.7,
+)
+
+
+def test_a_list_of_meanings_is_quoted_as_a_list_not_introduced_as_steps() -> None:
+    result = draft(language="fr", passages=(TRACKING_FR,), customer_tier="new")
+
+    assert "marche à suivre" not in result.text
+    assert not re.search(r"^1\. ", result.text, re.MULTILINE)
+    assert "Voici ce qu'il faut savoir :\nLes statuts de suivi signifient :" in result.text
+    assert "- Expédiée : le transporteur a pris le colis en charge." in result.text
+
+
+def test_a_numbered_procedure_is_still_introduced_as_steps_for_a_new_customer() -> None:
+    result = draft(language="zh-Hant", passages=(RENEWAL_ZH,), customer_tier="new")
+
+    assert "請您依照以下步驟操作：\n1. 登入後開啟「設定」。" in result.text
+
+
+# What each locale's everyday line to an anxious customer says about steps to follow.
+PROMISES_STEPS = {
+    "en": ("walk you through", "guide you"),
+    "zh-Hant": ("逐步",),
+    "zh-Hans": ("逐步",),
+    "ja": ("手順",),
+    "es": ("paso a paso", "te acompaño", "le guiaremos"),
+    "fr": ("guider",),
+    "de": ("Schritt für Schritt",),
+    "pt": ("passo a passo",),
+}
+
+
+@pytest.mark.parametrize("formal", [False, True])
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_an_anxious_customer_is_promised_steps_only_when_the_answer_has_them(
+    locale: str, formal: bool
+) -> None:
+    statement = draft(language=locale, passages=(REFUND_EN,), emotion="anxious", formal=formal)
+    steps = draft(language=locale, passages=(RENEWAL_EN,), emotion="anxious", formal=formal)
+
+    assert statement.grounded
+    for promise in PROMISES_STEPS[locale]:
+        assert promise not in statement.text.split("\n\n")[1]
+    profile = DEFAULT_PROFILES[locale]
+    profile = profile.formal_variant() if formal else profile
+    assert profile.holding_acknowledgement("anxious") in statement.text  # still reassured
+    assert profile.acknowledgement("anxious") in steps.text
+
+
+def test_a_formal_french_reply_opens_the_way_a_french_business_letter_does() -> None:
+    formal = draft(language="fr", passages=(TRACKING_FR,), formal=True)
+    everyday = draft(language="fr", passages=(TRACKING_FR,))
+
+    assert formal.text.startswith("Madame, Monsieur,\n")
+    assert "Madame, Monsieur Ana" not in formal.text
+    assert everyday.text.startswith("Bonjour Ana,\n")
+
+
+@pytest.mark.parametrize("emotion", ["anxious", "neutral", "sad"])
+def test_a_formal_english_holding_reply_speaks_with_one_voice(emotion: str) -> None:
+    holding = draft(passages=(), formal=True, emotion=emotion)
+
+    assert not re.search(r"\bI(?:'ve|'m|'ll)?\b|\bmy\b", holding.text)
+    assert "we have passed your message to a specialist" in holding.text
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "count"),
+    [
+        ("en", "How do I change my delivery address? And how long does a refund take?", 2),
+        ("en", "How do I reset my password? And where can I download my invoice?", 2),
+        ("es", "¿Cómo cambio la dirección de envío? ¿Y cuánto tarda el reembolso?", 2),
+        ("pt", "Como altero o endereço de entrega? E quanto tempo demora o reembolso?", 2),
+        (
+            "fr",
+            "Comment modifier l'adresse de livraison ? Et combien de temps prend le "
+            "remboursement ?",
+            2,
+        ),  # fmt: skip
+        (
+            "de",
+            "Wie ändere ich meine Lieferadresse? Außerdem: Wie lange dauert eine Rückerstattung?",
+            2,
+        ),  # fmt: skip
+        (
+            "ja",
+            "配送先の住所を変更する方法を教えていただけますか？また、返金にはどのくらい時間が"
+            "かかりますか？",
+            2,
+        ),  # fmt: skip
+        (
+            "zh-Hant",
+            "我的訂單已經晚了一個禮拜還沒到，什麼時候會到？另外，要怎麼開立有公司抬頭的發票？",
+            2,
+        ),
+        ("zh-Hans", "怎么修改订单的收货地址？还有退款一般需要多长时间才能到账？", 2),
+        # One matter, however many sentences: a short question leans on the one before it.
+        ("en", "Hi, my order hasn't arrived yet. Where is it? Can you check please?", 0),
+        ("es", "Olvidé mi contraseña y no puedo entrar. ¿Cómo la restablezco?", 0),
+        ("ja", "パスワードを忘れてしまいました。再設定の方法を教えてください。", 0),
+    ],
+)
+def test_the_questions_a_message_asks_are_read_in_every_language(
+    language: str, body: str, count: int
+) -> None:
+    assert len(asked_questions(body, language)) == count
+
+
+ADDRESS_EN = Passage(
+    article_id=7,
+    title="Change the shipping address",
+    text="Open Account > Orders, choose the order and select Change address before it ships.",
+    language="en",
+    score=0.8,
+)
+
+
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_a_second_question_answered_elsewhere_gets_its_own_answer_and_citation(
+    locale: str,
+) -> None:
+    result = draft(language=locale, passages=(ADDRESS_EN,), other_answers=(REFUND_EN,))
+
+    assert [c.article_id for c in result.citations] == [7, 5]
+    assert f"{DEFAULT_PROFILES[locale].other_question}\n" in result.text
+    assert "We refund the full amount to the original payment method. [2]" in result.text
+    assert DEFAULT_PROFILES[locale].other_question_follow_up not in result.text
+
+
+@pytest.mark.parametrize("formal", [False, True])
+@pytest.mark.parametrize("locale", sorted(DEFAULT_PROFILES))
+def test_a_second_question_the_kb_does_not_answer_is_left_to_a_colleague_in_so_many_words(
+    locale: str, formal: bool
+) -> None:
+    result = draft(language=locale, passages=(ADDRESS_EN,), unanswered=1, formal=formal)
+    profile = DEFAULT_PROFILES[locale]
+    profile = profile.formal_variant() if formal else profile
+
+    assert result.grounded and [c.article_id for c in result.citations] == [7]
+    assert profile.other_question_follow_up in result.text
+    # The follow-up line comes after the answer, before the closing.
+    assert result.text.index("[1]") < result.text.index(profile.other_question_follow_up)
+    assert result.text.index(profile.other_question_follow_up) < result.text.index(profile.closing)
+
+
+def test_the_spanish_follow_up_keeps_tu_and_the_formal_one_usted() -> None:
+    everyday = draft(language="es", passages=(ADDRESS_EN,), unanswered=1).text
+    formal = draft(language="es", passages=(ADDRESS_EN,), unanswered=1, formal=True).text
+
+    assert "Tu otra pregunta" in everyday and "te va a escribir" in everyday
+    assert "Su otra consulta" in formal and "con usted" in formal

@@ -255,3 +255,57 @@ def test_a_ticket_whose_draft_answers_stays_an_auto_reply_candidate(
 
     assert message.ticket.drafts.get().grounded is True
     assert RoutingDecision.objects.get(ticket_id=message.ticket_id).action == "auto_reply"
+
+
+def test_a_ticket_that_asks_two_things_and_gets_both_answered_stays_an_auto_reply_candidate(
+    demo_kb, stub_triage
+):
+    stub_triage(category="delivery", emotion="neutral", urgency="low", language="en")
+    message = _incoming(
+        subject="Address and invoice",
+        body="How do I change the shipping address on my order? "
+        "And where can I download an invoice for it?",
+    )
+
+    process_message(message.pk)
+
+    draft = message.ticket.drafts.get()
+    titles = [citation["title"] for citation in draft.citations]
+    assert any("shipping address" in title for title in titles)
+    assert any("invoice" in title for title in titles)
+    assert "needs a closer look" not in draft.text
+    assert RoutingDecision.objects.get(ticket_id=message.ticket_id).action == "auto_reply"
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "follow_up"),
+    [
+        (
+            "es",
+            "¿Cómo puedo rastrear mi pedido? ¿Y tienen una tienda física en Bogotá?",
+            "Tu otra pregunta necesita una revisión",
+        ),
+        (
+            "en",
+            "How can I track my parcel online? Also, is there a physical showroom in Denver?",
+            "Your other question needs a closer look",
+        ),
+    ],
+)
+def test_a_ticket_that_asks_two_things_but_gets_one_answered_goes_to_a_person(
+    demo_kb, agent_client, stub_triage, language, body, follow_up
+):
+    stub_triage(category="delivery", emotion="neutral", urgency="low", language=language)
+    message = _incoming(subject="Pedido", body=body)
+
+    process_message(message.pk)
+
+    draft = message.ticket.drafts.get()
+    assert draft.grounded and draft.citations  # the question it can answer is answered
+    assert follow_up in draft.text  # and the customer is told the other one follows
+    decision = RoutingDecision.objects.get(ticket_id=message.ticket_id)
+    assert decision.action == "human"
+    assert decision.reasons[-1] == (
+        "The draft answers only some of the customer's questions: a person answers"
+    )
+    assert Ticket.objects.get(pk=message.ticket_id).needs_human
