@@ -68,6 +68,12 @@ PATTERNS: tuple[tuple[str, Promise], ...] = (
         "The draft is only a holding reply: a person answers",
         pgettext_lazy("reason", "The draft is only a holding reply: a person answers"),
     ),
+    (
+        "The draft answers only some of the customer's questions: a person answers",
+        pgettext_lazy(
+            "reason", "The draft answers only some of the customer's questions: a person answers"
+        ),
+    ),
     ("Category '{category}'", pgettext_lazy("reason", "Category '{category}'")),
     ("Question fits no known category", pgettext_lazy("reason", "Question fits no known category")),
     ("In scope ('{category}')", pgettext_lazy("reason", "In scope ('{category}')")),

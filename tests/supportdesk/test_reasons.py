@@ -176,6 +176,7 @@ SERVICE_REASONS = {
     "SLA breached: First response overdue by 2 h 5 min; Resolution due soon",
     "Re-routed by mei",
     "The draft is only a holding reply: a person answers",
+    "The draft answers only some of the customer's questions: a person answers",
     "Escalated by an agent (by mei)",
     "VIP customer; Angry customer (strong) (by mei)",
     "The rule's agent is inactive",
