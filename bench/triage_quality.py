@@ -3,6 +3,9 @@
     .venv/bin/python bench/triage_quality.py [--embeddings on|off] [--only banking77,clinc,...]
                                              [--banking77-folds 5] [--threads 1]
 
+`--only` keys: banking77, clinc, goemotions, polarity, feelings (the hand-made check of stated
+and negated feelings and of demands for money not received), language, speed.
+
 Sentence embeddings are cached in var/triage-bench/embeddings (each text embedded once, ever);
 the first run on a fresh machine spends most of its time filling that cache, which is shown as
 progress and not counted as training time.
@@ -185,6 +188,24 @@ def polarity(model: object) -> None:
         show(f"{language} macro-F1", float(f1_score(truth, guessed, average="macro")), "", "0.60")
 
 
+def stated_feelings(model: object) -> None:
+    """Accuracy on the hand-made check of stated, negated and calm messages and of demands for
+    money not received (bench/data/stated_feelings_check.tsv; never trained or tuned on)."""
+    with (CHECKS / "stated_feelings_check.tsv").open(encoding="utf-8") as handle:
+        lines = [line.rstrip("\n").split("\t") for line in handle if not line.startswith("#")]
+    rows = [r for r in lines[1:] if len(r) == 4]
+    read = predict_emotions(model, [r[3] for r in rows], languages=[r[0] for r in rows])
+    right = [p.emotion in r[1].split("|") for p, r in zip(read, rows, strict=True)]
+    print(f"Stated feelings (bench/data/stated_feelings_check.tsv, {len(rows)} rows, 8 languages)")
+    show("accuracy", 100 * float(np.mean(right)), " %")
+    for kind in dict.fromkeys(r[2] for r in rows):
+        picked = [ok for ok, r in zip(right, rows, strict=True) if r[2] == kind]
+        show(f"  {kind} ({len(picked)} rows)", 100 * float(np.mean(picked)), " %")
+    for ok, r, p in zip(right, rows, read, strict=True):
+        if not ok:
+            print(f"    {r[0]:<7} {r[1]:<13} read {p.emotion:<9} {r[3][:60]}")
+
+
 def language_rows(name: str) -> list[tuple[str, str]]:
     """(language, text) rows of a language check; "\\n" in a text is a line break."""
     with (CHECKS / name).open(encoding="utf-8") as handle:
@@ -294,7 +315,9 @@ def memory(category: object, emotion: object) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embeddings", choices=("on", "off"), default="on")
-    parser.add_argument("--only", default="banking77,clinc,goemotions,polarity,language,speed")
+    parser.add_argument(
+        "--only", default="banking77,clinc,goemotions,polarity,feelings,language,speed"
+    )
     parser.add_argument(
         "--banking77-folds",
         type=int,
@@ -323,9 +346,13 @@ def main() -> None:
         banking77_folds(cache, args.banking77_folds)
     if "clinc" in wanted:
         clinc(cache)
-    emotion = goemotions(cache) if wanted & {"goemotions", "polarity", "speed"} else None
+    emotion = (
+        goemotions(cache) if wanted & {"goemotions", "polarity", "feelings", "speed"} else None
+    )
     if "polarity" in wanted:
         polarity(emotion)
+    if "feelings" in wanted:
+        stated_feelings(emotion)
     if "language" in wanted:
         languages()
     if "speed" in wanted:

@@ -30,7 +30,7 @@ from .calibrate import fit_temperature, softmax
 from .decision import fit_offsets, shift
 from .embed import EmbeddingCache
 from .features import HybridFeatures
-from .lexicon import find_emotion_cues
+from .lexicon import LexiconHit, find_emotion_cues, negated_feelings
 from .model import (
     Example,
     TrainedModel,
@@ -171,11 +171,16 @@ class SupportReading:
             texts, languages, probabilities, strengths, strict=True
         ):
             emotion, confidence = labels[int(row.argmax())], float(row.max())
-            hit = find_emotion_cues(text, language) if emotion in ("neutral", "positive") else None
-            # A cue speaks over a calm reading, and a negative cue over a happy one: thanking
-            # a customer who wrote "fraud" or "inakzeptabel" for their kind words is the worst
-            # mistake a draft's opening line can make.
-            if hit is not None and (emotion == "neutral" or hit.emotion in NEGATIVE):
+            hit = find_emotion_cues(text, language)
+            # "I'm not worried, just asking" reads anxious to the encoder, which sees the word
+            # and not the negation: a feeling the customer denies, with no cue of it left, gives
+            # way to the next reading.
+            if emotion in negated_feelings(text, language) and (
+                hit is None or emotion not in hit.emotions
+            ):
+                row = np.where(np.asarray(labels) == emotion, -1.0, row)
+                emotion, confidence = labels[int(row.argmax())], float(row.max())
+            if hit is not None and _cue_decides(emotion, hit):
                 strength = max(float(strength), CUE_INTENSITY)
                 out.append(
                     EmotionPrediction(
@@ -186,6 +191,23 @@ class SupportReading:
             intensity = 0.0 if emotion == "neutral" else round(float(strength), 4)
             out.append(EmotionPrediction(emotion, confidence, "support", (), intensity))
         return out
+
+
+def _cue_decides(emotion: str, hit: LexiconHit) -> bool:
+    """Whether the lexicon's `hit` speaks over a reading of `emotion`. A cue speaks over a calm
+    reading, and a negative cue over a happy one: thanking a customer who wrote "fraud" or
+    "inakzeptabel" for their kind words is the worst mistake a draft's opening line can make.
+    A feeling the customer states ("I'm worried", "je suis inquiète", 我很擔心) also speaks
+    over any reading the words give no cue for: "where is my refund?" pulls the reading towards
+    "confused", and "I'm so frustrated, where is my refund?" is not a question of
+    understanding."""
+    if emotion == "neutral":
+        return True
+    if hit.emotion == emotion:
+        return False
+    if emotion == "positive" and hit.emotion in NEGATIVE:
+        return True
+    return hit.stated and emotion not in hit.emotions
 
 
 _EXCLAIM = re.compile(r"[!！]")
@@ -588,13 +610,16 @@ def _unmeasured(emotion: str, confidence: float) -> float:
 
 
 def export_support_vectors() -> int:
-    """Embed SUPPORT_DATA and write SUPPORT_VECTORS (run after editing the CSV)."""
+    """Embed SUPPORT_DATA and write SUPPORT_VECTORS (run after editing the CSV); rows whose
+    vectors SUPPORT_VECTORS already holds are not embedded again."""
     import tempfile
 
     from .embed import E5Embedder
 
     with tempfile.TemporaryDirectory() as scratch:
         cache = EmbeddingCache(Path(scratch) / "vectors.sqlite3", E5Embedder())
+        if SUPPORT_VECTORS.is_file():
+            cache.import_file(SUPPORT_VECTORS)
         texts = [reading_text(text) for text, _, _ in load_support_examples()]
         cache.embed(texts)
         return cache.export_file(texts, SUPPORT_VECTORS)

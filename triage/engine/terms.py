@@ -57,6 +57,20 @@ class TermList:
         found += [term for term, needle in self._cjk if needle in folded_text]
         return found
 
+    def spans(self, folded_text: str) -> list[tuple[str, int, int]]:
+        """Every occurrence of every term: (term as written, start, end) in `folded_text`."""
+        found = [
+            (term, match.start(), match.end())
+            for term, pattern in self._latin
+            for match in pattern.finditer(folded_text)
+        ]
+        for term, needle in self._cjk:
+            start = folded_text.find(needle)
+            while start >= 0:
+                found.append((term, start, start + len(needle)))
+                start = folded_text.find(needle, start + 1)
+        return found
+
 
 def compile_lists(by_language: Mapping[str, Iterable[str]]) -> dict[str, TermList]:
     return {language: TermList(tuple(terms)) for language, terms in by_language.items()}
