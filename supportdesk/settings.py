@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -34,8 +35,12 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(VAR_DIR / "models")))
 
+# daphne's app only turns `runserver` into its ASGI server (WebSockets in development). The
+# web server proper is `python -m supportdesk.server`, and a worker has no use for Twisted,
+# which daphne's app would load into every worker process (~15 MB each).
+RUNSERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
 INSTALLED_APPS = [
-    "daphne",
+    *(["daphne"] if RUNSERVER else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
